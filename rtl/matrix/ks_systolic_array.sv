@@ -1,0 +1,118 @@
+/// Rows x Cols systolic array of MAC cells with a fixed latency and no stalls.
+///
+/// Every cycle it may take one beat: a weight tile w_i (Rows x Cols bytes, byte (r, c) at
+/// bit (r*Cols + c)*8) and an activation vector x_i (2*Cols bytes). In INT8 mode column c
+/// multiplies x[c]; in INT4 mode each weight byte holds two int4 weights (low nibble first)
+/// and column c multiplies x[2c] and x[2c+1]. Latency cycles later, rowsum_o[r] is the dot
+/// product of weight row r with the activations, as a PsumW-bit two's-complement value,
+/// alongside the beat's valid_i/tag_i. valid_early_o/tag_early_o show the same beat one
+/// cycle before, so a consumer can start a synchronous memory read in time.
+///
+/// Dataflow: activations are broadcast down their column (shared by all rows); partial sums
+/// travel left to right along each row through the cells' registers. Because the sum reaches
+/// column c one cycle after column c-1, column c's weights and activations are delayed by c
+/// cycles on the way in (the input skew). Weights are not held in the cells: a fresh tile can
+/// enter every cycle, which is what batch-1 decode needs (see docs/matrix_unit.md).
+module ks_systolic_array #(
+  parameter int unsigned Rows  = 8,
+  parameter int unsigned Cols  = 16,
+  parameter int unsigned TagW  = 1,
+  parameter int unsigned PsumW = 16 + $clog2(Cols) + 1,
+  parameter int unsigned Latency = Cols + 2
+) (
+  input  logic                  clk_i,
+  input  logic                  rst_ni,
+  input  logic                  valid_i,
+  input  logic [TagW-1:0]       tag_i,
+  input  logic [Rows*Cols*8-1:0] w_i,
+  input  logic [2*Cols*8-1:0]   x_i,
+  input  logic                  int4_i,
+  output logic                  valid_early_o,
+  output logic [TagW-1:0]       tag_early_o,
+  output logic                  valid_o,
+  output logic [TagW-1:0]       tag_o,
+  output logic [Rows*PsumW-1:0] rowsum_o
+);
+  // Activation operands per column: xa (and xb in INT4 mode), chosen before the skew so
+  // that only 17 bits per column travel through it.
+  localparam int unsigned ColW = 8 + 8 + 1;
+
+  // Input register: everything the array sees starts from flops.
+  logic [Rows*Cols*8-1:0] w_q;
+  logic [Cols*ColW-1:0]   col_d, col_q;
+
+  for (genvar c = 0; c < Cols; c++) begin : g_col_sel
+    assign col_d[c*ColW +: ColW] = {int4_i,
+                                    x_i[(2*c+1)*8 +: 8],
+                                    int4_i ? x_i[(2*c)*8 +: 8] : x_i[c*8 +: 8]};
+  end
+
+  always_ff @(posedge clk_i) begin
+    w_q   <= w_i;
+    col_q <= col_d;
+  end
+
+  // Beat bookkeeping travels beside the data with the same latency.
+  ks_delay #(.Width(1 + TagW), .Depth(Latency - 1), .Reset(1'b1)) u_tag_early (
+    .clk_i, .rst_ni,
+    .d_i({valid_i, tag_i}),
+    .q_o({valid_early_o, tag_early_o})
+  );
+  ks_delay #(.Width(1 + TagW), .Depth(1), .Reset(1'b1)) u_tag_last (
+    .clk_i, .rst_ni,
+    .d_i({valid_early_o, tag_early_o}),
+    .q_o({valid_o, tag_o})
+  );
+
+  // psum[r][c] is the output of cell (r, c); psum of a virtual column -1 is zero.
+  logic [Rows*Cols*PsumW-1:0] psum;
+
+  for (genvar c = 0; c < Cols; c++) begin : g_col
+    logic [Rows*8-1:0] w_col_in, w_col;
+    logic [ColW-1:0]   x_col;
+
+    for (genvar r = 0; r < Rows; r++) begin : g_gather
+      assign w_col_in[r*8 +: 8] = w_q[(r*Cols + c)*8 +: 8];
+    end
+
+    // Input skew: column c runs c cycles behind column 0.
+    ks_delay #(.Width(Rows*8), .Depth(c)) u_w_skew (
+      .clk_i, .rst_ni, .d_i(w_col_in), .q_o(w_col)
+    );
+    ks_delay #(.Width(ColW), .Depth(c)) u_x_skew (
+      .clk_i, .rst_ni, .d_i(col_q[c*ColW +: ColW]), .q_o(x_col)
+    );
+
+    for (genvar r = 0; r < Rows; r++) begin : g_row
+      logic [PsumW-1:0] psum_in;
+      if (c == 0) begin : g_first
+        assign psum_in = '0;
+      end else begin : g_chain
+        assign psum_in = psum[(r*Cols + c - 1)*PsumW +: PsumW];
+      end
+      ks_mac_cell #(.PsumW(PsumW)) u_cell (
+        .clk_i,
+        .w_i   (w_col[r*8 +: 8]),
+        .xa_i  (x_col[7:0]),
+        .xb_i  (x_col[15:8]),
+        .int4_i(x_col[16]),
+        .psum_i(psum_in),
+        .psum_o(psum[(r*Cols + c)*PsumW +: PsumW])
+      );
+    end
+  end
+
+  for (genvar r = 0; r < Rows; r++) begin : g_out
+    assign rowsum_o[r*PsumW +: PsumW] = psum[(r*Cols + Cols - 1)*PsumW +: PsumW];
+  end
+
+`ifdef VERILATOR
+  // Latency is a parameter only so parents can read the same number; it is not free.
+  if (Latency != Cols + 2) begin : g_bad_latency
+    $error("ks_systolic_array: Latency must be Cols + 2");
+  end
+  if (PsumW < 16 + $clog2(Cols) + 1) begin : g_bad_psum
+    $error("ks_systolic_array: PsumW too narrow for Cols products");
+  end
+`endif
+endmodule

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Yosys synthesis of one configuration's matrix unit for one FPGA family.
+#
+#   synth/synth.sh <ice40|ecp5> <config> [yosys-binary]
+#
+# Writes build/synth/<config>-<family>.log and .stat.json (Yosys `stat -json`). iCE40 maps
+# multipliers to SB_MAC16 (-dsp); ECP5 maps them to MULT18X18D and memories to DP16KD.
+# Paths stay relative to the project root: the WebAssembly Yosys can only see below it.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+family=${1:?family: ice40 or ecp5}
+cfg=${2:?configuration name}
+yosys=${3:-yosys}
+top=ks_matrix_unit_$cfg
+out=build/synth
+mkdir -p "$out"
+case "$family" in
+  ice40) cmd="synth_ice40 -dsp -top $top" ;;
+  ecp5) cmd="synth_ecp5 -top $top" ;;
+  *) echo "synth.sh: unknown family '$family' (ice40 or ecp5)" >&2; exit 2 ;;
+esac
+files="rtl/gen/ks_cfg_pkg.sv $(tr '\n' ' ' < rtl/files.f) rtl/gen/$top.sv"
+log=$out/$cfg-$family.log
+if ! "$yosys" -q -l "$log" -p "read_verilog -sv -noassert -Irtl/common $files; $cmd; check -assert; tee -q -o $out/$cfg-$family.stat.json stat -json" > /dev/null; then
+  echo "synth.sh: Yosys failed for $top on $family; last lines of $log:" >&2
+  tail -n 20 "$log" >&2
+  exit 1
+fi
+echo "synth.sh: $top on $family -> $out/$cfg-$family.stat.json"
