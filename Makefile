@@ -22,7 +22,7 @@ help:
 	@echo "  make lint       verilator -Wall and Yosys checks on every RTL top"
 	@echo "  make synth      Yosys synthesis for iCE40 (up5k) and ECP5 (ecp5), report in docs/synthesis.md"
 	@echo "  make coverage   line coverage of rtl/ from the block tests"
-	@echo "  make gen        regenerate SV/C++/docs from rtl/cfg/hw_configs.json"
+	@echo "  make gen        regenerate SV/C++/docs from rtl/cfg/*.json"
 	@echo "  make deps       check and install the toolchain"
 	@echo "Variables: CONFIG=<name> (default: $(CONFIG)), BUILD=<dir>, JOBS=<n>"
 
@@ -31,9 +31,11 @@ deps:
 
 gen: deps
 	python3 scripts/gen_config.py
+	python3 scripts/gen_interface.py
 
 check-gen: deps
 	@python3 scripts/gen_config.py --check
+	@python3 scripts/gen_interface.py --check
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)

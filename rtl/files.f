@@ -1,5 +1,16 @@
+rtl/gen/ks_regs_pkg.sv
+rtl/gen/ks_desc_pkg.sv
 rtl/common/ks_delay.sv
 rtl/common/ks_fifo.sv
 rtl/matrix/ks_mac_cell.sv
 rtl/matrix/ks_systolic_array.sv
 rtl/matrix/ks_matrix_unit.sv
+rtl/mem/ks_sram_bank.sv
+rtl/dma/ks_dma_rd.sv
+rtl/dma/ks_dma_wr.sv
+rtl/ctrl/ks_ctrl_regs.sv
+rtl/ctrl/ks_cmdproc.sv
+rtl/engine/ks_load_engine.sv
+rtl/engine/ks_store_engine.sv
+rtl/engine/ks_compute_engine.sv
+rtl/core/ks_core.sv

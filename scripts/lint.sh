@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
-# RTL lint: every top through `verilator --lint-only -Wall` (waivers only in
-# rtl/lint/verilator_waiver.vlt) and through Yosys (elaboration with `check -assert`, which
-# fails on multiple drivers, loops and undriven signals); the smallest configuration also
-# goes through full iCE40 synthesis. Also fails when a generated file is stale.
+# RTL lint: every top (the matrix unit and the whole core, in every configuration) through
+# `verilator --lint-only -Wall` (waivers only in rtl/lint/verilator_waiver.vlt) and through
+# Yosys elaboration with `check -assert` (multiple drivers, loops, undriven signals); any
+# Yosys warning fails too, since Yosys 0.23 reports some of its mis-sizings only as
+# warnings. The smallest configuration also goes through full iCE40 synthesis. Fails when a
+# generated file is stale.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 python3 scripts/gen_config.py --check
+python3 scripts/gen_interface.py --check
 files="rtl/gen/ks_cfg_pkg.sv $(tr '\n' ' ' < rtl/files.f)"
 fail=0
 for cfg in $(python3 scripts/gen_config.py --list); do
-  top=ks_matrix_unit_$cfg
-  if ! verilator --lint-only -Wall rtl/lint/verilator_waiver.vlt -Irtl/common $files \
-       rtl/gen/$top.sv --top-module "$top"; then
-    echo "lint: verilator -Wall fails on $top" >&2
-    fail=1
-  fi
-  if ! yosys -q -p "read_verilog -sv -noassert -Irtl/common $files rtl/gen/$top.sv; hierarchy -check -top $top; proc; flatten; opt -fast; check -assert" > /dev/null; then
-    echo "lint: yosys elaboration check fails on $top" >&2
-    fail=1
-  fi
+  for top in ks_matrix_unit_$cfg ks_core_$cfg; do
+    if ! verilator --lint-only -Wall rtl/lint/verilator_waiver.vlt -Irtl/common $files \
+         rtl/gen/$top.sv --top-module "$top"; then
+      echo "lint: verilator -Wall fails on $top" >&2
+      fail=1
+    fi
+    if ! out=$(yosys -q -p "read_verilog -sv -noassert -Irtl/common $files rtl/gen/$top.sv; hierarchy -check -top $top; proc; flatten; opt -fast; check -assert" 2>&1); then
+      echo "lint: yosys elaboration check fails on $top:" >&2
+      echo "$out" | tail -n 5 >&2
+      fail=1
+    elif grep -qi "warning" <<< "$out"; then
+      echo "lint: yosys warns on $top:" >&2
+      grep -i "warning" <<< "$out" | sort -u >&2
+      fail=1
+    fi
+  done
 done
 if ! synth/synth.sh ice40 up5k > /dev/null; then
   echo "lint: iCE40 synthesis of the up5k configuration fails" >&2

@@ -9,10 +9,13 @@
 #include <string>
 
 #include "kestrel/golden/matrix_unit.h"
-#include "port_bits.h"
+#include "kestrel/emu/port_bits.h"
 #include "sim_harness.h"
 
 namespace ks::tb {
+
+using emu::get_word;
+using emu::put_bytes;
 
 /// Probability, per cycle, that the producer has no beat ready (in_idle) and that the
 /// consumer refuses a result (out_stall). Zero for both is "operands at full rate".

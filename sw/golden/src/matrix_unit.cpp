@@ -11,6 +11,30 @@ size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 int sext4(unsigned nib) { return nib >= 8 ? static_cast<int>(nib) - 16 : static_cast<int>(nib); }
 }  // namespace
 
+void fill_weight_tile(const ArrayShape& shape, Precision p, const uint8_t* w, size_t n, size_t k, size_t nb,
+                      size_t kc, uint8_t* out) {
+  const size_t rows = shape.rows, cols = shape.cols, kpb = shape.k_per_beat(p);
+  const size_t k0 = kc * kpb;
+  const size_t kn = std::min(kpb, k - k0);
+  std::fill(out, out + rows * cols, uint8_t{0});
+  for (size_t r = 0; r < rows; ++r) {
+    const size_t nrow = nb * rows + r;
+    if (nrow >= n) break;
+    for (size_t col = 0; col < cols; ++col) {
+      uint8_t byte = 0;
+      if (p == Precision::kInt8) {
+        if (col < kn) byte = w[nrow * k + k0 + col];
+      } else if (2 * col < kn) {
+        // k0 is even, so the packed row's bytes line up with the columns; a high nibble past
+        // K (odd K's padding, whatever memory holds there) is cleared.
+        byte = w[nrow * weight_row_bytes(p, k) + k0 / 2 + col];
+        if (2 * col + 1 >= kn) byte &= 0x0F;
+      }
+      out[r * cols + col] = byte;
+    }
+  }
+}
+
 MatmulTiler::MatmulTiler(ArrayShape shape, Precision p, const int8_t* x, const uint8_t* w, size_t m,
                          size_t n, size_t k)
     : shape_(shape), p_(p), x_(x), w_(w), m_(m), n_(n), k_(k) {
@@ -41,8 +65,7 @@ MatmulTiler::Coord MatmulTiler::beat_coord(size_t i) const {
 
 void MatmulTiler::beat(size_t i, MatrixBeat& b) const {
   const Coord c = beat_coord(i);
-  const size_t rows = shape_.rows, cols = shape_.cols;
-  b.w.assign(shape_.weight_bytes(), 0);
+  b.w.resize(shape_.weight_bytes());
   b.x.assign(shape_.act_bytes(), 0);
   b.int4 = p_ == Precision::kInt4;
   b.first = c.kc == 0;
@@ -52,22 +75,7 @@ void MatmulTiler::beat(size_t i, MatrixBeat& b) const {
   const size_t kn = std::min(kpb_, k_ - k0);
   const int8_t* xrow = x_ + (c.m0 + c.m) * k_ + k0;
   for (size_t j = 0; j < kn; ++j) b.x[j] = static_cast<uint8_t>(xrow[j]);
-  for (size_t r = 0; r < rows; ++r) {
-    const size_t nrow = c.nb * rows + r;
-    if (nrow >= n_) break;
-    for (size_t col = 0; col < cols; ++col) {
-      uint8_t byte = 0;
-      if (p_ == Precision::kInt8) {
-        if (col < kn) byte = w_[nrow * k_ + k0 + col];
-      } else if (2 * col < kn) {
-        // k0 is even, so the packed row's bytes line up with the columns; a high nibble past
-        // K (odd K's padding, whatever memory holds there) is cleared.
-        byte = w_[nrow * weight_row_bytes(p_, k_) + k0 / 2 + col];
-        if (2 * col + 1 >= kn) byte &= 0x0F;
-      }
-      b.w[r * cols + col] = byte;
-    }
-  }
+  fill_weight_tile(shape_, p_, w_, n_, k_, c.nb, c.kc, b.w.data());
 }
 
 ResultPlace MatmulTiler::place(size_t i) const {

@@ -46,6 +46,12 @@ struct ResultPlace {
   size_t n0 = 0;  ///< first output feature; valid ones are n0 .. min(n0 + rows, N) - 1
 };
 
+/// Fills `out` (rows x cols bytes, byte (r, c) at r*cols + c) with weight tile (nb, kc) of
+/// W [N][K] (memory layout for p): rows nb*rows.., reduction elements kc*k_per_beat(p)..,
+/// zero past N and K. The byte order the array and the WGT bank use.
+void fill_weight_tile(const ArrayShape& shape, Precision p, const uint8_t* w, size_t n, size_t k, size_t nb,
+                      size_t kc, uint8_t* out);
+
 /// Tiles Y = X W^T (M x K by N x K) for an array. Loop order, outermost first: token
 /// chunks of at most acc_depth, weight row blocks of `rows`, reduction chunks of
 /// k_per_beat, tokens in the chunk. A weight tile is therefore used by consecutive beats

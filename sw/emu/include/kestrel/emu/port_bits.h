@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <type_traits>
 
-namespace ks::tb {
+namespace ks::emu {
 
 template <size_t Words>
 void put_bytes(VlWide<Words>& port, const uint8_t* bytes, size_t n) {
@@ -33,4 +33,16 @@ uint32_t get_word(const T& port, size_t i) {
   return static_cast<uint32_t>(static_cast<uint64_t>(port) >> (32 * i));
 }
 
-}  // namespace ks::tb
+/// Copies the low n bytes of a port into bytes[0..n).
+template <size_t Words>
+void get_bytes(const VlWide<Words>& port, uint8_t* bytes, size_t n) {
+  for (size_t i = 0; i < n; ++i) bytes[i] = static_cast<uint8_t>(port[i / 4] >> (8 * (i % 4)));
+}
+
+template <class T, std::enable_if_t<std::is_integral_v<T>, int> = 0>
+void get_bytes(const T& port, uint8_t* bytes, size_t n) {
+  const auto v = static_cast<uint64_t>(port);
+  for (size_t i = 0; i < n; ++i) bytes[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+}  // namespace ks::emu

@@ -1,0 +1,327 @@
+/// The Kestrel core: control registers (AXI4-Lite slave), command processor, DMA (AXI4
+/// master), SRAM banks and the load, compute and store engines around the matrix unit.
+///
+/// The host programs the ring and the memory window, writes descriptors into memory and
+/// rings the doorbell; the core does the rest and raises irq_o (docs/programmers_guide.md).
+/// AXI4 master: single ID (0), INCR bursts, no narrow transfers except the strobed
+/// completion write. rready and bready are always 1.
+module ks_core #(
+  parameter int unsigned Rows          = 8,
+  parameter int unsigned Cols          = 16,
+  parameter int unsigned AccDepth      = 512,
+  parameter int unsigned FifoDepth     = 32,
+  parameter int unsigned AxiBytes      = 16,
+  parameter int unsigned DmaMaxReads   = 8,
+  parameter int unsigned MaxBurst      = 64,
+  parameter int unsigned WgtBytes      = 262144,
+  parameter int unsigned ActBytes      = 16384,
+  parameter int unsigned AccBytes      = 32768,
+  parameter int unsigned KvBytes       = 65536,
+  parameter int unsigned WgtWordBytes  = 128,
+  parameter int unsigned ActWordBytes  = 32,
+  parameter int unsigned AccWordBytes  = 32,
+  parameter int unsigned AddrW         = 32,
+  parameter int unsigned RegAddrW      = ks_regs_pkg::AddrBits
+) (
+  input  logic                  clk_i,
+  input  logic                  rst_ni,
+  // AXI4-Lite slave: registers
+  input  logic                  s_axil_awvalid_i,
+  output logic                  s_axil_awready_o,
+  input  logic [RegAddrW-1:0]   s_axil_awaddr_i,
+  input  logic                  s_axil_wvalid_i,
+  output logic                  s_axil_wready_o,
+  input  logic [31:0]           s_axil_wdata_i,
+  input  logic [3:0]            s_axil_wstrb_i,
+  output logic                  s_axil_bvalid_o,
+  input  logic                  s_axil_bready_i,
+  output logic [1:0]            s_axil_bresp_o,
+  input  logic                  s_axil_arvalid_i,
+  output logic                  s_axil_arready_o,
+  input  logic [RegAddrW-1:0]   s_axil_araddr_i,
+  output logic                  s_axil_rvalid_o,
+  input  logic                  s_axil_rready_i,
+  output logic [31:0]           s_axil_rdata_o,
+  output logic [1:0]            s_axil_rresp_o,
+  // AXI4 master: memory
+  output logic                  m_axi_arvalid_o,
+  input  logic                  m_axi_arready_i,
+  output logic [AddrW-1:0]      m_axi_araddr_o,
+  output logic [7:0]            m_axi_arlen_o,
+  output logic [2:0]            m_axi_arsize_o,
+  output logic [1:0]            m_axi_arburst_o,
+  input  logic                  m_axi_rvalid_i,
+  output logic                  m_axi_rready_o,
+  input  logic [AxiBytes*8-1:0] m_axi_rdata_i,
+  input  logic [1:0]            m_axi_rresp_i,
+  input  logic                  m_axi_rlast_i,
+  output logic                  m_axi_awvalid_o,
+  input  logic                  m_axi_awready_i,
+  output logic [AddrW-1:0]      m_axi_awaddr_o,
+  output logic [7:0]            m_axi_awlen_o,
+  output logic [2:0]            m_axi_awsize_o,
+  output logic [1:0]            m_axi_awburst_o,
+  output logic                  m_axi_wvalid_o,
+  input  logic                  m_axi_wready_i,
+  output logic [AxiBytes*8-1:0] m_axi_wdata_o,
+  output logic [AxiBytes-1:0]   m_axi_wstrb_o,
+  output logic                  m_axi_wlast_o,
+  input  logic                  m_axi_bvalid_i,
+  output logic                  m_axi_bready_o,
+  input  logic [1:0]            m_axi_bresp_i,
+  // Interrupt
+  output logic                  irq_o
+);
+  localparam int unsigned BeatsW    = 24;
+  localparam int unsigned DataW     = AxiBytes * 8;
+  localparam int unsigned XferW     = 2 + 32 + AddrW + 16 + 24 + AddrW + 32;
+  localparam int unsigned MatW      = 1 + 16 * 4 + 32 * 3 + 16 * 2;
+  localparam int unsigned WgtWordW  = $clog2(WgtBytes / WgtWordBytes);
+  localparam int unsigned ActWordW  = $clog2(ActBytes / ActWordBytes);
+  localparam int unsigned AccWordW  = $clog2(AccBytes / AccWordBytes);
+  localparam int unsigned NumCtr    = ks_regs_pkg::NumCounters;
+
+  // ---- registers ------------------------------------------------------------------------------
+  logic        enable, enable_write, queue_reset, tail_write, enable_clear;
+  logic [31:0] ring_base, ring_size, win_base, win_size, tail_value;
+  logic        cp_busy, cp_halted, cp_resetting, irq_cpl, irq_err;
+  logic [7:0]  err_code;
+  logic [31:0] err_index, err_info, head, tail, completions, last_seq;
+  logic [NumCtr*16-1:0] ctr_inc;
+
+  ks_ctrl_regs #(
+    .Rows(Rows), .Cols(Cols), .AxiBytes(AxiBytes), .AccAddrBits($clog2(AccDepth)),
+    .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes)
+  ) u_regs (
+    .clk_i, .rst_ni,
+    .s_awvalid_i(s_axil_awvalid_i), .s_awready_o(s_axil_awready_o), .s_awaddr_i(s_axil_awaddr_i),
+    .s_wvalid_i(s_axil_wvalid_i), .s_wready_o(s_axil_wready_o), .s_wdata_i(s_axil_wdata_i),
+    .s_wstrb_i(s_axil_wstrb_i), .s_bvalid_o(s_axil_bvalid_o), .s_bready_i(s_axil_bready_i),
+    .s_bresp_o(s_axil_bresp_o), .s_arvalid_i(s_axil_arvalid_i), .s_arready_o(s_axil_arready_o),
+    .s_araddr_i(s_axil_araddr_i), .s_rvalid_o(s_axil_rvalid_o), .s_rready_i(s_axil_rready_i),
+    .s_rdata_o(s_axil_rdata_o), .s_rresp_o(s_axil_rresp_o),
+    .enable_o(enable), .ring_base_o(ring_base), .ring_size_o(ring_size), .win_base_o(win_base),
+    .win_size_o(win_size), .enable_write_o(enable_write), .queue_reset_o(queue_reset),
+    .tail_write_o(tail_write), .tail_value_o(tail_value), .enable_clear_i(enable_clear),
+    .busy_i(cp_busy), .halted_i(cp_halted), .resetting_i(cp_resetting), .err_code_i(err_code),
+    .err_index_i(err_index), .err_info_i(err_info), .head_i(head), .tail_i(tail),
+    .completions_i(completions), .last_seq_i(last_seq), .irq_completion_i(irq_cpl),
+    .irq_error_i(irq_err), .irq_o, .ctr_inc_i(ctr_inc)
+  );
+
+  // ---- DMA ------------------------------------------------------------------------------------
+  // Read clients: 0 descriptor fetch, 1 load engine. Write clients: 0 store engine, 1 completion.
+  logic [1:0]          rd_req_valid, rd_req_ready, wr_req_valid, wr_req_ready;
+  logic [2*AddrW-1:0]  rd_req_addr, wr_req_addr;
+  logic [2*BeatsW-1:0] rd_req_beats, wr_req_beats;
+  logic                rd_rsp_valid, rd_rsp_last, rd_rsp_err, rd_busy, rd_wait;
+  logic                rd_rsp_client;
+  logic [DataW-1:0]    rd_rsp_data;
+  logic [1:0]          wr_dat_valid, wr_dat_ready, wr_done;
+  logic [2*DataW-1:0]  wr_dat_data;
+  logic [2*AxiBytes-1:0] wr_dat_strb;
+  logic                wr_err, wr_busy, wr_wait, abort;
+  logic [AddrW-1:0]    wr_err_addr;
+
+  ks_dma_rd #(
+    .NumClients(2), .DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .MaxBurst(MaxBurst),
+    .MaxOutstanding(DmaMaxReads)
+  ) u_dma_rd (
+    .clk_i, .rst_ni,
+    .req_valid_i(rd_req_valid), .req_ready_o(rd_req_ready), .req_addr_i(rd_req_addr),
+    .req_beats_i(rd_req_beats), .rsp_valid_o(rd_rsp_valid), .rsp_client_o(rd_rsp_client),
+    .rsp_data_o(rd_rsp_data), .rsp_last_o(rd_rsp_last), .rsp_err_o(rd_rsp_err),
+    .arvalid_o(m_axi_arvalid_o), .arready_i(m_axi_arready_i), .araddr_o(m_axi_araddr_o),
+    .arlen_o(m_axi_arlen_o), .arsize_o(m_axi_arsize_o), .arburst_o(m_axi_arburst_o),
+    .rvalid_i(m_axi_rvalid_i), .rready_o(m_axi_rready_o), .rdata_i(m_axi_rdata_i),
+    .rresp_i(m_axi_rresp_i), .rlast_i(m_axi_rlast_i), .busy_o(rd_busy), .wait_o(rd_wait)
+  );
+
+  ks_dma_wr #(
+    .NumClients(2), .DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .MaxBurst(MaxBurst),
+    .MaxOutstanding(4)
+  ) u_dma_wr (
+    .clk_i, .rst_ni, .abort_i(abort),
+    .req_valid_i(wr_req_valid), .req_ready_o(wr_req_ready), .req_addr_i(wr_req_addr),
+    .req_beats_i(wr_req_beats), .dat_valid_i(wr_dat_valid), .dat_ready_o(wr_dat_ready),
+    .dat_data_i(wr_dat_data), .dat_strb_i(wr_dat_strb), .done_o(wr_done), .err_o(wr_err),
+    .err_addr_o(wr_err_addr),
+    .awvalid_o(m_axi_awvalid_o), .awready_i(m_axi_awready_i), .awaddr_o(m_axi_awaddr_o),
+    .awlen_o(m_axi_awlen_o), .awsize_o(m_axi_awsize_o), .awburst_o(m_axi_awburst_o),
+    .wvalid_o(m_axi_wvalid_o), .wready_i(m_axi_wready_i), .wdata_o(m_axi_wdata_o),
+    .wstrb_o(m_axi_wstrb_o), .wlast_o(m_axi_wlast_o), .bvalid_i(m_axi_bvalid_i),
+    .bready_o(m_axi_bready_o), .bresp_i(m_axi_bresp_i), .busy_o(wr_busy), .wait_o(wr_wait)
+  );
+
+  // ---- command processor ----------------------------------------------------------------------
+  logic             load_valid, load_ready, load_done, load_err, store_valid, store_ready,
+                    store_done, store_err, mat_valid, mat_ready, mat_done, token_wait, desc_done;
+  logic [XferW-1:0] load_cmd, store_cmd;
+  logic [MatW-1:0]  mat_cmd;
+  logic [AddrW-1:0] load_err_addr, store_err_addr;
+  logic             load_busy, store_busy, mat_busy;
+
+  ks_cmdproc #(
+    .AxiBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .Rows(Rows), .Cols(Cols),
+    .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
+    .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes),
+    .XferW(XferW), .MatW(MatW)
+  ) u_cmdproc (
+    .clk_i, .rst_ni,
+    .enable_i(enable), .ring_base_i(ring_base), .ring_size_i(ring_size), .win_base_i(win_base),
+    .win_size_i(win_size), .enable_write_i(enable_write), .queue_reset_i(queue_reset),
+    .tail_write_i(tail_write), .tail_value_i(tail_value), .enable_clear_o(enable_clear),
+    .busy_o(cp_busy), .halted_o(cp_halted), .resetting_o(cp_resetting), .err_code_o(err_code),
+    .err_index_o(err_index), .err_info_o(err_info), .head_o(head), .tail_o(tail),
+    .completions_o(completions), .last_seq_o(last_seq), .irq_completion_o(irq_cpl),
+    .irq_error_o(irq_err), .token_wait_o(token_wait), .desc_done_o(desc_done),
+    .fetch_valid_o(rd_req_valid[0]), .fetch_ready_i(rd_req_ready[0]),
+    .fetch_addr_o(rd_req_addr[0 +: AddrW]), .fetch_beats_o(rd_req_beats[0 +: BeatsW]),
+    .fetch_rsp_valid_i(rd_rsp_valid && rd_rsp_client == 1'b0), .fetch_rsp_data_i(rd_rsp_data),
+    .fetch_rsp_last_i(rd_rsp_last), .fetch_rsp_err_i(rd_rsp_err),
+    .cpl_valid_o(wr_req_valid[1]), .cpl_ready_i(wr_req_ready[1]),
+    .cpl_addr_o(wr_req_addr[AddrW +: AddrW]), .cpl_beats_o(wr_req_beats[BeatsW +: BeatsW]),
+    .cpl_dat_valid_o(wr_dat_valid[1]), .cpl_dat_ready_i(wr_dat_ready[1]),
+    .cpl_dat_data_o(wr_dat_data[DataW +: DataW]), .cpl_dat_strb_o(wr_dat_strb[AxiBytes +: AxiBytes]),
+    .cpl_done_i(wr_done[1]), .cpl_err_i(wr_err),
+    .abort_o(abort),
+    .load_valid_o(load_valid), .load_ready_i(load_ready), .load_cmd_o(load_cmd),
+    .load_done_i(load_done), .load_err_i(load_err), .load_err_addr_i(load_err_addr),
+    .store_valid_o(store_valid), .store_ready_i(store_ready), .store_cmd_o(store_cmd),
+    .store_done_i(store_done), .store_err_i(store_err), .store_err_addr_i(store_err_addr),
+    .mat_valid_o(mat_valid), .mat_ready_i(mat_ready), .mat_cmd_o(mat_cmd), .mat_done_i(mat_done),
+    .engines_busy_i(load_busy || store_busy || mat_busy),
+    .dma_busy_i(rd_busy || wr_busy)
+  );
+
+  // ---- SRAM banks -----------------------------------------------------------------------------
+  logic [3:0]       ld_we, st_re;
+  logic [31:0]      ld_addr, st_addr;
+  logic [DataW-1:0] ld_data, st_data, acc_nr_data, kv_nr_data;
+  logic             st_from_kv_q;
+  logic             wgt_re, act_re, acc_we;
+  logic [WgtWordW-1:0] wgt_addr;
+  logic [ActWordW-1:0] act_addr;
+  logic [AccWordW-1:0] acc_waddr;
+  logic [WgtWordBytes*8-1:0] wgt_data;
+  logic [ActWordBytes*8-1:0] act_data;
+  logic [AccWordBytes*8-1:0] acc_wdata;
+  logic [DataW-1:0]          unused_nr_wgt, unused_nr_act;
+  logic [AxiBytes*8-1:0]     unused_wr_kv;
+  logic [AccWordBytes*8-1:0] unused_wr_acc;
+
+  ks_sram_bank #(.Bytes(WgtBytes), .WideBytes(WgtWordBytes), .NarrowBytes(AxiBytes)) u_wgt (
+    .clk_i, .rst_ni,
+    .nw_en_i(ld_we[0]), .nw_addr_i(ld_addr[$clog2(WgtBytes)-1:0]), .nw_data_i(ld_data),
+    .nr_en_i(1'b0), .nr_addr_i('0), .nr_data_o(unused_nr_wgt),
+    .ww_en_i(1'b0), .ww_addr_i('0), .ww_data_i('0),
+    .wr_en_i(wgt_re), .wr_addr_i(wgt_addr), .wr_data_o(wgt_data));
+  ks_sram_bank #(.Bytes(ActBytes), .WideBytes(ActWordBytes), .NarrowBytes(AxiBytes)) u_act (
+    .clk_i, .rst_ni,
+    .nw_en_i(ld_we[1]), .nw_addr_i(ld_addr[$clog2(ActBytes)-1:0]), .nw_data_i(ld_data),
+    .nr_en_i(1'b0), .nr_addr_i('0), .nr_data_o(unused_nr_act),
+    .ww_en_i(1'b0), .ww_addr_i('0), .ww_data_i('0),
+    .wr_en_i(act_re), .wr_addr_i(act_addr), .wr_data_o(act_data));
+  ks_sram_bank #(.Bytes(AccBytes), .WideBytes(AccWordBytes), .NarrowBytes(AxiBytes)) u_acc (
+    .clk_i, .rst_ni,
+    .nw_en_i(1'b0), .nw_addr_i('0), .nw_data_i('0),
+    .nr_en_i(st_re[2]), .nr_addr_i(st_addr[$clog2(AccBytes)-1:0]), .nr_data_o(acc_nr_data),
+    .ww_en_i(acc_we), .ww_addr_i(acc_waddr), .ww_data_i(acc_wdata),
+    .wr_en_i(1'b0), .wr_addr_i('0), .wr_data_o(unused_wr_acc));
+  ks_sram_bank #(.Bytes(KvBytes), .WideBytes(AxiBytes), .NarrowBytes(AxiBytes)) u_kv (
+    .clk_i, .rst_ni,
+    .nw_en_i(ld_we[3]), .nw_addr_i(ld_addr[$clog2(KvBytes)-1:0]), .nw_data_i(ld_data),
+    .nr_en_i(st_re[3]), .nr_addr_i(st_addr[$clog2(KvBytes)-1:0]), .nr_data_o(kv_nr_data),
+    .ww_en_i(1'b0), .ww_addr_i('0), .ww_data_i('0),
+    .wr_en_i(1'b0), .wr_addr_i('0), .wr_data_o(unused_wr_kv));
+
+  always_ff @(posedge clk_i) begin
+    if (st_re[2] || st_re[3]) st_from_kv_q <= st_re[3];
+  end
+  assign st_data = st_from_kv_q ? kv_nr_data : acc_nr_data;
+
+  // ---- engines --------------------------------------------------------------------------------
+  ks_load_engine #(.DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW)) u_load (
+    .clk_i, .rst_ni, .abort_i(abort),
+    .cmd_valid_i(load_valid), .cmd_ready_o(load_ready),
+    .cmd_bank_i(load_cmd[XferW-1 -: 2]), .cmd_sram_addr_i(load_cmd[XferW-3 -: 32]),
+    .cmd_host_addr_i(load_cmd[XferW-35 -: AddrW]), .cmd_rows_i(load_cmd[XferW-35-AddrW -: 16]),
+    .cmd_row_bytes_i(load_cmd[XferW-51-AddrW -: 24]), .cmd_host_stride_i(load_cmd[32 +: AddrW]),
+    .cmd_sram_stride_i(load_cmd[0 +: 32]),
+    .done_o(load_done), .err_o(load_err), .err_addr_o(load_err_addr),
+    .req_valid_o(rd_req_valid[1]), .req_ready_i(rd_req_ready[1]),
+    .req_addr_o(rd_req_addr[AddrW +: AddrW]), .req_beats_o(rd_req_beats[BeatsW +: BeatsW]),
+    .rsp_valid_i(rd_rsp_valid && rd_rsp_client == 1'b1), .rsp_data_i(rd_rsp_data),
+    .rsp_last_i(rd_rsp_last), .rsp_err_i(rd_rsp_err),
+    .bank_we_o(ld_we), .bank_addr_o(ld_addr), .bank_data_o(ld_data), .busy_o(load_busy)
+  );
+
+  ks_store_engine #(.DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW)) u_store (
+    .clk_i, .rst_ni, .abort_i(abort),
+    .cmd_valid_i(store_valid), .cmd_ready_o(store_ready),
+    .cmd_bank_i(store_cmd[XferW-1 -: 2]), .cmd_sram_addr_i(store_cmd[XferW-3 -: 32]),
+    .cmd_host_addr_i(store_cmd[XferW-35 -: AddrW]), .cmd_rows_i(store_cmd[XferW-35-AddrW -: 16]),
+    .cmd_row_bytes_i(store_cmd[XferW-51-AddrW -: 24]), .cmd_host_stride_i(store_cmd[32 +: AddrW]),
+    .cmd_sram_stride_i(store_cmd[0 +: 32]),
+    .done_o(store_done), .err_o(store_err), .err_addr_o(store_err_addr),
+    .req_valid_o(wr_req_valid[0]), .req_ready_i(wr_req_ready[0]),
+    .req_addr_o(wr_req_addr[0 +: AddrW]), .req_beats_o(wr_req_beats[0 +: BeatsW]),
+    .dat_valid_o(wr_dat_valid[0]), .dat_ready_i(wr_dat_ready[0]),
+    .dat_data_o(wr_dat_data[0 +: DataW]), .wr_done_i(wr_done[0]), .wr_err_i(wr_err),
+    .wr_err_addr_i(wr_err_addr),
+    .bank_re_o(st_re), .bank_addr_o(st_addr), .bank_data_i(st_data), .busy_o(store_busy)
+  );
+  assign wr_dat_strb[0 +: AxiBytes] = '1;
+
+  logic [15:0] macs;
+  logic        mu_beat, stall_operand, stall_result;
+  ks_compute_engine #(
+    .Rows(Rows), .Cols(Cols), .AccDepth(AccDepth), .FifoDepth(FifoDepth),
+    .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes),
+    .WgtWordW(WgtWordW), .ActWordW(ActWordW), .AccWordW(AccWordW)
+  ) u_compute (
+    .clk_i, .rst_ni, .abort_i(abort),
+    .cmd_valid_i(mat_valid), .cmd_ready_o(mat_ready),
+    .cmd_int4_i(mat_cmd[MatW-1]), .cmd_m_i(mat_cmd[MatW-2 -: 16]), .cmd_nb_i(mat_cmd[MatW-18 -: 16]),
+    .cmd_kc_i(mat_cmd[MatW-34 -: 16]), .cmd_kx_i(mat_cmd[MatW-50 -: 16]),
+    .cmd_wgt_i(WgtWordW'(mat_cmd[MatW-66 -: 32])), .cmd_act_i(ActWordW'(mat_cmd[MatW-98 -: 32])),
+    .cmd_acc_i(AccWordW'(mat_cmd[MatW-130 -: 32])), .cmd_rows_last_i(mat_cmd[16 +: 16]),
+    .cmd_k_last_i(mat_cmd[0 +: 16]), .done_o(mat_done),
+    .wgt_re_o(wgt_re), .wgt_addr_o(wgt_addr), .wgt_data_i(wgt_data),
+    .act_re_o(act_re), .act_addr_o(act_addr), .act_data_i(act_data),
+    .acc_we_o(acc_we), .acc_addr_o(acc_waddr), .acc_data_o(acc_wdata),
+    .busy_o(mat_busy), .macs_o(macs), .beat_o(mu_beat), .stall_operand_o(stall_operand),
+    .stall_result_o(stall_result)
+  );
+
+  // ---- performance counters -------------------------------------------------------------------
+  function automatic logic [15:0] popcount(input logic [AxiBytes-1:0] v);
+    popcount = '0;
+    for (int i = 0; i < AxiBytes; i++) popcount = popcount + 16'(v[i]);
+  endfunction
+  always_comb begin
+    ctr_inc = '0;
+    ctr_inc[ks_regs_pkg::CtrCycles*16 +: 16]         = 16'd1;
+    ctr_inc[ks_regs_pkg::CtrDescExecuted*16 +: 16]   = 16'(desc_done) + 16'(load_done && !load_err) +
+                                                      16'(store_done && !store_err) + 16'(mat_done);
+    ctr_inc[ks_regs_pkg::CtrMacs*16 +: 16]           = macs;
+    ctr_inc[ks_regs_pkg::CtrMuBusy*16 +: 16]         = 16'(mu_beat);
+    ctr_inc[ks_regs_pkg::CtrMuStallOperand*16 +: 16] = 16'(stall_operand);
+    ctr_inc[ks_regs_pkg::CtrMuStallResult*16 +: 16]  = 16'(stall_result);
+    ctr_inc[ks_regs_pkg::CtrMuIdle*16 +: 16]         = 16'(!mat_busy);
+    ctr_inc[ks_regs_pkg::CtrLoadBusy*16 +: 16]       = 16'(load_busy);
+    ctr_inc[ks_regs_pkg::CtrStoreBusy*16 +: 16]      = 16'(store_busy);
+    ctr_inc[ks_regs_pkg::CtrTokenWait*16 +: 16]      = 16'(token_wait);
+    ctr_inc[ks_regs_pkg::CtrDmaRdBeats*16 +: 16]     = 16'(m_axi_rvalid_i);
+    ctr_inc[ks_regs_pkg::CtrDmaWrBeats*16 +: 16]     = 16'(m_axi_wvalid_o && m_axi_wready_i);
+    ctr_inc[ks_regs_pkg::CtrBytesRead*16 +: 16]      = m_axi_rvalid_i ? 16'(AxiBytes) : 16'd0;
+    ctr_inc[ks_regs_pkg::CtrBytesWritten*16 +: 16]   = (m_axi_wvalid_o && m_axi_wready_i) ?
+                                                      popcount(m_axi_wstrb_o) : 16'd0;
+    ctr_inc[ks_regs_pkg::CtrDmaRdWait*16 +: 16]      = 16'(rd_wait);
+    ctr_inc[ks_regs_pkg::CtrDmaWrWait*16 +: 16]      = 16'(wr_wait);
+  end
+
+  logic unused;
+  assign unused = ^{unused_nr_wgt, unused_nr_act, unused_wr_kv, unused_wr_acc, ld_addr, st_addr,
+                   ld_we[2], st_re[1:0]};  // LOAD never writes ACC; STORE never reads WGT/ACT
+endmodule

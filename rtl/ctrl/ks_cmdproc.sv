@@ -1,0 +1,674 @@
+/// Command processor: fetches descriptors from the ring in host memory, checks them, and
+/// hands them to the load, compute and store engines, which run concurrently and are
+/// ordered only by dependency tokens (docs/descriptors.md). NOP and COMPLETE are fences;
+/// COMPLETE writes its sequence number to memory and may raise the completion interrupt.
+///
+/// Errors halt the queue with a code, the ring index of the descriptor and a detail
+/// value. A descriptor that fails its checks is not consumed (RING_HEAD stays on it) and
+/// nothing after it is fetched; work handed out earlier finishes. A bus error during
+/// execution also aborts the engines and drops their queued work. Setting CTRL.ENABLE
+/// again resumes at RING_HEAD; CTRL.QUEUE_RESET drains the bus, drops all work and
+/// returns the queue to its reset state without resetting the core.
+`include "ks_assert.svh"
+
+module ks_cmdproc #(
+  parameter int unsigned AxiBytes     = 8,
+  parameter int unsigned AddrW        = 32,
+  parameter int unsigned BeatsW       = 24,
+  parameter int unsigned Rows         = 8,
+  parameter int unsigned Cols         = 16,
+  parameter int unsigned WgtBytes     = 4096,
+  parameter int unsigned ActBytes     = 1024,
+  parameter int unsigned AccBytes     = 1024,
+  parameter int unsigned KvBytes      = 1024,
+  parameter int unsigned WgtWordBytes = 16,
+  parameter int unsigned ActWordBytes = 16,
+  parameter int unsigned AccWordBytes = 16,
+  parameter int unsigned QueueDepth   = 2,
+  // Widths of the engine command payloads (see the pack order below)
+  parameter int unsigned XferW        = 2 + 32 + AddrW + 16 + 24 + AddrW + 32,
+  parameter int unsigned MatW         = 1 + 16 * 4 + 32 * 3 + 16 * 2
+) (
+  input  logic                  clk_i,
+  input  logic                  rst_ni,
+  // Configuration and events from the registers
+  input  logic                  enable_i,
+  input  logic [31:0]           ring_base_i,
+  input  logic [31:0]           ring_size_i,
+  input  logic [31:0]           win_base_i,
+  input  logic [31:0]           win_size_i,
+  input  logic                  enable_write_i,
+  input  logic                  queue_reset_i,
+  input  logic                  tail_write_i,
+  input  logic [31:0]           tail_value_i,
+  // State to the registers
+  output logic                  enable_clear_o,
+  output logic                  busy_o,
+  output logic                  halted_o,
+  output logic                  resetting_o,
+  output logic [7:0]            err_code_o,
+  output logic [31:0]           err_index_o,
+  output logic [31:0]           err_info_o,
+  output logic [31:0]           head_o,
+  output logic [31:0]           tail_o,
+  output logic [31:0]           completions_o,
+  output logic [31:0]           last_seq_o,
+  output logic                  irq_completion_o,
+  output logic                  irq_error_o,
+  output logic                  token_wait_o,
+  output logic                  desc_done_o,
+  // Descriptor fetch (DMA read client)
+  output logic                  fetch_valid_o,
+  input  logic                  fetch_ready_i,
+  output logic [AddrW-1:0]      fetch_addr_o,
+  output logic [BeatsW-1:0]     fetch_beats_o,
+  input  logic                  fetch_rsp_valid_i,
+  input  logic [AxiBytes*8-1:0] fetch_rsp_data_i,
+  input  logic                  fetch_rsp_last_i,
+  input  logic                  fetch_rsp_err_i,
+  // Completion write (DMA write client)
+  output logic                  cpl_valid_o,
+  input  logic                  cpl_ready_i,
+  output logic [AddrW-1:0]      cpl_addr_o,
+  output logic [BeatsW-1:0]     cpl_beats_o,
+  output logic                  cpl_dat_valid_o,
+  input  logic                  cpl_dat_ready_i,
+  output logic [AxiBytes*8-1:0] cpl_dat_data_o,
+  output logic [AxiBytes-1:0]   cpl_dat_strb_o,
+  input  logic                  cpl_done_i,
+  input  logic                  cpl_err_i,
+  // Engines
+  output logic                  abort_o,
+  output logic                  load_valid_o,
+  input  logic                  load_ready_i,
+  output logic [XferW-1:0]      load_cmd_o,
+  input  logic                  load_done_i,
+  input  logic                  load_err_i,
+  input  logic [AddrW-1:0]      load_err_addr_i,
+  output logic                  store_valid_o,
+  input  logic                  store_ready_i,
+  output logic [XferW-1:0]      store_cmd_o,
+  input  logic                  store_done_i,
+  input  logic                  store_err_i,
+  input  logic [AddrW-1:0]      store_err_addr_i,
+  output logic                  mat_valid_o,
+  input  logic                  mat_ready_i,
+  output logic [MatW-1:0]       mat_cmd_o,
+  input  logic                  mat_done_i,
+  input  logic                  engines_busy_i,
+  input  logic                  dma_busy_i
+);
+  localparam int unsigned DescBits = ks_desc_pkg::DescBytes * 8;
+  localparam int unsigned DescBeats = ks_desc_pkg::DescBytes / AxiBytes;
+  localparam int unsigned LaneW = $clog2(AxiBytes);
+  localparam int unsigned WgtDepth = WgtBytes / WgtWordBytes;
+  localparam int unsigned ActDepth = ActBytes / ActWordBytes;
+  localparam int unsigned AccDepthW = AccBytes / AccWordBytes;
+  localparam int unsigned KB8 = Cols;
+  localparam int unsigned KB4 = 2 * Cols;
+
+  typedef enum logic [3:0] {
+    SIdle, SFetch, SRecv, SCheck, SRange, SDispatch, SFence, SCplReq, SCplData, SCplWait, SReset
+  } state_e;
+  state_e state_q, state_d;
+
+  // ---- queue state ---------------------------------------------------------------------------
+  logic [15:0] head_q, tail_q;
+  logic        halted_q, exec_abort_q;
+  logic [7:0]  err_code_q;
+  logic [31:0] err_index_q, err_info_q, completions_q, last_seq_q;
+  logic [DescBits-1:0] desc_q;
+  logic [$clog2(DescBeats + 1)-1:0] beat_q;
+  logic        fetch_err_q;
+
+  // Field extraction from the descriptor in hand.
+  function automatic logic [31:0] word(input logic [DescBits-1:0] d, input int unsigned w);
+    word = d[w*32 +: 32];
+  endfunction
+
+  logic [7:0]  op;
+  logic [3:0]  deps;
+  logic [31:0] w1, w2, w3, w4, w5, w6, w7;
+  assign op   = desc_q[7:0];
+  assign deps = desc_q[11:8];
+  assign w1 = word(desc_q, 1);
+  assign w2 = word(desc_q, 2);
+  assign w3 = word(desc_q, 3);
+  assign w4 = word(desc_q, 4);
+  assign w5 = word(desc_q, 5);
+  assign w6 = word(desc_q, 6);
+  assign w7 = word(desc_q, 7);
+
+  logic is_nop, is_load, is_store, is_mat, is_cpl;
+  assign is_nop   = op == ks_desc_pkg::OpNop;
+  assign is_load  = op == ks_desc_pkg::OpLoad;
+  assign is_store = op == ks_desc_pkg::OpStore;
+  assign is_mat   = op == ks_desc_pkg::OpMatmul;
+  assign is_cpl   = op == ks_desc_pkg::OpComplete;
+
+  // ---- checks, stage 1: everything without a multiplication ------------------------------
+  logic [DescBits-1:0] reserved;
+  always_comb begin
+    reserved = '0;
+    if (is_nop)   reserved = ks_desc_pkg::NopReserved;
+    if (is_load)  reserved = ks_desc_pkg::LoadReserved;
+    if (is_store) reserved = ks_desc_pkg::StoreReserved;
+    if (is_mat)   reserved = ks_desc_pkg::MatmulReserved;
+    if (is_cpl)   reserved = ks_desc_pkg::CompleteReserved;
+  end
+
+  // Token flags per engine: bit 0 POP_PREV, 1 POP_NEXT, 2 PUSH_PREV, 3 PUSH_NEXT.
+  logic [3:0] deps_allowed;
+  assign deps_allowed = is_load ? 4'b1010 : is_store ? 4'b0101 : is_mat ? 4'b1111 : 4'b0000;
+
+  // LOAD/STORE fields
+  logic [3:0]  x_bank;
+  logic [31:0] x_sram, x_host, x_hstride, x_sstride;
+  logic [15:0] x_rows;
+  logic [23:0] x_bytes;
+  assign x_bank    = w1[3:0];
+  assign x_sram    = w2;
+  assign x_host    = w3;
+  assign x_rows    = w4[15:0];
+  assign x_bytes   = w5[23:0];
+  assign x_hstride = w6;
+  assign x_sstride = {8'b0, w7[23:0]};
+  logic x_bank_ok;
+  logic [31:0] x_bank_bytes;
+  always_comb begin
+    x_bank_ok = 1'b0;
+    x_bank_bytes = '0;
+    unique case (x_bank)
+      ks_desc_pkg::BankWgt: begin x_bank_ok = is_load; x_bank_bytes = 32'(WgtBytes); end
+      ks_desc_pkg::BankAct: begin x_bank_ok = is_load; x_bank_bytes = 32'(ActBytes); end
+      ks_desc_pkg::BankAcc: begin x_bank_ok = is_store; x_bank_bytes = 32'(AccBytes); end
+      ks_desc_pkg::BankKv:  begin x_bank_ok = 1'b1; x_bank_bytes = 32'(KvBytes); end
+      default: ;
+    endcase
+  end
+  function automatic logic misal(input logic [LaneW-1:0] v);
+    misal = v != '0;
+  endfunction
+
+  // MATMUL fields
+  logic        m_int4;
+  logic [15:0] m_m, m_k, m_n;
+  logic [31:0] m_wgt, m_act, m_acc;
+  assign m_int4 = w1[0];
+  assign m_m    = w2[15:0];
+  assign m_k    = w3[15:0];
+  assign m_n    = w4[15:0];
+  assign m_wgt  = w5;
+  assign m_act  = w6;
+  assign m_acc  = w7;
+  // Loop bounds (division by constants: shifts for power-of-two arrays)
+  logic [15:0] m_kb, m_nb, m_kc, m_kx;
+  assign m_kb = m_int4 ? 16'(KB4) : 16'(KB8);
+  assign m_nb = 16'((32'(m_n) + Rows - 1) / Rows);
+  assign m_kc = m_int4 ? 16'((32'(m_k) + KB4 - 1) / KB4) : 16'((32'(m_k) + KB8 - 1) / KB8);
+  assign m_kx = 16'((32'(m_k) + 2 * Cols - 1) / (2 * Cols));
+
+  logic [7:0]  chk_code;
+  logic [31:0] chk_info;
+  always_comb begin
+    chk_code = ks_desc_pkg::ErrNone;
+    chk_info = '0;
+    if (!(is_nop || is_load || is_store || is_mat || is_cpl)) begin
+      chk_code = ks_desc_pkg::ErrBadOpcode;
+      chk_info = 32'(op);
+    end else if ((desc_q & reserved) != '0) begin
+      chk_code = ks_desc_pkg::ErrReservedBits;
+      for (int w = ks_desc_pkg::DescWords - 1; w >= 0; w--) begin
+        if ((desc_q[w*32 +: 32] & reserved[w*32 +: 32]) != '0) chk_info = 32'(w);
+      end
+    end else if ((deps & ~deps_allowed) != '0) begin
+      chk_code = ks_desc_pkg::ErrBadDependency;
+      chk_info = word(desc_q, 0);
+    end else if (is_load || is_store) begin
+      if (!x_bank_ok) begin
+        chk_code = ks_desc_pkg::ErrBadBank;
+        chk_info = 32'(x_bank);
+      end else if (x_rows == '0 || x_bytes == '0) begin
+        chk_code = ks_desc_pkg::ErrZeroSize;
+      end else if (misal(x_host[LaneW-1:0])) begin
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = x_host;
+      end else if (misal(x_hstride[LaneW-1:0])) begin
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = x_hstride;
+      end else if (misal(x_sram[LaneW-1:0])) begin
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = x_sram;
+      end else if (misal(x_sstride[LaneW-1:0])) begin
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = x_sstride;
+      end else if (misal(x_bytes[LaneW-1:0])) begin
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = 32'(x_bytes);
+      end
+    end else if (is_mat) begin
+      if (m_m == '0 || m_k == '0 || m_n == '0) begin
+        chk_code = ks_desc_pkg::ErrZeroSize;
+      end else if (m_wgt % WgtWordBytes != 0) begin
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = m_wgt;
+      end else if (m_act % ActWordBytes != 0) begin
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = m_act;
+      end else if (m_acc % AccWordBytes != 0) begin
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = m_acc;
+      end
+    end else if (is_cpl) begin
+      if (w3[1:0] != 2'b00) begin
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = w3;
+      end
+    end
+  end
+
+  // ---- checks, stage 2: extents (registered products) -----------------------------------
+  logic [63:0] host_end_q, sram_end_q, wgt_end_q, act_end_q, acc_end_q;
+  logic [15:0] x_rows_m1;
+  logic [31:0] m_wgt_word, m_act_word, m_acc_word;
+  assign x_rows_m1  = x_rows - 16'd1;
+  assign m_wgt_word = m_wgt / 32'(WgtWordBytes);
+  assign m_act_word = m_act / 32'(ActWordBytes);
+  assign m_acc_word = m_acc / 32'(AccWordBytes);
+  logic [15:0] nb_q, kc_q, kx_q, rows_last_q, k_last_q;
+  always_ff @(posedge clk_i) begin
+    if (state_q == SCheck) begin
+      host_end_q  <= is_cpl ? 64'(w3) + 64'd4
+                            : 64'(x_host) + 64'(x_rows_m1) * 64'(x_hstride) + 64'(x_bytes);
+      sram_end_q  <= 64'(x_sram) + 64'(x_rows_m1) * 64'(x_sstride) + 64'(x_bytes);
+      wgt_end_q   <= 64'(m_wgt_word) + 64'(m_nb) * 64'(m_kc);
+      act_end_q   <= 64'(m_act_word) + 64'(m_m) * 64'(m_kx);
+      acc_end_q   <= 64'(m_acc_word) + 64'(m_m) * 64'(m_nb);
+      nb_q        <= m_nb;
+      kc_q        <= m_kc;
+      kx_q        <= m_kx;
+      rows_last_q <= 16'(32'(m_n) - (32'(m_nb) - 1) * Rows);
+      k_last_q    <= 16'(32'(m_k) - (32'(m_kc) - 1) * 32'(m_kb));
+    end
+  end
+
+  logic [7:0]  rng_code;
+  logic [31:0] rng_info;
+  logic [63:0] win_end;
+  assign win_end = 64'(win_base_i) + 64'(win_size_i);
+  always_comb begin
+    rng_code = ks_desc_pkg::ErrNone;
+    rng_info = '0;
+    if (is_load || is_store || is_cpl) begin
+      if ((is_cpl ? w3 : x_host) < win_base_i || host_end_q > win_end) begin
+        rng_code = ks_desc_pkg::ErrHostRange;
+        rng_info = is_cpl ? w3 : x_host;
+      end else if (!is_cpl && sram_end_q > 64'(x_bank_bytes)) begin
+        rng_code = ks_desc_pkg::ErrSramRange;
+        rng_info = x_sram;
+      end
+    end else if (is_mat) begin
+      if (wgt_end_q > 64'(WgtDepth)) begin
+        rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_wgt;
+      end else if (act_end_q > 64'(ActDepth)) begin
+        rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_act;
+      end else if (acc_end_q > 64'(AccDepthW)) begin
+        rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_acc;
+      end
+    end
+  end
+
+  // ---- engine queues with token gates ---------------------------------------------------------
+  // Queue entry: {ring index, token flags, payload}
+  localparam int unsigned XQW = 16 + 4 + XferW;
+  localparam int unsigned MQW = 16 + 4 + MatW;
+  logic lq_push, sq_push, mq_push, lq_ready, sq_ready, mq_ready;
+  logic lq_valid, sq_valid, mq_valid, lq_pop, sq_pop, mq_pop;
+  logic [XQW-1:0] lq_head, sq_head;
+  logic [MQW-1:0] mq_head;
+  logic [XferW-1:0] xfer_payload;
+  logic [MatW-1:0]  mat_payload;
+  logic flush;
+
+  assign xfer_payload = {x_bank[1:0], x_sram, x_host, x_rows, x_bytes, x_hstride, x_sstride};
+  assign mat_payload  = {m_int4, m_m, nb_q, kc_q, kx_q,
+                         m_wgt_word, m_act_word, m_acc_word,
+                         rows_last_q, k_last_q};
+
+  ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_lq (
+    .clk_i, .rst_ni(rst_ni && !flush),
+    .in_valid_i(lq_push), .in_ready_o(lq_ready), .in_data_i({head_q, deps, xfer_payload}),
+    .out_valid_o(lq_valid), .out_ready_i(lq_pop), .out_data_o(lq_head), .count_o());
+  ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_sq (
+    .clk_i, .rst_ni(rst_ni && !flush),
+    .in_valid_i(sq_push), .in_ready_o(sq_ready), .in_data_i({head_q, deps, xfer_payload}),
+    .out_valid_o(sq_valid), .out_ready_i(sq_pop), .out_data_o(sq_head), .count_o());
+  ks_fifo #(.Width(MQW), .Depth(QueueDepth)) u_mq (
+    .clk_i, .rst_ni(rst_ni && !flush),
+    .in_valid_i(mq_push), .in_ready_o(mq_ready), .in_data_i({head_q, deps, mat_payload}),
+    .out_valid_o(mq_valid), .out_ready_i(mq_pop), .out_data_o(mq_head), .count_o());
+
+  // Tokens: l2c (load->compute), c2l, c2s, s2c.
+  logic [7:0] l2c_q, c2l_q, c2s_q, s2c_q;
+  logic [3:0] l_deps, s_deps, m_deps;
+  assign l_deps = lq_head[XferW +: 4];
+  assign s_deps = sq_head[XferW +: 4];
+  assign m_deps = mq_head[MatW +: 4];
+  logic l_tokens_ok, s_tokens_ok, m_tokens_ok;
+  assign l_tokens_ok = !l_deps[1] || c2l_q != 0;
+  assign s_tokens_ok = !s_deps[0] || c2s_q != 0;
+  assign m_tokens_ok = (!m_deps[0] || l2c_q != 0) && (!m_deps[1] || s2c_q != 0);
+
+  assign load_valid_o  = lq_valid && l_tokens_ok && !abort_o;
+  assign store_valid_o = sq_valid && s_tokens_ok && !abort_o;
+  assign mat_valid_o   = mq_valid && m_tokens_ok && !abort_o;
+  assign load_cmd_o    = lq_head[XferW-1:0];
+  assign store_cmd_o   = sq_head[XferW-1:0];
+  assign mat_cmd_o     = mq_head[MatW-1:0];
+  assign lq_pop = load_valid_o && load_ready_i;
+  assign sq_pop = store_valid_o && store_ready_i;
+  assign mq_pop = mat_valid_o && mat_ready_i;
+  assign token_wait_o = (lq_valid && !l_tokens_ok) || (sq_valid && !s_tokens_ok) ||
+                        (mq_valid && !m_tokens_ok);
+
+  // What each engine is running: its ring index and push flags.
+  logic [15:0] l_idx_q, s_idx_q, m_idx_q;
+  logic [1:0]  l_push_q, s_push_q, m_push_q;  // {PUSH_NEXT, PUSH_PREV}
+  always_ff @(posedge clk_i) begin
+    if (lq_pop) begin l_idx_q <= lq_head[XQW-1 -: 16]; l_push_q <= l_deps[3:2]; end
+    if (sq_pop) begin s_idx_q <= sq_head[XQW-1 -: 16]; s_push_q <= s_deps[3:2]; end
+    if (mq_pop) begin m_idx_q <= mq_head[MQW-1 -: 16]; m_push_q <= m_deps[3:2]; end
+  end
+
+  // Token arithmetic: pops when an engine starts, pushes when it finishes without error.
+  logic l_push_ok, s_push_ok, m_push_ok;
+  assign l_push_ok = load_done_i && !load_err_i;
+  assign s_push_ok = store_done_i && !store_err_i;
+  assign m_push_ok = mat_done_i;
+  logic l2c_inc, c2l_inc, c2s_inc, s2c_inc, l2c_dec, c2l_dec, c2s_dec, s2c_dec;
+  assign l2c_inc = l_push_ok && l_push_q[1];
+  assign c2l_inc = m_push_ok && m_push_q[0];
+  assign c2s_inc = m_push_ok && m_push_q[1];
+  assign s2c_inc = s_push_ok && s_push_q[0];
+  assign l2c_dec = mq_pop && m_deps[0];
+  assign s2c_dec = mq_pop && m_deps[1];
+  assign c2l_dec = lq_pop && l_deps[1];
+  assign c2s_dec = sq_pop && s_deps[0];
+  logic tok_overflow;
+  logic [15:0] tok_overflow_idx;
+  always_comb begin
+    tok_overflow = 1'b0;
+    tok_overflow_idx = '0;
+    if (l2c_inc && !l2c_dec && l2c_q == 8'hff) begin tok_overflow = 1'b1; tok_overflow_idx = l_idx_q; end
+    if (s2c_inc && !s2c_dec && s2c_q == 8'hff) begin tok_overflow = 1'b1; tok_overflow_idx = s_idx_q; end
+    if ((c2l_inc && !c2l_dec && c2l_q == 8'hff) || (c2s_inc && !c2s_dec && c2s_q == 8'hff)) begin
+      tok_overflow = 1'b1; tok_overflow_idx = m_idx_q;
+    end
+  end
+  function automatic logic [7:0] tok_next(input logic [7:0] v, input logic inc, input logic dec);
+    tok_next = v + 8'(inc && v != 8'hff) - 8'(dec);
+  endfunction
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni || state_q == SReset) begin
+      l2c_q <= '0; c2l_q <= '0; c2s_q <= '0; s2c_q <= '0;
+    end else begin
+      l2c_q <= tok_next(l2c_q, l2c_inc, l2c_dec);
+      c2l_q <= tok_next(c2l_q, c2l_inc, c2l_dec);
+      c2s_q <= tok_next(c2s_q, c2s_inc, c2s_dec);
+      s2c_q <= tok_next(s2c_q, s2c_inc, s2c_dec);
+    end
+  end
+
+  // Execution errors, in a fixed priority when several happen at once.
+  logic        exec_err;
+  logic [7:0]  exec_code;
+  logic [31:0] exec_info, exec_idx;
+  always_comb begin
+    exec_err = 1'b1;
+    exec_code = ks_desc_pkg::ErrNone;
+    exec_info = '0;
+    exec_idx = '0;
+    if (load_done_i && load_err_i) begin
+      exec_code = ks_desc_pkg::ErrReadBusError; exec_info = load_err_addr_i; exec_idx = 32'(l_idx_q);
+    end else if (store_done_i && store_err_i) begin
+      exec_code = ks_desc_pkg::ErrWriteBusError; exec_info = store_err_addr_i; exec_idx = 32'(s_idx_q);
+    end else if (tok_overflow) begin
+      exec_code = ks_desc_pkg::ErrTokenOverflow; exec_idx = 32'(tok_overflow_idx);
+    end else begin
+      exec_err = 1'b0;
+    end
+  end
+
+  // ---- ring configuration checks --------------------------------------------------------------
+  logic        ring_ok;
+  logic [31:0] ring_bad;
+  always_comb begin
+    ring_ok  = 1'b1;
+    ring_bad = '0;
+    if (ring_size_i < 2 || ring_size_i > 65536 || (ring_size_i & (ring_size_i - 1)) != 0) begin
+      ring_ok = 1'b0; ring_bad = ring_size_i;
+    end else if (ring_base_i[4:0] != '0 || ring_base_i < win_base_i ||
+                 64'(ring_base_i) + 64'(ring_size_i) * 32 > win_end) begin
+      ring_ok = 1'b0; ring_bad = ring_base_i;
+    end
+  end
+
+  // ---- the state machine -----------------------------------------------------------------
+  logic [15:0] size_mask;
+  assign size_mask = 16'(ring_size_i - 1);
+  logic engines_idle;
+  assign engines_idle = !engines_busy_i && !lq_valid && !sq_valid && !mq_valid;
+
+  logic        raise;
+  logic [7:0]  raise_code;
+  logic [31:0] raise_info, raise_idx;
+  logic        advance, cpl_ok;
+
+  always_comb begin
+    state_d    = state_q;
+    raise      = 1'b0;
+    raise_code = '0;
+    raise_info = '0;
+    raise_idx  = 32'(head_q);
+    advance    = 1'b0;
+    cpl_ok     = 1'b0;
+    lq_push    = 1'b0;
+    sq_push    = 1'b0;
+    mq_push    = 1'b0;
+    unique case (state_q)
+      SIdle: begin
+        if (enable_i && !halted_q && head_q != tail_q) state_d = SFetch;
+      end
+      SFetch: if (fetch_ready_i) state_d = SRecv;
+      SRecv: begin
+        if (fetch_rsp_valid_i && fetch_rsp_last_i) begin
+          if (fetch_err_q || fetch_rsp_err_i) begin
+            raise = 1'b1;
+            raise_code = ks_desc_pkg::ErrFetchBusError;
+            raise_info = fetch_addr_o;
+            state_d = SIdle;
+          end else begin
+            state_d = SCheck;
+          end
+        end
+      end
+      SCheck: begin
+        if (halted_q) begin
+          state_d = SIdle;
+        end else if (chk_code != ks_desc_pkg::ErrNone) begin
+          raise = 1'b1; raise_code = chk_code; raise_info = chk_info;
+          state_d = SIdle;
+        end else begin
+          state_d = SRange;
+        end
+      end
+      SRange: begin
+        if (rng_code != ks_desc_pkg::ErrNone) begin
+          raise = 1'b1; raise_code = rng_code; raise_info = rng_info;
+          state_d = SIdle;
+        end else begin
+          state_d = (is_nop || is_cpl) ? SFence : SDispatch;
+        end
+      end
+      SDispatch: begin
+        if (halted_q) begin
+          state_d = SIdle;
+        end else if (is_load && lq_ready) begin
+          lq_push = 1'b1; advance = 1'b1; state_d = SIdle;
+        end else if (is_store && sq_ready) begin
+          sq_push = 1'b1; advance = 1'b1; state_d = SIdle;
+        end else if (is_mat && mq_ready) begin
+          mq_push = 1'b1; advance = 1'b1; state_d = SIdle;
+        end
+      end
+      SFence: begin
+        if (halted_q) begin
+          state_d = SIdle;
+        end else if (engines_idle) begin
+          if (is_cpl) begin
+            state_d = SCplReq;
+          end else begin
+            advance = 1'b1;
+            state_d = SIdle;
+          end
+        end
+      end
+      SCplReq: if (cpl_ready_i) state_d = SCplData;
+      SCplData: if (cpl_dat_ready_i) state_d = SCplWait;
+      SCplWait: begin
+        if (cpl_done_i) begin
+          if (cpl_err_i) begin
+            raise = 1'b1;
+            raise_code = ks_desc_pkg::ErrWriteBusError;
+            raise_info = w3;
+          end else begin
+            cpl_ok = 1'b1;
+            advance = 1'b1;
+          end
+          state_d = SIdle;
+        end
+      end
+      SReset: begin
+        if (engines_idle && !dma_busy_i) state_d = SIdle;
+      end
+      default: state_d = SIdle;
+    endcase
+    // A queue reset overrides everything (the DMA finishes what it started meanwhile).
+    if (queue_reset_i) state_d = SReset;
+  end
+
+  assign flush = state_q == SReset || exec_abort_q;
+  assign abort_o = flush;
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      state_q       <= SIdle;
+      head_q        <= '0;
+      tail_q        <= '0;
+      halted_q      <= 1'b0;
+      exec_abort_q  <= 1'b0;
+      err_code_q    <= '0;
+      err_index_q   <= '0;
+      err_info_q    <= '0;
+      completions_q <= '0;
+      last_seq_q    <= '0;
+    end else begin
+      state_q <= state_d;
+      if (state_q == SReset) begin
+        head_q        <= '0;
+        tail_q        <= '0;
+        halted_q      <= 1'b0;
+        exec_abort_q  <= 1'b0;
+        err_code_q    <= '0;
+        err_index_q   <= '0;
+        err_info_q    <= '0;
+        completions_q <= '0;
+        last_seq_q    <= '0;
+      end else begin
+        if (advance) head_q <= (head_q + 1'b1) & size_mask;
+        if (cpl_ok) begin
+          completions_q <= completions_q + 1'b1;
+          last_seq_q    <= w1;
+        end
+        // Errors: the first one sticks until resume or reset.
+        if (!halted_q) begin
+          if (exec_err) begin
+            halted_q     <= 1'b1;
+            exec_abort_q <= 1'b1;
+            err_code_q   <= exec_code;
+            err_info_q   <= exec_info;
+            err_index_q  <= exec_idx;
+          end else if (raise) begin
+            halted_q    <= 1'b1;
+            err_code_q  <= raise_code;
+            err_info_q  <= raise_info;
+            err_index_q <= raise_idx;
+          end else if (tail_write_i && tail_value_i >= ring_size_i) begin
+            halted_q    <= 1'b1;
+            err_code_q  <= ks_desc_pkg::ErrDoorbellRange;
+            err_info_q  <= tail_value_i;
+            err_index_q <= 32'(head_q);
+          end else if (enable_write_i && !ring_ok) begin
+            halted_q    <= 1'b1;
+            err_code_q  <= ks_desc_pkg::ErrRingConfig;
+            err_info_q  <= ring_bad;
+            err_index_q <= 32'(head_q);
+          end
+        end else if (enable_write_i && state_q == SIdle && !exec_abort_q) begin
+          // Resume: the ring must still be sound.
+          if (ring_ok) begin
+            halted_q   <= 1'b0;
+            err_code_q <= '0;
+            err_info_q <= '0;
+          end else begin
+            err_code_q <= ks_desc_pkg::ErrRingConfig;
+            err_info_q <= ring_bad;
+          end
+        end
+        if (exec_abort_q && engines_idle) exec_abort_q <= 1'b0;
+        if (tail_write_i && tail_value_i < ring_size_i) tail_q <= tail_value_i[15:0];
+      end
+    end
+  end
+
+  // Descriptor beats arrive in order: beat k is bytes [k*AxiBytes, (k+1)*AxiBytes).
+  always_ff @(posedge clk_i) begin
+    if (state_q == SFetch) begin
+      beat_q      <= '0;
+      fetch_err_q <= 1'b0;
+    end else if (state_q == SRecv && fetch_rsp_valid_i) begin
+      desc_q[32'(beat_q)*AxiBytes*8 +: AxiBytes*8] <= fetch_rsp_data_i;
+      beat_q <= beat_q + 1'b1;
+      if (fetch_rsp_err_i) fetch_err_q <= 1'b1;
+    end
+  end
+
+  assign fetch_valid_o = state_q == SFetch;
+  assign fetch_addr_o  = ring_base_i + 32'({head_q, 5'b0});
+  assign fetch_beats_o = BeatsW'(DescBeats);
+
+  // Completion: one beat at the aligned address, the sequence number in its 4-byte lane.
+  logic [LaneW-1:0] cpl_lane;
+  assign cpl_lane        = w3[LaneW-1:0];
+  assign cpl_valid_o     = state_q == SCplReq;
+  assign cpl_addr_o      = {w3[AddrW-1:LaneW], {LaneW{1'b0}}};
+  assign cpl_beats_o     = BeatsW'(1);
+  assign cpl_dat_valid_o = state_q == SCplData;
+  assign cpl_dat_data_o  = {(AxiBytes / 4){w1}};
+  assign cpl_dat_strb_o  = AxiBytes'(4'hf) << cpl_lane;
+
+  assign enable_clear_o   = state_q == SReset && state_d == SIdle;
+  assign busy_o           = state_q != SIdle || !engines_idle;
+  assign halted_o         = halted_q;
+  assign resetting_o      = state_q == SReset;
+  assign err_code_o       = err_code_q;
+  assign err_index_o      = err_index_q;
+  assign err_info_o       = err_info_q;
+  assign head_o           = 32'(head_q);
+  assign tail_o           = 32'(tail_q);
+  assign completions_o    = completions_q;
+  assign last_seq_o       = last_seq_q;
+  assign irq_completion_o = cpl_ok && w2[0];
+  assign irq_error_o      = !halted_q && (exec_err || raise ||
+                            (tail_write_i && tail_value_i >= ring_size_i) ||
+                            (enable_write_i && !ring_ok));
+  assign desc_done_o      = advance && (is_nop || is_cpl);
+
+  // Flags an engine cannot have are rejected before dispatch; w4[31:16] is reserved everywhere.
+  logic unused;
+  assign unused = ^{l_deps[0], s_deps[1], l_push_q[0], s_push_q[1], w4[31:16]};
+
+  `KS_ASSERT(fetch_only_when_waiting_a, !fetch_rsp_valid_i || state_q == SRecv || state_q == SReset ||
+                                        state_q == SIdle)
+endmodule

@@ -1,0 +1,262 @@
+/// Control and status registers on an AXI4-Lite slave (map: rtl/cfg/registers.json,
+/// offsets from the generated ks_regs_pkg).
+///
+/// One transaction at a time: a write needs AW and W (taken together), a read needs AR;
+/// the response is registered. Unmapped offsets, writes to read-only registers and writes
+/// to RING_BASE/RING_SIZE while the queue is enabled answer SLVERR and change nothing.
+/// The register file holds configuration (ring base and size, window, interrupt enables,
+/// CTRL.ENABLE), the interrupt status and the 64-bit performance counters; the queue's
+/// live state (head, tail, errors, completions) comes from the command processor, which
+/// receives doorbell, enable and queue-reset writes as pulses.
+`include "ks_assert.svh"
+
+module ks_ctrl_regs #(
+  parameter int unsigned Rows        = 8,
+  parameter int unsigned Cols        = 16,
+  parameter int unsigned AxiBytes    = 16,
+  parameter int unsigned AccAddrBits = 9,
+  parameter int unsigned WgtBytes    = 4096,
+  parameter int unsigned ActBytes    = 1024,
+  parameter int unsigned AccBytes    = 1024,
+  parameter int unsigned KvBytes     = 1024,
+  parameter int unsigned AddrW       = ks_regs_pkg::AddrBits,
+  parameter int unsigned NumCounters = ks_regs_pkg::NumCounters
+) (
+  input  logic                      clk_i,
+  input  logic                      rst_ni,
+  // AXI4-Lite slave
+  input  logic                      s_awvalid_i,
+  output logic                      s_awready_o,
+  input  logic [AddrW-1:0]          s_awaddr_i,
+  input  logic                      s_wvalid_i,
+  output logic                      s_wready_o,
+  input  logic [31:0]               s_wdata_i,
+  input  logic [3:0]                s_wstrb_i,
+  output logic                      s_bvalid_o,
+  input  logic                      s_bready_i,
+  output logic [1:0]                s_bresp_o,
+  input  logic                      s_arvalid_i,
+  output logic                      s_arready_o,
+  input  logic [AddrW-1:0]          s_araddr_i,
+  output logic                      s_rvalid_o,
+  input  logic                      s_rready_i,
+  output logic [31:0]               s_rdata_o,
+  output logic [1:0]                s_rresp_o,
+  // Configuration to the command processor
+  output logic                      enable_o,
+  output logic [31:0]               ring_base_o,
+  output logic [31:0]               ring_size_o,
+  output logic [31:0]               win_base_o,
+  output logic [31:0]               win_size_o,
+  // Events to the command processor
+  output logic                      enable_write_o,   // CTRL written with ENABLE = 1
+  output logic                      queue_reset_o,    // CTRL.QUEUE_RESET written with 1
+  output logic                      tail_write_o,     // RING_TAIL written
+  output logic [31:0]               tail_value_o,
+  // Live state from the command processor
+  input  logic                      enable_clear_i,   // queue reset clears CTRL.ENABLE
+  input  logic                      busy_i,
+  input  logic                      halted_i,
+  input  logic                      resetting_i,
+  input  logic [7:0]                err_code_i,
+  input  logic [31:0]               err_index_i,
+  input  logic [31:0]               err_info_i,
+  input  logic [31:0]               head_i,
+  input  logic [31:0]               tail_i,
+  input  logic [31:0]               completions_i,
+  input  logic [31:0]               last_seq_i,
+  // Interrupts
+  input  logic                      irq_completion_i, // pulse
+  input  logic                      irq_error_i,      // pulse
+  output logic                      irq_o,
+  // Performance counter increments (per counter, added every cycle unless frozen)
+  input  logic [NumCounters*16-1:0] ctr_inc_i
+);
+  // ---- AXI4-Lite handshakes -------------------------------------------------------------------
+  logic wr_fire, rd_fire;
+  logic bvalid_q, rvalid_q;
+  logic [1:0] bresp_q, rresp_q;
+  logic [31:0] rdata_q;
+
+  // Take a write when both AW and W are present and no response is pending; reads only when
+  // no write is being taken (writes first: simple and starvation-free for a single host).
+  assign s_awready_o = s_awvalid_i && s_wvalid_i && !bvalid_q;
+  assign s_wready_o  = s_awready_o;
+  assign wr_fire     = s_awready_o;
+  assign s_arready_o = s_arvalid_i && !rvalid_q && !wr_fire;
+  assign rd_fire     = s_arready_o;
+
+  assign s_bvalid_o = bvalid_q;
+  assign s_bresp_o  = bresp_q;
+  assign s_rvalid_o = rvalid_q;
+  assign s_rresp_o  = rresp_q;
+  assign s_rdata_o  = rdata_q;
+
+  localparam logic [1:0] RespOkay   = 2'b00;
+  localparam logic [1:0] RespSlvErr = 2'b10;
+
+  // ---- registers ------------------------------------------------------------------------------
+  logic        enable_q, freeze_q;
+  logic [31:0] ring_base_q, ring_size_q, win_base_q, win_size_q;
+  logic [1:0]  irq_en_q, irq_status_q;
+  logic [NumCounters*64-1:0] ctr_q;
+  logic [31:0] hi_shadow_q;
+
+  // Write decode
+  logic [AddrW-1:0] waddr;
+  logic [31:0]      wdata;
+  logic             w_ok, w_ctrl, w_irq_status, w_irq_enable, w_ring_base, w_ring_size, w_ring_tail,
+                    w_win_base, w_win_size, w_perf_ctrl;
+  assign waddr = {s_awaddr_i[AddrW-1:2], 2'b00};
+  assign wdata = s_wdata_i;
+  assign w_ctrl       = waddr == ks_regs_pkg::CtrlOffset;
+  assign w_irq_status = waddr == ks_regs_pkg::IrqStatusOffset;
+  assign w_irq_enable = waddr == ks_regs_pkg::IrqEnableOffset;
+  assign w_ring_base  = waddr == ks_regs_pkg::RingBaseOffset;
+  assign w_ring_size  = waddr == ks_regs_pkg::RingSizeOffset;
+  assign w_ring_tail  = waddr == ks_regs_pkg::RingTailOffset;
+  assign w_win_base   = waddr == ks_regs_pkg::WinBaseOffset;
+  assign w_win_size   = waddr == ks_regs_pkg::WinSizeOffset;
+  assign w_perf_ctrl  = waddr == ks_regs_pkg::PerfCtrlOffset;
+  // Ring geometry is frozen while the queue runs.
+  assign w_ok = w_ctrl || w_irq_status || w_irq_enable || w_ring_tail || w_win_base || w_win_size ||
+                w_perf_ctrl || ((w_ring_base || w_ring_size) && !enable_q);
+
+  logic perf_clear;
+  assign enable_write_o = wr_fire && w_ctrl && wdata[ks_regs_pkg::CtrlEnableLsb];
+  assign queue_reset_o  = wr_fire && w_ctrl && wdata[ks_regs_pkg::CtrlQueueResetLsb];
+  assign tail_write_o   = wr_fire && w_ring_tail;
+  assign tail_value_o   = wdata;
+  assign perf_clear     = wr_fire && w_perf_ctrl && wdata[ks_regs_pkg::PerfCtrlClearLsb];
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      enable_q     <= 1'b0;
+      freeze_q     <= 1'b0;
+      ring_base_q  <= '0;
+      ring_size_q  <= '0;
+      win_base_q   <= '0;
+      win_size_q   <= '0;
+      irq_en_q     <= '0;
+      irq_status_q <= '0;
+    end else begin
+      if (wr_fire && w_ctrl) begin
+        enable_q <= wdata[ks_regs_pkg::CtrlEnableLsb];
+      end else if (enable_clear_i) begin
+        enable_q <= 1'b0;
+      end
+      if (wr_fire && w_perf_ctrl) freeze_q <= wdata[ks_regs_pkg::PerfCtrlFreezeLsb];
+      if (wr_fire && w_ring_base && !enable_q) ring_base_q <= wdata;
+      if (wr_fire && w_ring_size && !enable_q) ring_size_q <= wdata;
+      if (wr_fire && w_win_base) win_base_q <= wdata;
+      if (wr_fire && w_win_size) win_size_q <= wdata;
+      if (wr_fire && w_irq_enable) irq_en_q <= wdata[1:0];
+      // Set wins over clear in the same cycle: an event is never lost.
+      irq_status_q <= (irq_status_q & ~((wr_fire && w_irq_status) ? wdata[1:0] : 2'b00)) |
+                      {irq_error_i, irq_completion_i};
+    end
+  end
+
+  assign enable_o    = enable_q;
+  assign ring_base_o = ring_base_q;
+  assign ring_size_o = ring_size_q;
+  assign win_base_o  = win_base_q;
+  assign win_size_o  = win_size_q;
+  assign irq_o       = |(irq_status_q & irq_en_q);
+
+  // ---- performance counters --------------------------------------------------------------------
+  for (genvar c = 0; c < NumCounters; c++) begin : g_ctr
+    always_ff @(posedge clk_i) begin
+      if (!rst_ni || perf_clear) begin
+        ctr_q[c*64 +: 64] <= '0;
+      end else if (!freeze_q) begin
+        ctr_q[c*64 +: 64] <= ctr_q[c*64 +: 64] + 64'(ctr_inc_i[c*16 +: 16]);
+      end
+    end
+  end
+
+  // ---- read decode -----------------------------------------------------------------------------
+  logic [AddrW-1:0] raddr;
+  logic [31:0]      rdata;
+  logic             r_ok, r_counter, r_counter_hi;
+  logic [AddrW-1:0] ctr_off;
+  logic [$clog2(NumCounters)-1:0] ctr_idx;
+  assign raddr        = {s_araddr_i[AddrW-1:2], 2'b00};
+  assign ctr_off      = raddr - ks_regs_pkg::CounterBase;
+  assign r_counter    = raddr >= ks_regs_pkg::CounterBase &&
+                        32'(ctr_off) < 8 * NumCounters;
+  assign ctr_idx      = ctr_off[3 +: $clog2(NumCounters)];
+  assign r_counter_hi = ctr_off[2];
+
+  always_comb begin
+    r_ok  = 1'b1;
+    rdata = '0;
+    unique case (raddr)
+      ks_regs_pkg::IdOffset:         rdata = ks_regs_pkg::IdValueValue;
+      ks_regs_pkg::VersionOffset:    rdata = {ks_regs_pkg::VersionMajorValue, ks_regs_pkg::VersionMinorValue};
+      ks_regs_pkg::HwArrayOffset:    rdata = {8'(AccAddrBits), 8'(AxiBytes), 8'(Cols), 8'(Rows)};
+      ks_regs_pkg::HwWgtBytesOffset: rdata = 32'(WgtBytes);
+      ks_regs_pkg::HwActBytesOffset: rdata = 32'(ActBytes);
+      ks_regs_pkg::HwAccBytesOffset: rdata = 32'(AccBytes);
+      ks_regs_pkg::HwKvBytesOffset:  rdata = 32'(KvBytes);
+      ks_regs_pkg::CtrlOffset:       rdata = 32'(enable_q);
+      ks_regs_pkg::StatusOffset:     rdata = 32'({enable_q, resetting_i, halted_i, busy_i});
+      ks_regs_pkg::ErrCodeOffset:    rdata = 32'(err_code_i);
+      ks_regs_pkg::ErrIndexOffset:   rdata = err_index_i;
+      ks_regs_pkg::ErrInfoOffset:    rdata = err_info_i;
+      ks_regs_pkg::IrqStatusOffset:  rdata = 32'(irq_status_q);
+      ks_regs_pkg::IrqEnableOffset:  rdata = 32'(irq_en_q);
+      ks_regs_pkg::RingBaseOffset:   rdata = ring_base_q;
+      ks_regs_pkg::RingSizeOffset:   rdata = ring_size_q;
+      ks_regs_pkg::RingHeadOffset:   rdata = head_i;
+      ks_regs_pkg::RingTailOffset:   rdata = tail_i;
+      ks_regs_pkg::WinBaseOffset:    rdata = win_base_q;
+      ks_regs_pkg::WinSizeOffset:    rdata = win_size_q;
+      ks_regs_pkg::CompletionsOffset: rdata = completions_i;
+      ks_regs_pkg::LastSeqOffset:    rdata = last_seq_i;
+      ks_regs_pkg::PerfCtrlOffset:   rdata = {30'b0, freeze_q, 1'b0};
+      default: begin
+        if (r_counter) begin
+          rdata = r_counter_hi ? hi_shadow_q : ctr_q[32'(ctr_idx)*64 +: 32];
+        end else begin
+          r_ok = 1'b0;
+        end
+      end
+    endcase
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      bvalid_q <= 1'b0;
+      rvalid_q <= 1'b0;
+    end else begin
+      if (wr_fire) begin
+        bvalid_q <= 1'b1;
+      end else if (s_bready_i) begin
+        bvalid_q <= 1'b0;
+      end
+      if (rd_fire) begin
+        rvalid_q <= 1'b1;
+      end else if (s_rready_i) begin
+        rvalid_q <= 1'b0;
+      end
+    end
+    if (wr_fire) begin
+      bresp_q <= w_ok ? RespOkay : RespSlvErr;
+    end
+    if (rd_fire) begin
+      rresp_q <= r_ok ? RespOkay : RespSlvErr;
+      rdata_q <= r_ok ? rdata : 32'h0;
+      if (r_counter && !r_counter_hi) begin
+        hi_shadow_q <= ctr_q[32'(ctr_idx)*64 + 32 +: 32];
+      end
+    end
+  end
+
+  // Registers are whole words: byte strobes and the address's byte offset are ignored.
+  logic unused_wstrb;
+  assign unused_wstrb = ^{s_wstrb_i, s_awaddr_i[1:0], s_araddr_i[1:0]};
+
+  `KS_ASSERT_STABLE(b_stable_a, s_bvalid_o, s_bready_i, s_bresp_o)
+  `KS_ASSERT_STABLE(r_stable_a, s_rvalid_o, s_rready_i, {s_rdata_o, s_rresp_o})
+endmodule

@@ -1,0 +1,300 @@
+/// Compute engine: executes MATMUL descriptors on the matrix unit, reading operands from
+/// the WGT and ACT banks and writing INT32 results to the ACC bank.
+///
+/// The command arrives with its loop bounds precomputed by the command processor (NB
+/// weight row blocks, KC reduction chunks per row, KX ACT words per X row, and the word
+/// addresses of the three operands). Loop order, outermost first: token chunks of at most
+/// AccDepth, nb, kc, token m (docs/matrix_unit.md). Each beat reads WGT word
+/// wgt + nb*KC + kc and ACT word act + m*KX + kc (INT4) or kc/2 (INT8, lower or upper
+/// half); reads are issued against the free space of a three-entry buffer, so one beat
+/// per cycle reaches the matrix unit while it accepts. Results arrive in order and are
+/// written to ACC word acc + m*NB + nb. done_o pulses after the last result is written.
+/// abort_i stops issuing beats and finishes when the matrix unit is empty.
+module ks_compute_engine #(
+  parameter int unsigned Rows      = 8,
+  parameter int unsigned Cols      = 16,
+  parameter int unsigned AccDepth  = 512,
+  parameter int unsigned FifoDepth = 32,
+  parameter int unsigned WgtWordBytes = 128,
+  parameter int unsigned ActWordBytes = 32,
+  parameter int unsigned AccWordBytes = 32,
+  parameter int unsigned WgtWordW  = 16,
+  parameter int unsigned ActWordW  = 16,
+  parameter int unsigned AccWordW  = 16
+) (
+  input  logic                      clk_i,
+  input  logic                      rst_ni,
+  input  logic                      abort_i,
+  // Command
+  input  logic                      cmd_valid_i,
+  output logic                      cmd_ready_o,
+  input  logic                      cmd_int4_i,
+  input  logic [15:0]               cmd_m_i,
+  input  logic [15:0]               cmd_nb_i,
+  input  logic [15:0]               cmd_kc_i,
+  input  logic [15:0]               cmd_kx_i,
+  input  logic [WgtWordW-1:0]       cmd_wgt_i,
+  input  logic [ActWordW-1:0]       cmd_act_i,
+  input  logic [AccWordW-1:0]       cmd_acc_i,
+  input  logic [15:0]               cmd_rows_last_i,   // valid rows in the last block
+  input  logic [15:0]               cmd_k_last_i,      // valid K elements in the last chunk
+  output logic                      done_o,
+  // Bank reads (wide ports; data the next cycle)
+  output logic                      wgt_re_o,
+  output logic [WgtWordW-1:0]       wgt_addr_o,
+  input  logic [WgtWordBytes*8-1:0] wgt_data_i,
+  output logic                      act_re_o,
+  output logic [ActWordW-1:0]       act_addr_o,
+  input  logic [ActWordBytes*8-1:0] act_data_i,
+  // Bank write (wide port)
+  output logic                      acc_we_o,
+  output logic [AccWordW-1:0]       acc_addr_o,
+  output logic [AccWordBytes*8-1:0] acc_data_o,
+  // Status and counters
+  output logic                      busy_o,
+  output logic [15:0]               macs_o,          // useful MACs entering the array this cycle
+  output logic                      beat_o,          // a beat entered the array
+  output logic                      stall_operand_o, // command active, array ready, no beat
+  output logic                      stall_result_o   // beat ready, array not
+);
+  localparam int unsigned AccAddrW = (AccDepth > 1) ? $clog2(AccDepth) : 1;
+  localparam int unsigned KB8 = Cols;
+  localparam int unsigned KB4 = 2 * Cols;
+
+  // ---- command state -------------------------------------------------------------------------
+  logic        busy_q, aborted_q, int4_q, issuing_q;
+  logic [15:0] m_q, nb_q, kc_q, kx_q, rows_last_q, k_last_q;
+  logic [WgtWordW-1:0] wgt_q;
+
+  logic start, finished;
+  assign cmd_ready_o = !busy_q;
+  assign start = cmd_valid_i && cmd_ready_o;
+
+  // ---- issue loop: chunk (m0), nb, kc, m ------------------------------------------------------
+  logic [15:0] m0_q, mt_q, i_nb_q, i_kc_q, i_m_q;
+  logic [WgtWordW-1:0] wgt_block_q;   // wgt + nb*KC
+  logic [ActWordW-1:0] act_chunk_q;   // act + m0*KX
+  logic [ActWordW-1:0] act_row_q;     // act + (m0+m)*KX + kc word
+  logic issue, last_m, last_kc, last_nb, last_chunk;
+  logic [15:0] mt_next;
+
+  assign last_m     = i_m_q == mt_q - 1'b1;
+  assign last_kc    = i_kc_q == kc_q - 1'b1;
+  assign last_nb    = i_nb_q == nb_q - 1'b1;
+  assign last_chunk = (m0_q + mt_q) == m_q;
+  assign mt_next    = (m_q - (m0_q + mt_q) > 16'(AccDepth)) ? 16'(AccDepth) : m_q - (m0_q + mt_q);
+
+  // kc's word within an X row: kc in INT4 mode, kc/2 in INT8 mode.
+  logic [15:0] kc_word_next;
+  assign kc_word_next = int4_q ? i_kc_q + 1'b1 : (i_kc_q + 1'b1) >> 1;
+
+  // Reads are issued when the buffer will have room (see ks_store_engine for the count).
+  logic [1:0] buf_count;
+  logic rd_valid_q;
+  assign issue = issuing_q && !aborted_q && !abort_i && (32'(buf_count) + 32'(rd_valid_q)) < 3;
+
+  assign wgt_re_o   = issue;
+  assign wgt_addr_o = wgt_block_q + WgtWordW'(i_kc_q);
+  assign act_re_o   = issue;
+  assign act_addr_o = act_row_q;
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      busy_q    <= 1'b0;
+      issuing_q <= 1'b0;
+      aborted_q <= 1'b0;
+    end else if (start) begin
+      busy_q    <= 1'b1;
+      issuing_q <= 1'b1;
+      aborted_q <= 1'b0;
+    end else begin
+      if (abort_i && busy_q) aborted_q <= 1'b1;
+      if (issue && last_m && last_kc && last_nb && last_chunk) issuing_q <= 1'b0;
+      if (busy_q && finished) busy_q <= 1'b0;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (start) begin
+      int4_q      <= cmd_int4_i;
+      m_q         <= cmd_m_i;
+      nb_q        <= cmd_nb_i;
+      kc_q        <= cmd_kc_i;
+      kx_q        <= cmd_kx_i;
+      wgt_q       <= cmd_wgt_i;
+      rows_last_q <= cmd_rows_last_i;
+      k_last_q    <= cmd_k_last_i;
+      m0_q        <= '0;
+      mt_q        <= (cmd_m_i > 16'(AccDepth)) ? 16'(AccDepth) : cmd_m_i;
+      i_nb_q      <= '0;
+      i_kc_q      <= '0;
+      i_m_q       <= '0;
+      wgt_block_q <= cmd_wgt_i;
+      act_chunk_q <= cmd_act_i;
+      act_row_q   <= cmd_act_i;
+    end else if (issue) begin
+      if (!last_m) begin
+        i_m_q     <= i_m_q + 1'b1;
+        act_row_q <= act_row_q + ActWordW'(kx_q);
+      end else if (!last_kc) begin
+        i_m_q     <= '0;
+        i_kc_q    <= i_kc_q + 1'b1;
+        act_row_q <= act_chunk_q + ActWordW'(kc_word_next);
+      end else if (!last_nb) begin
+        i_m_q       <= '0;
+        i_kc_q      <= '0;
+        i_nb_q      <= i_nb_q + 1'b1;
+        wgt_block_q <= wgt_block_q + WgtWordW'(kc_q);
+        act_row_q   <= act_chunk_q;
+      end else begin
+        // Next token chunk: X rows m0 + mt onwards.
+        i_m_q       <= '0;
+        i_kc_q      <= '0;
+        i_nb_q      <= '0;
+        wgt_block_q <= wgt_q;
+        m0_q        <= m0_q + mt_q;
+        mt_q        <= mt_next;
+        act_chunk_q <= act_chunk_q + ActWordW'(32'(mt_q) * 32'(kx_q));
+        act_row_q   <= act_chunk_q + ActWordW'(32'(mt_q) * 32'(kx_q));
+      end
+    end
+  end
+
+  // ---- tags travel with the read; operands are assembled when the data arrive ----------------
+  typedef struct packed {
+    logic                int4;
+    logic                half;   // INT8: the chunk is the upper half of the ACT word
+    logic                first;
+    logic                last;
+    logic [AccAddrW-1:0] addr;
+    logic [15:0]         macs;
+  } tag_t;
+
+  tag_t tag_d, tag_q;
+  logic [15:0] rows_valid, k_valid;
+  assign rows_valid = last_nb ? rows_last_q : 16'(Rows);
+  assign k_valid    = last_kc ? k_last_q : (int4_q ? 16'(KB4) : 16'(KB8));
+  assign tag_d = {int4_q, !int4_q && i_kc_q[0], i_kc_q == '0, last_kc, AccAddrW'(i_m_q),
+                  16'(32'(rows_valid) * 32'(k_valid))};
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni || start || abort_i) begin
+      rd_valid_q <= 1'b0;
+    end else begin
+      rd_valid_q <= issue;
+    end
+    tag_q <= tag_d;
+  end
+
+  logic [2*Cols*8-1:0] x_sel;
+  assign x_sel = tag_q.int4 ? act_data_i[2*Cols*8-1:0] :
+                 (tag_q.half ? {{Cols*8{1'b0}}, act_data_i[2*Cols*8-1:Cols*8]}
+                             : {{Cols*8{1'b0}}, act_data_i[Cols*8-1:0]});
+
+  localparam int unsigned TagW = 4 + AccAddrW + 16;  // $bits(tag_t), which Yosys 0.23 cannot evaluate
+  localparam int unsigned BufW = Rows * Cols * 8 + 2 * Cols * 8 + TagW;
+  logic buf_valid, buf_ready, unused_buf_in_ready;
+  logic [Rows*Cols*8-1:0] buf_w;
+  logic [2*Cols*8-1:0]    buf_x;
+  tag_t                   buf_tag;
+
+  ks_fifo #(.Width(BufW), .Depth(3)) u_buf (
+    .clk_i,
+    .rst_ni     (rst_ni && !start && !abort_i),
+    .in_valid_i (rd_valid_q),
+    .in_ready_o (unused_buf_in_ready),
+    .in_data_i  ({wgt_data_i[Rows*Cols*8-1:0], x_sel, tag_q}),
+    .out_valid_o(buf_valid),
+    .out_ready_i(buf_ready),
+    .out_data_o ({buf_w, buf_x, buf_tag}),
+    .count_o    (buf_count)
+  );
+
+  // ---- matrix unit ---------------------------------------------------------------------------
+  logic mu_ready, mu_out_valid, mu_busy;
+  logic [Rows*32-1:0] mu_out_data;
+  logic [AccAddrW-1:0] mu_out_addr;
+
+  ks_matrix_unit #(.Rows(Rows), .Cols(Cols), .AccDepth(AccDepth), .FifoDepth(FifoDepth)) u_mu (
+    .clk_i,
+    .rst_ni,
+    .in_valid_i (buf_valid),
+    .in_ready_o (mu_ready),
+    .in_w_i     (buf_w),
+    .in_x_i     (buf_x),
+    .in_int4_i  (buf_tag.int4),
+    .in_first_i (buf_tag.first),
+    .in_last_i  (buf_tag.last),
+    .in_addr_i  (buf_tag.addr),
+    .out_valid_o(mu_out_valid),
+    .out_ready_i(1'b1),
+    .out_data_o (mu_out_data),
+    .out_addr_o (mu_out_addr),
+    .busy_o     (mu_busy)
+  );
+  assign buf_ready = mu_ready;
+
+  // ---- results: token chunk, nb, m in order --------------------------------------------------
+  logic [15:0] r_m0_q, r_mt_q, r_nb_q, r_m_q;
+  logic [AccWordW-1:0] r_chunk_q;   // acc + m0*NB
+  logic [AccWordW-1:0] r_row_q;     // acc + (m0+m)*NB + nb
+  logic r_last_m, r_last_nb, r_done;
+  logic [15:0] r_mt_next;
+  assign r_last_m  = r_m_q == r_mt_q - 1'b1;
+  assign r_last_nb = r_nb_q == nb_q - 1'b1;
+  assign r_done    = r_last_m && r_last_nb && (r_m0_q + r_mt_q) == m_q;
+  assign r_mt_next = (m_q - (r_m0_q + r_mt_q) > 16'(AccDepth)) ? 16'(AccDepth)
+                                                               : m_q - (r_m0_q + r_mt_q);
+  logic results_done_q;
+
+  always_ff @(posedge clk_i) begin
+    if (start) begin
+      r_m0_q         <= '0;
+      r_mt_q         <= (cmd_m_i > 16'(AccDepth)) ? 16'(AccDepth) : cmd_m_i;
+      r_nb_q         <= '0;
+      r_m_q          <= '0;
+      r_chunk_q      <= cmd_acc_i;
+      r_row_q        <= cmd_acc_i;
+      results_done_q <= 1'b0;
+    end else if (mu_out_valid) begin
+      if (r_done) begin
+        results_done_q <= 1'b1;
+      end
+      if (!r_last_m) begin
+        r_m_q   <= r_m_q + 1'b1;
+        r_row_q <= r_row_q + AccWordW'(nb_q);
+      end else if (!r_last_nb) begin
+        r_m_q   <= '0;
+        r_nb_q  <= r_nb_q + 1'b1;
+        r_row_q <= r_chunk_q + AccWordW'(r_nb_q) + 1'b1;
+      end else begin
+        r_m_q     <= '0;
+        r_nb_q    <= '0;
+        r_m0_q    <= r_m0_q + r_mt_q;
+        r_mt_q    <= r_mt_next;
+        r_chunk_q <= r_chunk_q + AccWordW'(32'(r_mt_q) * 32'(nb_q));
+        r_row_q   <= r_chunk_q + AccWordW'(32'(r_mt_q) * 32'(nb_q));
+      end
+    end
+  end
+
+  assign acc_we_o   = mu_out_valid && busy_q && !aborted_q;
+  assign acc_addr_o = r_row_q;
+  localparam int unsigned AccDataW = AccWordBytes * 8;
+  assign acc_data_o = AccDataW'(mu_out_data);
+
+  assign finished = aborted_q ? (!mu_busy && !rd_valid_q) : results_done_q;
+  assign done_o   = busy_q && finished;
+  assign busy_o   = busy_q;
+
+  logic mu_fire;
+  assign mu_fire         = buf_valid && mu_ready;
+  assign beat_o          = mu_fire;
+  assign macs_o          = mu_fire ? buf_tag.macs : 16'd0;
+  assign stall_operand_o = busy_q && !aborted_q && !buf_valid && mu_ready && !results_done_q && issuing_q;
+  assign stall_result_o  = buf_valid && !mu_ready;
+
+  logic unused;
+  assign unused = ^{mu_out_addr, unused_buf_in_ready, wgt_data_i, act_data_i, kc_word_next,
+                    buf_tag.half};
+endmodule

@@ -1,0 +1,239 @@
+#include "kestrel/driver/queue.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "kestrel/regs.h"
+
+namespace ks::drv {
+
+namespace {
+
+void set_deps(desc::Words& w, Deps d) {
+  desc::kPopPrev.set(w, d.pop_prev);
+  desc::kPopNext.set(w, d.pop_next);
+  desc::kPushPrev.set(w, d.push_prev);
+  desc::kPushNext.set(w, d.push_next);
+}
+
+std::string hex(uint32_t v) {
+  char b[16];
+  std::snprintf(b, sizeof b, "0x%x", v);
+  return b;
+}
+
+}  // namespace
+
+desc::Words make_nop() {
+  desc::Words w{};
+  desc::kOpcode.set(w, static_cast<uint32_t>(desc::Opcode::kNop));
+  return w;
+}
+
+static desc::Words make_xfer(desc::Opcode op, const Xfer& x, Deps d) {
+  desc::Words w{};
+  desc::kOpcode.set(w, static_cast<uint32_t>(op));
+  set_deps(w, d);
+  // LOAD and STORE share their field layout.
+  desc::kLoadBank.set(w, static_cast<uint32_t>(x.bank));
+  desc::kLoadSramAddr.set(w, x.sram_addr);
+  desc::kLoadHostAddr.set(w, x.host_addr);
+  desc::kLoadRows.set(w, x.rows);
+  desc::kLoadRowBytes.set(w, x.row_bytes);
+  desc::kLoadHostStride.set(w, x.host_stride);
+  desc::kLoadSramStride.set(w, x.sram_stride);
+  return w;
+}
+
+desc::Words make_load(const Xfer& x, Deps d) { return make_xfer(desc::Opcode::kLoad, x, d); }
+desc::Words make_store(const Xfer& x, Deps d) { return make_xfer(desc::Opcode::kStore, x, d); }
+
+desc::Words make_matmul(const MatmulArgs& a, Deps d) {
+  desc::Words w{};
+  desc::kOpcode.set(w, static_cast<uint32_t>(desc::Opcode::kMatmul));
+  set_deps(w, d);
+  desc::kMatmulInt4.set(w, a.int4);
+  desc::kMatmulM.set(w, a.m);
+  desc::kMatmulK.set(w, a.k);
+  desc::kMatmulN.set(w, a.n);
+  desc::kMatmulWgtAddr.set(w, a.wgt_addr);
+  desc::kMatmulActAddr.set(w, a.act_addr);
+  desc::kMatmulAccAddr.set(w, a.acc_addr);
+  return w;
+}
+
+desc::Words make_complete(uint32_t seq, uint32_t host_addr, bool irq) {
+  desc::Words w{};
+  desc::kOpcode.set(w, static_cast<uint32_t>(desc::Opcode::kComplete));
+  desc::kCompleteSeq.set(w, seq);
+  desc::kCompleteIrq.set(w, irq);
+  desc::kCompleteHostAddr.set(w, host_addr);
+  return w;
+}
+
+std::string describe(const desc::Words& w) {
+  std::ostringstream s;
+  const uint32_t op = desc::kOpcode.get(w);
+  if (!desc::is_opcode(op)) {
+    s << "opcode " << op << " (unknown)";
+  } else {
+    const auto opc = static_cast<desc::Opcode>(op);
+    s << desc::name(opc);
+    switch (opc) {
+      case desc::Opcode::kLoad:
+      case desc::Opcode::kStore: {
+        const uint32_t bank = desc::kLoadBank.get(w);
+        s << " bank=" << (bank < desc::kNumBanks ? desc::name(static_cast<desc::Bank>(bank)) : "?") << "("
+          << bank << ") sram=" << hex(desc::kLoadSramAddr.get(w)) << " host=" << hex(desc::kLoadHostAddr.get(w))
+          << " rows=" << desc::kLoadRows.get(w) << " row_bytes=" << desc::kLoadRowBytes.get(w)
+          << " host_stride=" << desc::kLoadHostStride.get(w) << " sram_stride=" << desc::kLoadSramStride.get(w);
+        break;
+      }
+      case desc::Opcode::kMatmul:
+        s << (desc::kMatmulInt4.get(w) ? " int4" : " int8") << " M=" << desc::kMatmulM.get(w)
+          << " K=" << desc::kMatmulK.get(w) << " N=" << desc::kMatmulN.get(w)
+          << " wgt=" << hex(desc::kMatmulWgtAddr.get(w)) << " act=" << hex(desc::kMatmulActAddr.get(w))
+          << " acc=" << hex(desc::kMatmulAccAddr.get(w));
+        break;
+      case desc::Opcode::kComplete:
+        s << " seq=" << desc::kCompleteSeq.get(w) << " host=" << hex(desc::kCompleteHostAddr.get(w))
+          << (desc::kCompleteIrq.get(w) ? " irq" : "");
+        break;
+      case desc::Opcode::kNop:
+        break;
+    }
+  }
+  const char* flags[] = {" pop_prev", " pop_next", " push_prev", " push_next"};
+  const desc::Field fs[] = {desc::kPopPrev, desc::kPopNext, desc::kPushPrev, desc::kPushNext};
+  for (int i = 0; i < 4; ++i) {
+    if (fs[i].get(w)) s << flags[i];
+  }
+  return s.str();
+}
+
+CommandQueue::CommandQueue(Device& dev, uint32_t ring_addr, uint32_t entries, uint32_t completion_addr)
+    : dev_(dev), ring_addr_(ring_addr), entries_(entries), completion_addr_(completion_addr),
+      shadow_(entries, desc::Words{}) {}
+
+void CommandQueue::start() {
+  dev_.write32(regs::kWinBase, static_cast<uint32_t>(dev_.mem_base()));
+  dev_.write32(regs::kWinSize, static_cast<uint32_t>(dev_.mem_size()));
+  dev_.write32(regs::kRingBase, ring_addr_);
+  dev_.write32(regs::kRingSize, entries_);
+  dev_.write32(regs::kIrqEnable, regs::kIrqEnableCompletion.mask() | regs::kIrqEnableError.mask());
+  dev_.write32(regs::kCtrl, regs::kCtrlEnable.mask());
+  tail_ = dev_.read32(regs::kRingTail);
+  const QueueStatus st = status();
+  if (st.halted) throw error();
+}
+
+uint32_t CommandQueue::space() {
+  const uint32_t head = dev_.read32(regs::kRingHead);
+  return (head + entries_ - tail_ - 1) % entries_;
+}
+
+void CommandQueue::submit(const std::vector<desc::Words>& list) {
+  if (list.size() > space()) {
+    throw QueueFull("command queue: " + std::to_string(list.size()) + " descriptors offered, " +
+                    std::to_string(space()) + " ring slots free (ring of " + std::to_string(entries_) + ")");
+  }
+  for (const desc::Words& w : list) {
+    dev_.mem_write(ring_addr_ + tail_ * desc::kBytes, w.data(), desc::kBytes);
+    shadow_[tail_] = w;
+    tail_ = (tail_ + 1) % entries_;
+  }
+  dev_.write32(regs::kRingTail, tail_);
+}
+
+uint32_t CommandQueue::submit_and_complete(const std::vector<desc::Words>& list) {
+  std::vector<desc::Words> all = list;
+  const uint32_t seq = next_seq_++;
+  all.push_back(make_complete(seq, completion_addr_, true));
+  submit(all);
+  return seq;
+}
+
+QueueError CommandQueue::error() {
+  const QueueStatus st = status();
+  std::string what = "command queue halted: " + std::string(desc::name(st.error)) + " (" +
+                     std::string(desc::describe(st.error)) + ")";
+  if (st.error == desc::Error::kRingConfig || st.error == desc::Error::kDoorbellRange) {
+    what += "; offending value " + hex(st.err_info);
+  } else {
+    what += " at ring index " + std::to_string(st.err_index) + ": " +
+            describe(shadow_.at(st.err_index % entries_)) + "; detail " + hex(st.err_info);
+  }
+  return QueueError(st.error, st.err_index, st.err_info, what);
+}
+
+void CommandQueue::wait(uint32_t seq, uint64_t timeout) {
+  uint64_t waited = 0;
+  const uint64_t step = 1000;
+  while (true) {
+    const bool irq = dev_.wait_irq(step);
+    waited += step;
+    if (irq) {
+      const uint32_t cause = dev_.read32(regs::kIrqStatus);
+      if (regs::kIrqStatusError.get(cause)) throw error();
+      dev_.write32(regs::kIrqStatus, cause);
+    }
+    uint32_t done = 0;
+    dev_.mem_read(completion_addr_, &done, sizeof done);
+    if (static_cast<int32_t>(done - seq) >= 0 && dev_.read32(regs::kLastSeq) == done) return;
+    if (waited >= timeout) {
+      const QueueStatus st = status();
+      throw std::runtime_error("command queue: completion " + std::to_string(seq) + " not seen after " +
+                               std::to_string(waited) + " cycles (head " + std::to_string(st.head) + ", tail " +
+                               std::to_string(st.tail) + (st.busy ? ", busy)" : ", idle)"));
+    }
+  }
+}
+
+void CommandQueue::run(const std::vector<desc::Words>& list, uint64_t timeout) {
+  wait(submit_and_complete(list), timeout);
+}
+
+void CommandQueue::reset() {
+  dev_.write32(regs::kCtrl, regs::kCtrlQueueReset.mask());
+  for (int i = 0; i < 10000; ++i) {
+    const uint32_t st = dev_.read32(regs::kStatus);
+    if (!regs::kStatusResetting.get(st)) break;
+    dev_.wait_irq(10);
+  }
+  dev_.write32(regs::kIrqStatus, 0xFFFFFFFFu);
+  uint32_t zero = 0;
+  dev_.mem_write(completion_addr_, &zero, sizeof zero);
+  next_seq_ = 1;
+  start();
+}
+
+void CommandQueue::resume() {
+  dev_.write32(regs::kIrqStatus, 0xFFFFFFFFu);
+  dev_.write32(regs::kCtrl, regs::kCtrlEnable.mask());
+  const QueueStatus st = status();
+  if (st.halted) throw error();
+}
+
+void CommandQueue::rewrite(uint32_t index, const desc::Words& w) {
+  dev_.mem_write(ring_addr_ + index * desc::kBytes, w.data(), desc::kBytes);
+  shadow_.at(index) = w;
+}
+
+QueueStatus CommandQueue::status() {
+  QueueStatus s;
+  const uint32_t st = dev_.read32(regs::kStatus);
+  s.busy = regs::kStatusBusy.get(st);
+  s.halted = regs::kStatusHalted.get(st);
+  s.resetting = regs::kStatusResetting.get(st);
+  s.enabled = regs::kStatusEnabled.get(st);
+  s.error = static_cast<desc::Error>(dev_.read32(regs::kErrCode));
+  s.err_index = dev_.read32(regs::kErrIndex);
+  s.err_info = dev_.read32(regs::kErrInfo);
+  s.head = dev_.read32(regs::kRingHead);
+  s.tail = dev_.read32(regs::kRingTail);
+  s.completions = dev_.read32(regs::kCompletions);
+  s.last_seq = dev_.read32(regs::kLastSeq);
+  return s;
+}
+
+}  // namespace ks::drv

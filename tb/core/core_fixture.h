@@ -1,0 +1,68 @@
+// A fixture that brings up the core on the emulated backend in one configuration (the
+// test parameter) with a command queue, plus helpers to stage data in device memory.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kestrel/driver/emulated.h"
+#include "kestrel/driver/queue.h"
+#include "kestrel/hw_config.h"
+#include "test_seed.h"
+
+namespace ks::tb {
+
+class CoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  static constexpr uint32_t kRingEntries = 16;
+
+  void SetUp() override {
+    seed_ = test_seed();
+    rng_.seed(seed_);
+    dev_ = drv::make_emulated_device(GetParam(), options());
+    base_ = static_cast<uint32_t>(dev_->mem_base());
+    ring_ = base_;
+    completion_ = base_ + 0x800;
+    data_ = base_ + 0x1000;
+    q_ = std::make_unique<drv::CommandQueue>(*dev_, ring_, kRingEntries, completion_);
+    q_->start();
+  }
+
+  void TearDown() override {
+    const auto v = drv::emulated_violations(*dev_);
+    EXPECT_TRUE(v.empty()) << "AXI protocol violations, first: " << (v.empty() ? "" : v.front());
+  }
+
+  virtual drv::EmulatedOptions options() const { return {}; }
+
+  const hw::HwConfig& cfg() const { return dev_->config(); }
+  uint32_t axi() const { return cfg().axi_data_bytes; }
+
+  /// Bump allocation in device memory, aligned to 64 bytes.
+  uint32_t alloc(size_t bytes) {
+    const uint32_t a = data_;
+    data_ += static_cast<uint32_t>((bytes + 63) / 64 * 64);
+    return a;
+  }
+
+  std::vector<uint8_t> random_bytes(size_t n) {
+    std::vector<uint8_t> v(n);
+    std::uniform_int_distribution<int> b(0, 255);
+    for (auto& x : v) x = static_cast<uint8_t>(b(rng_));
+    return v;
+  }
+
+  std::unique_ptr<drv::Device> dev_;
+  std::unique_ptr<drv::CommandQueue> q_;
+  uint32_t base_ = 0, ring_ = 0, completion_ = 0, data_ = 0;
+  uint64_t seed_ = 0;
+  std::mt19937_64 rng_;
+};
+
+inline std::string config_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+
+}  // namespace ks::tb
