@@ -1,0 +1,287 @@
+// Error handling of the command queue, through the driver: every class of bad descriptor,
+// bus errors on reads, writes and descriptor fetches, ring wrap-around, a full ring,
+// doorbell misuse, interrupt masking and a queue reset in the middle of work. After each
+// error: it is reported exactly (code, ring index, detail), and a following good command
+// list runs correctly.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "core_fixture.h"
+#include "kestrel/regs.h"
+
+namespace {
+
+using ks::tb::CoreTest;
+using namespace ks;
+
+class CoreErrorTest : public CoreTest {
+ protected:
+  /// A LOAD of `rows` x 2 beats into KV from `src`, and the STORE of the same to `dst`.
+  drv::Xfer kv_xfer(uint32_t host, uint32_t rows = 2) const {
+    return drv::Xfer{desc::Bank::kKv, 0, host, rows, 2 * axi(), 2 * axi(), 2 * axi()};
+  }
+
+  /// Runs LOAD(src) + NOP + STORE(dst) and checks dst == src: the queue works.
+  void expect_good_list_runs() {
+    const auto data = random_bytes(4 * axi());
+    const uint32_t src = alloc(data.size()), dst = alloc(data.size());
+    dev_->mem_write(src, data.data(), data.size());
+    q_->run({drv::make_load(kv_xfer(src)), drv::make_nop(), drv::make_store(kv_xfer(dst))});
+    std::vector<uint8_t> got(data.size());
+    dev_->mem_read(dst, got.data(), got.size());
+    EXPECT_EQ(got, data) << "a good command list after the error did not run correctly";
+  }
+
+  /// Submits [good LOAD, bad, good STORE] + COMPLETE; expects the queue to halt on the bad
+  /// one with `code` and `info`, nothing after it consumed; then fixes it and resumes.
+  void expect_rejected(const desc::Words& bad, desc::Error code, uint32_t info) {
+    SCOPED_TRACE(drv::describe(bad));
+    const auto data = random_bytes(4 * axi());
+    const uint32_t src = alloc(data.size()), dst = alloc(data.size());
+    dev_->mem_write(src, data.data(), data.size());
+    const uint32_t head0 = q_->status().head;
+    const uint32_t seq = q_->submit_and_complete({drv::make_load(kv_xfer(src)), bad, drv::make_store(kv_xfer(dst))});
+    const uint32_t bad_index = (head0 + 1) % kRingEntries;
+    try {
+      q_->wait(seq);
+      ADD_FAILURE() << "the queue accepted a bad descriptor";
+      return;
+    } catch (const drv::QueueError& e) {
+      EXPECT_EQ(e.code(), code) << e.what();
+      EXPECT_EQ(e.index(), bad_index) << e.what();
+      EXPECT_EQ(e.info(), info) << e.what();
+      EXPECT_NE(std::string(e.what()).find(std::string(desc::name(code))), std::string::npos) << e.what();
+    }
+    const drv::QueueStatus st = q_->status();
+    EXPECT_TRUE(st.halted);
+    EXPECT_EQ(st.head, bad_index) << "the faulting descriptor must not be consumed";
+    EXPECT_EQ(dev_->read32(regs::kLastSeq), seq - 1) << "nothing after the fault may run";
+    std::vector<uint8_t> got(data.size());
+    dev_->mem_read(dst, got.data(), got.size());
+    EXPECT_NE(got, data) << "the STORE after the faulting descriptor ran";
+    // Fix the descriptor in place (a NOP) and resume: the rest of the list runs.
+    q_->rewrite(bad_index, drv::make_nop());
+    q_->resume();
+    q_->wait(seq);
+    dev_->mem_read(dst, got.data(), got.size());
+    EXPECT_EQ(got, data);
+    expect_good_list_runs();
+  }
+
+  void inject(uint64_t lo, uint64_t hi, bool reads, bool writes) {
+    drv::emulated_memory(*dev_)->inject_error(lo, hi, emu::AxiResp::kSlvErr, reads, writes);
+  }
+  void clear_injected() { drv::emulated_memory(*dev_)->clear_errors(); }
+};
+
+TEST_P(CoreErrorTest, UnknownOpcode) {
+  desc::Words w = drv::make_nop();
+  desc::kOpcode.set(w, 0x77);
+  expect_rejected(w, desc::Error::kBadOpcode, 0x77);
+}
+
+TEST_P(CoreErrorTest, ReservedBitsSet) {
+  desc::Words w = drv::make_load(kv_xfer(data_));
+  w[4] |= 1u << 20;  // ROWS is [15:0] of word 4
+  expect_rejected(w, desc::Error::kReservedBits, 4);
+  desc::Words c = drv::make_complete(5, completion_, true);
+  c[6] = 1;
+  expect_rejected(c, desc::Error::kReservedBits, 6);
+}
+
+TEST_P(CoreErrorTest, TokenFlagTheEngineDoesNotHave) {
+  const desc::Words w = drv::make_load(kv_xfer(data_), {true, false, false, false});  // LOAD has no previous engine
+  expect_rejected(w, desc::Error::kBadDependency, w[0]);
+  const desc::Words s = drv::make_store({desc::Bank::kAcc, 0, data_, 1, axi(), axi(), axi()}, {false, true, false, false});
+  expect_rejected(s, desc::Error::kBadDependency, s[0]);
+}
+
+TEST_P(CoreErrorTest, BankThatCannotBeUsedThatWay) {
+  drv::Xfer x = kv_xfer(data_);
+  x.bank = desc::Bank::kAcc;  // LOAD cannot write ACC
+  expect_rejected(drv::make_load(x), desc::Error::kBadBank, 2);
+  x.bank = desc::Bank::kWgt;  // STORE cannot read WGT
+  expect_rejected(drv::make_store(x), desc::Error::kBadBank, 0);
+  desc::Words w = drv::make_load(kv_xfer(data_));
+  desc::kLoadBank.set(w, 9);
+  expect_rejected(w, desc::Error::kBadBank, 9);
+}
+
+TEST_P(CoreErrorTest, ZeroSizes) {
+  drv::Xfer x = kv_xfer(data_);
+  x.rows = 0;
+  expect_rejected(drv::make_load(x), desc::Error::kZeroSize, 0);
+  expect_rejected(drv::make_matmul({false, 1, 0, 1, 0, 0, 0}), desc::Error::kZeroSize, 0);
+}
+
+TEST_P(CoreErrorTest, Misalignment) {
+  drv::Xfer x = kv_xfer(data_ + 4);
+  expect_rejected(drv::make_load(x), desc::Error::kMisaligned, data_ + 4);
+  x = kv_xfer(data_);
+  x.row_bytes = axi() + 1;
+  expect_rejected(drv::make_store(x), desc::Error::kMisaligned, axi() + 1);
+  expect_rejected(drv::make_matmul({false, 1, 1, 1, cfg().wgt_word_bytes + 1, 0, 0}), desc::Error::kMisaligned,
+                  cfg().wgt_word_bytes + 1);
+  expect_rejected(drv::make_complete(9, completion_ + 2, true), desc::Error::kMisaligned, completion_ + 2);
+}
+
+TEST_P(CoreErrorTest, AddressOutsideTheWindow) {
+  const uint32_t end = base_ + static_cast<uint32_t>(dev_->mem_size());
+  expect_rejected(drv::make_load(kv_xfer(base_ - 64 * axi())), desc::Error::kHostRange, base_ - 64 * axi());
+  // Starts inside, ends past the window.
+  drv::Xfer x = kv_xfer(end - 2 * axi(), 3);
+  expect_rejected(drv::make_store(x), desc::Error::kHostRange, end - 2 * axi());
+  expect_rejected(drv::make_complete(3, end, false), desc::Error::kHostRange, end);
+}
+
+TEST_P(CoreErrorTest, TransferOrOperandOutsideItsBank) {
+  drv::Xfer x = kv_xfer(data_);
+  x.sram_addr = cfg().kv_bank_bytes - axi();
+  expect_rejected(drv::make_load(x), desc::Error::kSramRange, cfg().kv_bank_bytes - axi());
+  // A MATMUL whose results would not fit the ACC bank.
+  const uint32_t m = cfg().acc_bank_bytes / cfg().acc_word_bytes + 1;
+  expect_rejected(drv::make_matmul({false, m, 1, 1, 0, 0, 0}), desc::Error::kSramRange, 0);
+}
+
+TEST_P(CoreErrorTest, ReadBusErrorDuringLoad) {
+  const uint32_t src = alloc(8 * axi());
+  inject(src + 2 * axi(), src + 3 * axi(), true, false);  // the second row's first beat
+  const uint32_t seq = q_->submit_and_complete({drv::make_load(kv_xfer(src, 3))});
+  try {
+    q_->wait(seq);
+    ADD_FAILURE() << "bus error not reported";
+  } catch (const drv::QueueError& e) {
+    EXPECT_EQ(e.code(), desc::Error::kReadBusError) << e.what();
+    EXPECT_EQ(e.info(), src + 2 * axi()) << e.what();
+    EXPECT_EQ(e.index(), 0u);
+  }
+  clear_injected();
+  q_->reset();
+  expect_good_list_runs();
+}
+
+TEST_P(CoreErrorTest, WriteBusErrorDuringStoreAndCompletion) {
+  const uint32_t dst = alloc(8 * axi());
+  inject(dst, dst + axi(), false, true);
+  const uint32_t seq = q_->submit_and_complete({drv::make_store(kv_xfer(dst))});
+  try {
+    q_->wait(seq);
+    ADD_FAILURE() << "bus error not reported";
+  } catch (const drv::QueueError& e) {
+    EXPECT_EQ(e.code(), desc::Error::kWriteBusError) << e.what();
+    EXPECT_EQ(e.info(), dst) << e.what();
+  }
+  clear_injected();
+  q_->reset();
+  // The completion write itself fails.
+  inject(completion_, completion_ + 4, false, true);
+  try {
+    q_->run({drv::make_nop()}, 200000);
+    ADD_FAILURE() << "completion bus error not reported";
+  } catch (const drv::QueueError& e) {
+    EXPECT_EQ(e.code(), desc::Error::kWriteBusError) << e.what();
+    EXPECT_EQ(e.index(), 1u);
+  }
+  clear_injected();
+  q_->reset();
+  expect_good_list_runs();
+}
+
+TEST_P(CoreErrorTest, BusErrorWhileFetchingADescriptor) {
+  inject(ring_ + 2 * desc::kBytes, ring_ + 3 * desc::kBytes, true, false);
+  try {
+    q_->run({drv::make_nop(), drv::make_nop()});
+    ADD_FAILURE() << "fetch bus error not reported";
+  } catch (const drv::QueueError& e) {
+    EXPECT_EQ(e.code(), desc::Error::kFetchBusError) << e.what();
+    EXPECT_EQ(e.index(), 2u);
+    EXPECT_EQ(e.info(), ring_ + 2 * desc::kBytes);
+  }
+  EXPECT_EQ(q_->status().head, 2u);
+  clear_injected();
+  q_->resume();  // the same descriptor, fetched again, now succeeds
+  q_->wait(1);
+  expect_good_list_runs();
+}
+
+TEST_P(CoreErrorTest, RingWrapsAroundManyTimes) {
+  for (int i = 0; i < 12; ++i) expect_good_list_runs();  // 4 descriptors each, 16-entry ring
+  EXPECT_EQ(dev_->read32(regs::kCompletions), 12u);
+}
+
+TEST_P(CoreErrorTest, FullRingIsRefusedWithoutDamage) {
+  std::vector<desc::Words> too_many(kRingEntries, drv::make_nop());
+  const uint32_t tail0 = dev_->read32(regs::kRingTail);
+  EXPECT_THROW(q_->submit(too_many), drv::QueueFull);
+  EXPECT_EQ(dev_->read32(regs::kRingTail), tail0);
+  // Exactly full (entries - 1 pending) is fine.
+  too_many.resize(kRingEntries - 2);
+  q_->run(too_many);
+  expect_good_list_runs();
+}
+
+TEST_P(CoreErrorTest, DoorbellOutOfRangeHaltsAndIsIgnored) {
+  const uint32_t tail0 = dev_->read32(regs::kRingTail);
+  dev_->write32(regs::kRingTail, kRingEntries + 3);
+  EXPECT_EQ(dev_->read32(regs::kRingTail), tail0);
+  const drv::QueueError e = q_->error();
+  EXPECT_EQ(e.code(), desc::Error::kDoorbellRange);
+  EXPECT_EQ(e.info(), kRingEntries + 3);
+  EXPECT_TRUE(regs::kIrqStatusError.get(dev_->read32(regs::kIrqStatus)));
+  EXPECT_TRUE(dev_->wait_irq(1)) << "the error interrupt is enabled";
+  q_->reset();
+  expect_good_list_runs();
+}
+
+TEST_P(CoreErrorTest, BadRingConfigurationIsRefused) {
+  q_->reset();
+  dev_->write32(regs::kCtrl, 0);
+  dev_->write32(regs::kRingSize, 12);  // not a power of two
+  dev_->write32(regs::kCtrl, regs::kCtrlEnable.mask());
+  EXPECT_EQ(q_->error().code(), desc::Error::kRingConfig);
+  EXPECT_EQ(q_->error().info(), 12u);
+  q_->reset();  // reprograms a good ring
+  expect_good_list_runs();
+}
+
+TEST_P(CoreErrorTest, InterruptMasking) {
+  dev_->write32(regs::kIrqEnable, 0);
+  q_->submit({drv::make_complete(77, completion_, true)});
+  EXPECT_FALSE(dev_->wait_irq(3000)) << "a masked interrupt must not reach the line";
+  EXPECT_EQ(dev_->read32(regs::kLastSeq), 77u);
+  EXPECT_TRUE(regs::kIrqStatusCompletion.get(dev_->read32(regs::kIrqStatus)));
+  dev_->write32(regs::kIrqEnable, regs::kIrqEnableCompletion.mask());
+  EXPECT_TRUE(dev_->wait_irq(1)) << "unmasking a pending cause raises the line";
+  dev_->write32(regs::kIrqStatus, regs::kIrqStatusCompletion.mask());
+  EXPECT_FALSE(dev_->wait_irq(1)) << "write-1-to-clear";
+  // A completion without its IRQ flag never sets the cause.
+  q_->submit({drv::make_complete(78, completion_, false)});
+  EXPECT_FALSE(dev_->wait_irq(3000));
+  EXPECT_EQ(dev_->read32(regs::kLastSeq), 78u);
+  q_->reset();
+  expect_good_list_runs();
+}
+
+TEST_P(CoreErrorTest, QueueResetInTheMiddleOfWork) {
+  const uint32_t big = std::min<uint32_t>(cfg().kv_bank_bytes, 64 * axi());
+  const uint32_t src = alloc(big), dst = alloc(big);
+  std::vector<desc::Words> list;
+  for (int i = 0; i < 6; ++i) {
+    list.push_back(drv::make_load({desc::Bank::kKv, 0, src, 1, big, big, big}));
+    list.push_back(drv::make_store({desc::Bank::kKv, 0, dst, 1, big, big, big}));
+  }
+  q_->submit(list);
+  dev_->wait_irq(150);  // let it get going
+  EXPECT_TRUE(q_->status().busy);
+  q_->reset();
+  const drv::QueueStatus st = q_->status();
+  EXPECT_FALSE(st.halted);
+  EXPECT_EQ(st.head, 0u);
+  EXPECT_EQ(st.tail, 0u);
+  expect_good_list_runs();
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, CoreErrorTest, ::testing::Values("odd", "up5k", "ecp5"), ks::tb::config_name);
+
+}  // namespace
