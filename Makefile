@@ -18,7 +18,7 @@ help:
 	@echo "Kestrel LLM inference core: make targets"
 	@echo "  make run        demo: a GEMM on the Verilated matrix unit, checked against the golden model"
 	@echo "  make test       lint + every unit and block test (CTest)"
-	@echo "  make bench      matrix-unit benchmarks, one JSON object per line"
+	@echo "  make bench      matrix-unit and core/driver benchmarks, one JSON object per line"
 	@echo "  make lint       verilator -Wall and Yosys checks on every RTL top"
 	@echo "  make synth      Yosys synthesis for iCE40 (up5k) and ECP5 (ecp5), report in docs/synthesis.md"
 	@echo "  make coverage   line coverage of rtl/ from the block tests"
@@ -53,8 +53,9 @@ run: configure
 	$(BUILD)/sim/demo_gemm --config $(CONFIG)
 
 bench: configure
-	cmake --build $(BUILD) -j $(JOBS) --target bench_matrix
+	cmake --build $(BUILD) -j $(JOBS) --target bench_matrix bench_core
 	$(BUILD)/sim/bench_matrix --config $(CONFIG)
+	$(BUILD)/sim/bench_core --config $(CONFIG)
 
 lint: deps
 	@scripts/lint.sh

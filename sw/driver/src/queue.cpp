@@ -1,5 +1,7 @@
 #include "kestrel/driver/queue.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <sstream>
 
@@ -143,6 +145,36 @@ void CommandQueue::submit(const std::vector<desc::Words>& list) {
     tail_ = (tail_ + 1) % entries_;
   }
   dev_.write32(regs::kRingTail, tail_);
+}
+
+void CommandQueue::submit_stream(const std::vector<desc::Words>& list, uint64_t timeout) {
+  size_t next = 0;
+  uint64_t waited = 0;
+  while (next < list.size()) {
+    const uint32_t free_slots = space();
+    if (free_slots == 0) {
+      if (status().halted) throw error();
+      if (waited >= timeout) {
+        throw std::runtime_error("command queue: no ring slot freed in " + std::to_string(waited) + " cycles");
+      }
+      dev_.wait_irq(64);  // let the core consume (time passes on simulated backends)
+      waited += 64;
+      continue;
+    }
+    const size_t take = std::min<size_t>(free_slots, list.size() - next);
+    submit(std::vector<desc::Words>(list.begin() + static_cast<std::ptrdiff_t>(next),
+                                    list.begin() + static_cast<std::ptrdiff_t>(next + take)));
+    next += take;
+    waited = 0;
+  }
+}
+
+uint32_t CommandQueue::stream_and_complete(const std::vector<desc::Words>& list, uint64_t timeout) {
+  std::vector<desc::Words> all = list;
+  const uint32_t seq = next_seq_++;
+  all.push_back(make_complete(seq, completion_addr_, true));
+  submit_stream(all, timeout);
+  return seq;
 }
 
 uint32_t CommandQueue::submit_and_complete(const std::vector<desc::Words>& list) {

@@ -90,12 +90,20 @@ class CommandQueue {
   /// the ring untouched, when they do not fit.
   void submit(const std::vector<desc::Words>& list);
 
+  /// Submits a list of any length: fills the free slots, rings the doorbell and waits for
+  /// room as the core consumes descriptors. Throws QueueError if the queue halts meanwhile,
+  /// std::runtime_error if no slot frees within `timeout`.
+  void submit_stream(const std::vector<desc::Words>& list, uint64_t timeout = 50'000'000);
+
   /// submit(list + COMPLETE(seq, irq)); returns seq.
   uint32_t submit_and_complete(const std::vector<desc::Words>& list);
 
   /// Waits until the completion `seq` is written. Throws QueueError (with the failing
   /// descriptor described) if the queue halts, std::runtime_error on timeout.
   void wait(uint32_t seq, uint64_t timeout = 50'000'000);
+
+  /// submit_stream(list + COMPLETE(seq, irq)); returns seq.
+  uint32_t stream_and_complete(const std::vector<desc::Words>& list, uint64_t timeout = 50'000'000);
 
   /// Runs a list to completion: submit_and_complete + wait.
   void run(const std::vector<desc::Words>& list, uint64_t timeout = 50'000'000);
