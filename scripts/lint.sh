@@ -30,7 +30,7 @@ for cfg in $(python3 scripts/gen_config.py --list); do
     fi
   done
 done
-if ! synth/synth.sh ice40 up5k > /dev/null; then
+if ! synth/synth.sh ice40 up5k yosys matrix_unit > /dev/null; then
   echo "lint: iCE40 synthesis of the up5k configuration fails" >&2
   fail=1
 fi

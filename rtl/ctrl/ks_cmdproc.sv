@@ -258,23 +258,25 @@ module ks_cmdproc #(
     end
   end
 
-  // ---- checks, stage 2: extents (registered products) -----------------------------------
-  logic [63:0] host_end_q, sram_end_q, wgt_end_q, act_end_q, acc_end_q;
+  // ---- checks, stage 2: extents ---------------------------------------------------------------
+  // The products are registered on their own and added in the next stage: Yosys 0.23 packs a
+  // product followed by an addition into an iCE40 DSP accumulator and mis-drives its carry-out.
   logic [15:0] x_rows_m1;
   logic [31:0] m_wgt_word, m_act_word, m_acc_word;
+  logic [47:0] host_span_q, sram_span_q;
+  logic [31:0] wgt_tiles_q, act_words_q, acc_words_q;
+  logic [15:0] nb_q, kc_q, kx_q, rows_last_q, k_last_q;
   assign x_rows_m1  = x_rows - 16'd1;
   assign m_wgt_word = m_wgt / 32'(WgtWordBytes);
   assign m_act_word = m_act / 32'(ActWordBytes);
   assign m_acc_word = m_acc / 32'(AccWordBytes);
-  logic [15:0] nb_q, kc_q, kx_q, rows_last_q, k_last_q;
   always_ff @(posedge clk_i) begin
     if (state_q == SCheck) begin
-      host_end_q  <= is_cpl ? 64'(w3) + 64'd4
-                            : 64'(x_host) + 64'(x_rows_m1) * 64'(x_hstride) + 64'(x_bytes);
-      sram_end_q  <= 64'(x_sram) + 64'(x_rows_m1) * 64'(x_sstride) + 64'(x_bytes);
-      wgt_end_q   <= 64'(m_wgt_word) + 64'(m_nb) * 64'(m_kc);
-      act_end_q   <= 64'(m_act_word) + 64'(m_m) * 64'(m_kx);
-      acc_end_q   <= 64'(m_acc_word) + 64'(m_m) * 64'(m_nb);
+      host_span_q <= x_rows_m1 * x_hstride;
+      sram_span_q <= x_rows_m1 * x_sstride;
+      wgt_tiles_q <= m_nb * m_kc;
+      act_words_q <= m_m * m_kx;
+      acc_words_q <= m_m * m_nb;
       nb_q        <= m_nb;
       kc_q        <= m_kc;
       kx_q        <= m_kx;
@@ -282,6 +284,12 @@ module ks_cmdproc #(
       k_last_q    <= 16'(32'(m_k) - (32'(m_kc) - 1) * 32'(m_kb));
     end
   end
+  logic [63:0] host_end, sram_end, wgt_end, act_end, acc_end;
+  assign host_end = is_cpl ? 64'(w3) + 64'd4 : 64'(x_host) + 64'(host_span_q) + 64'(x_bytes);
+  assign sram_end = 64'(x_sram) + 64'(sram_span_q) + 64'(x_bytes);
+  assign wgt_end  = 64'(m_wgt_word) + 64'(wgt_tiles_q);
+  assign act_end  = 64'(m_act_word) + 64'(act_words_q);
+  assign acc_end  = 64'(m_acc_word) + 64'(acc_words_q);
 
   logic [7:0]  rng_code;
   logic [31:0] rng_info;
@@ -291,19 +299,19 @@ module ks_cmdproc #(
     rng_code = ks_desc_pkg::ErrNone;
     rng_info = '0;
     if (is_load || is_store || is_cpl) begin
-      if ((is_cpl ? w3 : x_host) < win_base_i || host_end_q > win_end) begin
+      if ((is_cpl ? w3 : x_host) < win_base_i || host_end > win_end) begin
         rng_code = ks_desc_pkg::ErrHostRange;
         rng_info = is_cpl ? w3 : x_host;
-      end else if (!is_cpl && sram_end_q > 64'(x_bank_bytes)) begin
+      end else if (!is_cpl && sram_end > 64'(x_bank_bytes)) begin
         rng_code = ks_desc_pkg::ErrSramRange;
         rng_info = x_sram;
       end
     end else if (is_mat) begin
-      if (wgt_end_q > 64'(WgtDepth)) begin
+      if (wgt_end > 64'(WgtDepth)) begin
         rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_wgt;
-      end else if (act_end_q > 64'(ActDepth)) begin
+      end else if (act_end > 64'(ActDepth)) begin
         rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_act;
-      end else if (acc_end_q > 64'(AccDepthW)) begin
+      end else if (acc_end > 64'(AccDepthW)) begin
         rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_acc;
       end
     end

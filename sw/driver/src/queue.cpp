@@ -155,7 +155,7 @@ void CommandQueue::submit_stream(const std::vector<desc::Words>& list, uint64_t 
     if (free_slots == 0) {
       if (status().halted) throw error();
       if (waited >= timeout) {
-        throw std::runtime_error("command queue: no ring slot freed in " + std::to_string(waited) + " cycles");
+        throw std::runtime_error("command queue: no ring slot freed in " + std::to_string(waited) + " device time units");
       }
       dev_.wait_irq(64);  // let the core consume (time passes on simulated backends)
       waited += 64;
@@ -215,7 +215,7 @@ void CommandQueue::wait(uint32_t seq, uint64_t timeout) {
     if (waited >= timeout) {
       const QueueStatus st = status();
       throw std::runtime_error("command queue: completion " + std::to_string(seq) + " not seen after " +
-                               std::to_string(waited) + " cycles (head " + std::to_string(st.head) + ", tail " +
+                               std::to_string(waited) + " time units of the device (cycles simulated, microseconds on a board; head " + std::to_string(st.head) + ", tail " +
                                std::to_string(st.tail) + (st.busy ? ", busy)" : ", idle)"));
     }
   }
