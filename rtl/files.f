@@ -14,3 +14,6 @@ rtl/engine/ks_load_engine.sv
 rtl/engine/ks_store_engine.sv
 rtl/engine/ks_compute_engine.sv
 rtl/core/ks_core.sv
+rtl/vector/ks_kfp_round.sv
+rtl/vector/ks_kfp_add.sv
+rtl/vector/ks_kfp_mul.sv

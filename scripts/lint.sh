@@ -30,6 +30,18 @@ for cfg in $(python3 scripts/gen_config.py --list); do
     fi
   done
 done
+# Building blocks not yet inside a core top are linted on their own.
+for top in ks_kfp_add ks_kfp_mul; do
+  if ! verilator --lint-only -Wall rtl/lint/verilator_waiver.vlt -Irtl/common $files --top-module "$top"; then
+    echo "lint: verilator -Wall fails on $top" >&2
+    fail=1
+  fi
+  if ! out=$(yosys -q -p "read_verilog -sv -noassert -Irtl/common $files; hierarchy -check -top $top; proc; flatten; opt -fast; check -assert" 2>&1) || grep -qi "warning" <<< "$out"; then
+    echo "lint: yosys check fails on $top:" >&2
+    echo "$out" | tail -n 5 >&2
+    fail=1
+  fi
+done
 if ! synth/synth.sh ice40 up5k yosys matrix_unit > /dev/null; then
   echo "lint: iCE40 synthesis of the up5k configuration fails" >&2
   fail=1
