@@ -2,12 +2,16 @@
 // number and the inputs are normal; the flush and saturation rules elsewhere.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cfloat>
+#include <cstdio>
+#include <vector>
 #include <cmath>
 #include <cstring>
 #include <random>
 
 #include "kestrel/golden/kfp.h"
+#include "kestrel/golden/kvec.h"
 
 namespace {
 
@@ -77,6 +81,47 @@ TEST(Kfp32, MaxAndScale) {
   EXPECT_EQ(kfp::max(kfp::from_float(-3.0f), kfp::from_float(-2.0f)), kfp::from_float(-2.0f));
   EXPECT_EQ(kfp::scale2(kfp::from_float(3.0f), -3), kfp::from_float(0.375f));
   EXPECT_EQ(kfp::scale2(kfp::from_float(1.0f), -127), 0u);
+}
+
+}  // namespace
+
+namespace {
+
+using namespace ks::golden;
+
+// The special functions against the host's libm: error bounds that the rest of the
+// numerics rely on (docs/vector_unit.md).
+TEST(KfpVec, SpecialFunctionsAreAccurate) {
+  double worst_recip = 0, worst_rsqrt = 0, worst_exp = 0, worst_silu = 0;
+  for (float v = 1e-6f; v < 1e6f; v *= 1.0137f) {
+    const double r = kfp::to_float(kvec::recip(kfp::from_float(v)));
+    worst_recip = std::max(worst_recip, std::fabs(r * v - 1.0));
+    const double q = kfp::to_float(kvec::rsqrt(kfp::from_float(v)));
+    worst_rsqrt = std::max(worst_rsqrt, std::fabs(q * std::sqrt(static_cast<double>(v)) - 1.0));
+  }
+  for (float v = -80.0f; v < 80.0f; v += 0.0371f) {
+    const double e = kfp::to_float(kvec::exp(kfp::from_float(v)));
+    worst_exp = std::max(worst_exp, std::fabs(e / std::exp(static_cast<double>(v)) - 1.0));
+    const double s = kfp::to_float(kvec::silu(kfp::from_float(v)));
+    const double want = v / (1.0 + std::exp(-static_cast<double>(v)));
+    worst_silu = std::max(worst_silu, std::fabs(s - want) / std::max(1e-3, std::fabs(want)));
+  }
+  EXPECT_LT(worst_recip, 3e-7);
+  EXPECT_LT(worst_rsqrt, 3e-7);
+  EXPECT_LT(worst_exp, 1e-6);
+  EXPECT_LT(worst_silu, 2e-6);
+  std::printf("relative error: recip %.2e rsqrt %.2e exp %.2e silu %.2e\n", worst_recip, worst_rsqrt, worst_exp,
+              worst_silu);
+}
+
+TEST(KfpVec, SumOrderFollowsTheLanes) {
+  // 1e8 + 1 + ... : the order decides what survives rounding.
+  std::vector<kfp::Bits> v = {kfp::from_float(1e8f), kfp::from_float(1.0f), kfp::from_float(1.0f),
+                              kfp::from_float(1.0f), kfp::from_float(-1e8f), kfp::from_float(1.0f)};
+  // One lane: strictly left to right: (((((1e8 + 1) + 1) + 1) - 1e8) + 1) = 1 (the 1s vanish).
+  EXPECT_EQ(kfp::to_float(kvec::sum(v.data(), v.size(), 1)), 1.0f);
+  // Two lanes: lane 0 = 1e8 + 1 - 1e8 = 0, lane 1 = 1 + 1 + 1 = 3: total 3.
+  EXPECT_EQ(kfp::to_float(kvec::sum(v.data(), v.size(), 2)), 3.0f);
 }
 
 }  // namespace
