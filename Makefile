@@ -12,13 +12,14 @@ CONFIG     ?= $(shell python3 scripts/gen_config.py --default)
 CMAKE_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help deps gen check-gen configure build test run bench lint synth synth-check coverage clean
+.PHONY: help deps gen check-gen configure build test run bench accuracy lint synth synth-check coverage clean
 
 help:
 	@echo "Kestrel LLM inference core: make targets"
 	@echo "  make run        demo: a GEMM on the Verilated matrix unit, checked against the golden model"
 	@echo "  make test       lint, core synthesis check, every test (CTest)"
 	@echo "  make bench      matrix-unit and core/driver benchmarks, one JSON object per line"
+	@echo "  make accuracy   quantized decode (INT8, INT4) against the float reference on stories260K"
 	@echo "  make lint       verilator -Wall and Yosys checks on every RTL top"
 	@echo "  make synth      Yosys synthesis of the matrix unit and the core for iCE40 (up5k) and ECP5 (ecp5)"
 	@echo "  make coverage   line coverage of rtl/ from the block tests"
@@ -60,6 +61,10 @@ bench: configure
 	cmake --build $(BUILD) -j $(JOBS) --target bench_matrix bench_core
 	$(BUILD)/sim/bench_matrix --config $(CONFIG)
 	$(BUILD)/sim/bench_core --config $(CONFIG)
+
+accuracy: configure
+	cmake --build $(BUILD) -j $(JOBS) --target accuracy
+	$(BUILD)/sim/accuracy
 
 lint: deps
 	@scripts/lint.sh

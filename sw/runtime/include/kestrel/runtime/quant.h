@@ -1,0 +1,113 @@
+// The quantized decode: the exact computation the core performs for one token, in the
+// golden model's arithmetic. Weight matrices are INT8 or INT4 with one KFP32 scale per
+// group of `group` consecutive input elements; the matrix unit computes each group's
+// INT32 partial sum, and everything else is KFP32 (kestrel/golden/kfp.h) in the vector
+// unit's order (kestrel/golden/kvec.h). docs/vector_unit.md states the formats and the
+// measured error against the float reference.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kestrel/golden/kfp.h"
+#include "kestrel/golden/matmul.h"
+#include "kestrel/llm/model.h"
+
+namespace ks::rt {
+
+using golden::Precision;
+using golden::kfp::Bits;
+
+/// A weight matrix [n][k] quantized group-wise along k.
+struct QMatrix {
+  int n = 0, k = 0, group = 0;
+  Precision p = Precision::kInt8;
+  std::vector<uint8_t> q;       ///< [n][k] INT8, or packed INT4 rows (golden::pack_int4 layout)
+  std::vector<Bits> scales;     ///< [n][groups()]
+  int groups() const { return (k + group - 1) / group; }
+  int value(int row, int col) const { return golden::weight_at(p, q.data(), static_cast<size_t>(k), row, col); }
+};
+
+enum class ScaleSearch {
+  kMaxAbs,  ///< scale = max|w| / qmax
+  kMse,     ///< the clipping of max|w| (100% down to 50%) with the least squared error
+};
+
+/// Quantizes w [n][k] (float) group-wise. INT8 values in [-127, 127]; INT4 in [-8, 7].
+QMatrix quantize(const float* w, int n, int k, int group, Precision p, ScaleSearch search);
+
+struct QuantOptions {
+  Precision precision = Precision::kInt8;  ///< layer weights
+  Precision classifier = Precision::kInt8; ///< the classifier (and the shared embedding table)
+  int group = 32;                          ///< elements per weight scale; a multiple of the array's chunk
+  ScaleSearch search = ScaleSearch::kMse;
+  size_t lanes = 8;                        ///< vector-unit lanes (the order of reductions)
+  bool act_per_group = true;               ///< one activation scale per weight group (else per vector)
+  bool kv_int8 = true;                     ///< KV cache quantized with a scale per (position, head); else KFP32
+  /// 8 or 16: the KV cache's integer width when quantized. 16 by default: at 8 bits, scores
+  /// and weighted values lose enough that greedy decoding of stories260K flips near-ties.
+  int kv_bits = 16;
+  /// The classifier's input at 16 bits, as two INT8 passes (x = 128 hi + lo): the
+  /// logits' ranks are what greedy decoding reads, and near-ties need the precision.
+  bool classifier_a16 = true;
+};
+
+/// One model's quantized decode state.
+class QuantModel {
+ public:
+  QuantModel(const llm::Model& model, const QuantOptions& opt);
+
+  /// Runs token at pos (positions 0..pos-1 run before) and returns the logits (KFP32 bits).
+  const std::vector<Bits>& forward(int token, int pos);
+  /// The index of the largest logit (the first on ties), as the hardware's argmax.
+  static int argmax(const std::vector<Bits>& logits);
+
+  const llm::ModelConfig& config() const { return cfg_; }
+  const QuantOptions& options() const { return opt_; }
+
+  /// y = W x for an INT8-quantized input (xq, sx): per output row, the groups' INT32
+  /// partial sums scaled and added in order, times sx.
+  /// sx holds one scale per group of `group` inputs (or a single scale for the whole vector).
+  static void matvec(const QMatrix& w, const std::vector<int8_t>& xq, const std::vector<Bits>& sx,
+                     std::vector<Bits>& y);
+  /// Dynamic quantization of x[begin, end): s = max|x| / 127, xq = round(x / s) in [-127, 127].
+  static Bits quantize_act(const std::vector<Bits>& x, std::vector<int8_t>& xq, size_t begin, size_t end);
+  /// The same with integers in [-qmax, qmax] (the KV cache's 8- or 16-bit values).
+  static Bits quantize_wide(const std::vector<Bits>& x, std::vector<int32_t>& xq, size_t begin, size_t end,
+                            int32_t qmax);
+  /// y = W x with x quantized to 15 bits per group (s = max|x| / 16256, 127 x 128) and split into
+  /// hi = round(x16 / 128), lo = x16 - 128 hi (both INT8): two INT8 matrix passes whose
+  /// partial sums combine exactly as 128 P_hi + P_lo.
+  static void matvec_a16(const QMatrix& w, const std::vector<Bits>& x, std::vector<Bits>& y);
+  /// Whole-vector or per-group quantization (one scale per `group` elements), into sx.
+  static void quantize_groups(const std::vector<Bits>& x, int group, std::vector<int8_t>& xq,
+                              std::vector<Bits>& sx);
+  /// llama2.c's RMSNorm in KFP32: x * rsqrt(mean(x^2) + 1e-5) * weight.
+  static void rmsnorm(const std::vector<Bits>& x, const std::vector<Bits>& weight, size_t lanes,
+                      std::vector<Bits>& out);
+
+ private:
+  struct Layer {
+    std::vector<Bits> rms_att, rms_ffn;
+    QMatrix wq, wk, wv, wo, w1, w2, w3;
+  };
+
+  llm::ModelConfig cfg_;
+  QuantOptions opt_;
+  std::vector<Layer> layers_;
+  QMatrix cls_;                 // classifier; also the token embedding when shared
+  QMatrix emb_;                 // the token embedding when not shared
+  std::vector<Bits> rms_final_;
+  std::vector<Bits> rope_cos_, rope_sin_;  // [seq_len][head_size / 2]
+  Bits inv_sqrt_head_ = 0;
+  // KV cache: per layer [pos][kv_dim] INT8, one scale per (pos, kv head).
+  std::vector<std::vector<int16_t>> kq_, vq_;
+  std::vector<std::vector<Bits>> ks_, vs_;
+  std::vector<std::vector<Bits>> kf_, vf_;  // KFP32 cache (kv_int8 off)
+  std::vector<Bits> x_, xb_, xb2_, q_, k_, v_, hb_, hb2_, att_, logits_;
+  std::vector<int8_t> xq_;
+  std::vector<Bits> sx_;
+};
+
+}  // namespace ks::rt
