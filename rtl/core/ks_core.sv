@@ -155,7 +155,8 @@ module ks_core #(
 
   // ---- command processor ----------------------------------------------------------------------
   logic             load_valid, load_ready, load_done, load_err, store_valid, store_ready,
-                    store_done, store_err, mat_valid, mat_ready, mat_done, token_wait, desc_done;
+                    store_done, store_err, mat_valid, mat_ready, mat_done, token_wait;
+  logic [2:0]       desc_done;
   logic [XferW-1:0] load_cmd, store_cmd;
   logic [MatW-1:0]  mat_cmd;
   logic [AddrW-1:0] load_err_addr, store_err_addr;
@@ -302,8 +303,7 @@ module ks_core #(
   always_comb begin
     ctr_inc = '0;
     ctr_inc[ks_regs_pkg::CtrCycles*16 +: 16]         = 16'd1;
-    ctr_inc[ks_regs_pkg::CtrDescExecuted*16 +: 16]   = 16'(desc_done) + 16'(load_done && !load_err) +
-                                                      16'(store_done && !store_err) + 16'(mat_done);
+    ctr_inc[ks_regs_pkg::CtrDescExecuted*16 +: 16]   = 16'(desc_done);
     ctr_inc[ks_regs_pkg::CtrMacs*16 +: 16]           = macs;
     ctr_inc[ks_regs_pkg::CtrMuBusy*16 +: 16]         = 16'(mu_beat);
     ctr_inc[ks_regs_pkg::CtrMuStallOperand*16 +: 16] = 16'(stall_operand);

@@ -56,7 +56,7 @@ module ks_cmdproc #(
   output logic                  irq_completion_o,
   output logic                  irq_error_o,
   output logic                  token_wait_o,
-  output logic                  desc_done_o,
+  output logic [2:0]            desc_done_o,     // descriptors that finished this cycle
   // Descriptor fetch (DMA read client)
   output logic                  fetch_valid_o,
   input  logic                  fetch_ready_i,
@@ -114,7 +114,7 @@ module ks_cmdproc #(
 
   // ---- queue state ---------------------------------------------------------------------------
   logic [15:0] head_q, tail_q;
-  logic        halted_q, exec_abort_q;
+  logic        halted_q, exec_abort_q, exec_error_q;
   logic [7:0]  err_code_q;
   logic [31:0] err_index_q, err_info_q, completions_q, last_seq_q;
   logic [DescBits-1:0] desc_q;
@@ -293,8 +293,11 @@ module ks_cmdproc #(
 
   logic [7:0]  rng_code;
   logic [31:0] rng_info;
-  logic [63:0] win_end;
-  assign win_end = 64'(win_base_i) + 64'(win_size_i);
+  // The window ends at WIN_BASE + WIN_SIZE or at the end of the 32-bit address space,
+  // whichever comes first: the DMA's addresses are 32 bits and must not wrap.
+  logic [63:0] win_end, win_sum;
+  assign win_sum = 64'(win_base_i) + 64'(win_size_i);
+  assign win_end = win_sum > 64'h1_0000_0000 ? 64'h1_0000_0000 : win_sum;
   always_comb begin
     rng_code = ks_desc_pkg::ErrNone;
     rng_info = '0;
@@ -381,9 +384,11 @@ module ks_cmdproc #(
 
   // Token arithmetic: pops when an engine starts, pushes when it finishes without error.
   logic l_push_ok, s_push_ok, m_push_ok;
-  assign l_push_ok = load_done_i && !load_err_i;
-  assign s_push_ok = store_done_i && !store_err_i;
-  assign m_push_ok = mat_done_i;
+  // Work that finishes while the engines are being aborted does not count: it neither
+  // pushes tokens nor counts as executed.
+  assign l_push_ok = load_done_i && !load_err_i && !flush;
+  assign s_push_ok = store_done_i && !store_err_i && !flush;
+  assign m_push_ok = mat_done_i && !flush;
   logic l2c_inc, c2l_inc, c2s_inc, s2c_inc, l2c_dec, c2l_dec, c2s_dec, s2c_dec;
   assign l2c_inc = l_push_ok && l_push_q[1];
   assign c2l_inc = m_push_ok && m_push_q[0];
@@ -444,7 +449,9 @@ module ks_cmdproc #(
   always_comb begin
     ring_ok  = 1'b1;
     ring_bad = '0;
-    if (ring_size_i < 2 || ring_size_i > 65536 || (ring_size_i & (ring_size_i - 1)) != 0) begin
+    if (ring_size_i < 2 || ring_size_i > 65536 || (ring_size_i & (ring_size_i - 1)) != 0 ||
+        32'(head_q) >= ring_size_i || 32'(tail_q) >= ring_size_i) begin
+      // Also a ring shrunk below the current head or tail while disabled.
       ring_ok = 1'b0; ring_bad = ring_size_i;
     end else if (ring_base_i[4:0] != '0 || ring_base_i < win_base_i ||
                  64'(ring_base_i) + 64'(ring_size_i) * 32 > win_end) begin
@@ -557,6 +564,37 @@ module ks_cmdproc #(
   end
 
   assign flush = state_q == SReset || exec_abort_q;
+
+  // Which error, if any, is recorded this cycle (the first wins while halted), and whether a
+  // CTRL.ENABLE write resumes. After an execution error the work queued behind it is gone:
+  // only QUEUE_RESET recovers, and a CTRL.ENABLE write is ignored until then.
+  logic        err_set, resume;
+  logic [7:0]  err_code_d;
+  logic [31:0] err_info_d, err_index_d;
+  always_comb begin
+    err_set     = 1'b0;
+    resume      = 1'b0;
+    err_code_d  = '0;
+    err_info_d  = '0;
+    err_index_d = 32'(head_q);
+    if (!halted_q) begin
+      if (exec_err) begin
+        err_set = 1'b1; err_code_d = exec_code; err_info_d = exec_info; err_index_d = exec_idx;
+      end else if (raise) begin
+        err_set = 1'b1; err_code_d = raise_code; err_info_d = raise_info; err_index_d = raise_idx;
+      end else if (tail_write_i && tail_value_i >= ring_size_i) begin
+        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrDoorbellRange; err_info_d = tail_value_i;
+      end else if (enable_write_i && !ring_ok) begin
+        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrRingConfig; err_info_d = ring_bad;
+      end
+    end else if (enable_write_i && state_q == SIdle && !exec_abort_q && !exec_error_q) begin
+      if (ring_ok) begin
+        resume = 1'b1;
+      end else begin
+        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrRingConfig; err_info_d = ring_bad;
+      end
+    end
+  end
   assign abort_o = flush;
 
   always_ff @(posedge clk_i) begin
@@ -566,6 +604,7 @@ module ks_cmdproc #(
       tail_q        <= '0;
       halted_q      <= 1'b0;
       exec_abort_q  <= 1'b0;
+      exec_error_q  <= 1'b0;
       err_code_q    <= '0;
       err_index_q   <= '0;
       err_info_q    <= '0;
@@ -578,6 +617,7 @@ module ks_cmdproc #(
         tail_q        <= '0;
         halted_q      <= 1'b0;
         exec_abort_q  <= 1'b0;
+        exec_error_q  <= 1'b0;
         err_code_q    <= '0;
         err_index_q   <= '0;
         err_info_q    <= '0;
@@ -589,40 +629,22 @@ module ks_cmdproc #(
           completions_q <= completions_q + 1'b1;
           last_seq_q    <= w1;
         end
-        // Errors: the first one sticks until resume or reset.
-        if (!halted_q) begin
-          if (exec_err) begin
-            halted_q     <= 1'b1;
-            exec_abort_q <= 1'b1;
-            err_code_q   <= exec_code;
-            err_info_q   <= exec_info;
-            err_index_q  <= exec_idx;
-          end else if (raise) begin
-            halted_q    <= 1'b1;
-            err_code_q  <= raise_code;
-            err_info_q  <= raise_info;
-            err_index_q <= raise_idx;
-          end else if (tail_write_i && tail_value_i >= ring_size_i) begin
-            halted_q    <= 1'b1;
-            err_code_q  <= ks_desc_pkg::ErrDoorbellRange;
-            err_info_q  <= tail_value_i;
-            err_index_q <= 32'(head_q);
-          end else if (enable_write_i && !ring_ok) begin
-            halted_q    <= 1'b1;
-            err_code_q  <= ks_desc_pkg::ErrRingConfig;
-            err_info_q  <= ring_bad;
-            err_index_q <= 32'(head_q);
-          end
-        end else if (enable_write_i && state_q == SIdle && !exec_abort_q) begin
-          // Resume: the ring must still be sound.
-          if (ring_ok) begin
-            halted_q   <= 1'b0;
-            err_code_q <= '0;
-            err_info_q <= '0;
-          end else begin
-            err_code_q <= ks_desc_pkg::ErrRingConfig;
-            err_info_q <= ring_bad;
-          end
+        // Errors: the first one sticks until resume or reset. An execution error always
+        // aborts the engines, even when the queue had already halted on something else.
+        if (exec_err) begin
+          exec_abort_q <= 1'b1;
+          exec_error_q <= 1'b1;
+        end
+        if (err_set) begin
+          halted_q    <= 1'b1;
+          err_code_q  <= err_code_d;
+          err_info_q  <= err_info_d;
+          err_index_q <= err_index_d;
+        end else if (resume) begin
+          halted_q    <= 1'b0;
+          err_code_q  <= '0;
+          err_info_q  <= '0;
+          err_index_q <= '0;
         end
         if (exec_abort_q && engines_idle) exec_abort_q <= 1'b0;
         if (tail_write_i && tail_value_i < ring_size_i) tail_q <= tail_value_i[15:0];
@@ -657,7 +679,8 @@ module ks_cmdproc #(
   assign cpl_dat_strb_o  = AxiBytes'(4'hf) << cpl_lane;
 
   assign enable_clear_o   = state_q == SReset && state_d == SIdle;
-  assign busy_o           = state_q != SIdle || !engines_idle;
+  assign busy_o           = state_q != SIdle || !engines_idle ||
+                            (enable_i && !halted_q && head_q != tail_q);
   assign halted_o         = halted_q;
   assign resetting_o      = state_q == SReset;
   assign err_code_o       = err_code_q;
@@ -668,10 +691,8 @@ module ks_cmdproc #(
   assign completions_o    = completions_q;
   assign last_seq_o       = last_seq_q;
   assign irq_completion_o = cpl_ok && w2[0];
-  assign irq_error_o      = !halted_q && (exec_err || raise ||
-                            (tail_write_i && tail_value_i >= ring_size_i) ||
-                            (enable_write_i && !ring_ok));
-  assign desc_done_o      = advance && (is_nop || is_cpl);
+  assign irq_error_o      = err_set;
+  assign desc_done_o      = 3'(advance && (is_nop || is_cpl)) + 3'(l_push_ok) + 3'(s_push_ok) + 3'(m_push_ok);
 
   // Flags an engine cannot have are rejected before dispatch; w4[31:16] is reserved everywhere.
   logic unused;

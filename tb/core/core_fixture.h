@@ -10,20 +10,31 @@
 #include <vector>
 
 #include "kestrel/driver/emulated.h"
+#include "kestrel/driver/model.h"
 #include "kestrel/driver/queue.h"
 #include "kestrel/hw_config.h"
 #include "test_seed.h"
 
 namespace ks::tb {
 
+/// The test parameter is "<backend>/<config>": backend "emulated" (the Verilated core) or
+/// "model" (the golden model executing the same descriptors).
 class CoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   static constexpr uint32_t kRingEntries = 16;
 
+  std::string backend() const { return GetParam().substr(0, GetParam().find('/')); }
+  std::string config_name() const { return GetParam().substr(GetParam().find('/') + 1); }
+  bool is_model() const { return backend() == "model"; }
+
   void SetUp() override {
     seed_ = test_seed();
     rng_.seed(seed_);
-    dev_ = drv::make_emulated_device(GetParam(), options());
+    if (is_model()) {
+      dev_ = drv::make_model_device(config_name());
+    } else {
+      dev_ = drv::make_emulated_device(config_name(), options());
+    }
     base_ = static_cast<uint32_t>(dev_->mem_base());
     ring_ = base_;
     completion_ = base_ + 0x800;
@@ -33,6 +44,7 @@ class CoreTest : public ::testing::TestWithParam<std::string> {
   }
 
   void TearDown() override {
+    if (!dev_) return;
     const auto v = drv::emulated_violations(*dev_);
     EXPECT_TRUE(v.empty()) << "AXI protocol violations, first: " << (v.empty() ? "" : v.front());
   }
@@ -40,6 +52,22 @@ class CoreTest : public ::testing::TestWithParam<std::string> {
   virtual drv::EmulatedOptions options() const { return {}; }
 
   const hw::HwConfig& cfg() const { return dev_->config(); }
+
+  /// Bus errors (SLVERR) on accesses touching [lo, hi), on either backend.
+  void inject(uint64_t lo, uint64_t hi, bool reads, bool writes) {
+    if (is_model()) {
+      drv::model_inject_error(*dev_, lo, hi, reads, writes);
+    } else {
+      drv::emulated_memory(*dev_)->inject_error(lo, hi, emu::AxiResp::kSlvErr, reads, writes);
+    }
+  }
+  void clear_injected() {
+    if (is_model()) {
+      drv::model_clear_errors(*dev_);
+    } else {
+      drv::emulated_memory(*dev_)->clear_errors();
+    }
+  }
   uint32_t axi() const { return cfg().axi_data_bytes; }
 
   /// Bump allocation in device memory, aligned to 64 bytes.
@@ -63,6 +91,18 @@ class CoreTest : public ::testing::TestWithParam<std::string> {
   std::mt19937_64 rng_;
 };
 
-inline std::string config_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+/// "emulated/ecp5" -> "emulated_ecp5" (test names allow no slash).
+inline std::string config_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string s = info.param;
+  for (char& c : s) {
+    if (c == '/') c = '_';
+  }
+  return s;
+}
+
+/// Every backend in every configuration.
+inline std::vector<std::string> all_backends() {
+  return {"emulated/odd", "emulated/up5k", "emulated/ecp5", "model/odd", "model/up5k", "model/ecp5"};
+}
 
 }  // namespace ks::tb

@@ -49,6 +49,7 @@ TEST_P(CoreTest, EveryMappedOffsetReadsAndUnmappedOnesAnswerSlverr) {
 }
 
 TEST_P(CoreTest, PerformanceCountersCountAndClear) {
+  if (is_model()) GTEST_SKIP() << "the model backend counts no cycles";
   const uint32_t lo = regs::counter_lo(regs::Counter::kCycles);
   const uint32_t c0 = dev_->read32(lo);
   const uint32_t c1 = dev_->read32(lo);
@@ -132,6 +133,6 @@ TEST_P(CoreTest, MatmulThroughTheBanksMatchesTheGoldenModel) {
   EXPECT_EQ(done, 10);
 }
 
-INSTANTIATE_TEST_SUITE_P(Configs, CoreTest, ::testing::Values("odd", "up5k", "ecp5"), ks::tb::config_name);
+INSTANTIATE_TEST_SUITE_P(Backends, CoreTest, ::testing::ValuesIn(ks::tb::all_backends()), ks::tb::config_name);
 
 }  // namespace

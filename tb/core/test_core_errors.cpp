@@ -68,11 +68,6 @@ class CoreErrorTest : public CoreTest {
     EXPECT_EQ(got, data);
     expect_good_list_runs();
   }
-
-  void inject(uint64_t lo, uint64_t hi, bool reads, bool writes) {
-    drv::emulated_memory(*dev_)->inject_error(lo, hi, emu::AxiResp::kSlvErr, reads, writes);
-  }
-  void clear_injected() { drv::emulated_memory(*dev_)->clear_errors(); }
 };
 
 TEST_P(CoreErrorTest, UnknownOpcode) {
@@ -273,7 +268,9 @@ TEST_P(CoreErrorTest, QueueResetInTheMiddleOfWork) {
   }
   q_->submit(list);
   dev_->wait_irq(150);  // let it get going
-  EXPECT_TRUE(q_->status().busy);
+  if (!is_model()) {
+    EXPECT_TRUE(q_->status().busy);  // the model backend runs to the end at once
+  }
   q_->reset();
   const drv::QueueStatus st = q_->status();
   EXPECT_FALSE(st.halted);
@@ -282,6 +279,6 @@ TEST_P(CoreErrorTest, QueueResetInTheMiddleOfWork) {
   expect_good_list_runs();
 }
 
-INSTANTIATE_TEST_SUITE_P(Configs, CoreErrorTest, ::testing::Values("odd", "up5k", "ecp5"), ks::tb::config_name);
+INSTANTIATE_TEST_SUITE_P(Backends, CoreErrorTest, ::testing::ValuesIn(ks::tb::all_backends()), ks::tb::config_name);
 
 }  // namespace

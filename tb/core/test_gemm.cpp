@@ -51,7 +51,7 @@ TEST_P(GemmTest, RandomShapesLargerThanTheBanks) {
 
 TEST_P(GemmTest, MatrixVectorProductsWithLargeWeights) {
   for (auto p : {golden::Precision::kInt8, golden::Precision::kInt4}) {
-    const size_t k = GetParam() == "ecp5" ? 1024 : 160;
+    const size_t k = config_name() == "ecp5" ? 1024 : 160;
     check(p, 1, 3 * k / 2, k);
   }
 }
@@ -65,7 +65,7 @@ TEST_P(GemmTest, ReductionSplitOverKTiles) {
   check(golden::Precision::kInt4, 3, 10, k);
 }
 
-INSTANTIATE_TEST_SUITE_P(Configs, GemmTest, ::testing::Values("odd", "up5k", "ecp5"), ks::tb::config_name);
+INSTANTIATE_TEST_SUITE_P(Backends, GemmTest, ::testing::ValuesIn(ks::tb::all_backends()), ks::tb::config_name);
 
 // The big one: 512 x 512 x 512, far beyond the ecp5 SRAM, in both precisions.
 class BigGemmTest : public GemmTest {};
@@ -73,6 +73,6 @@ TEST_P(BigGemmTest, Gemm512Cubed) {
   check(golden::Precision::kInt8, 512, 512, 512);
   check(golden::Precision::kInt4, 512, 512, 512);
 }
-INSTANTIATE_TEST_SUITE_P(Configs, BigGemmTest, ::testing::Values("ecp5"), ks::tb::config_name);
+INSTANTIATE_TEST_SUITE_P(Backends, BigGemmTest, ::testing::Values("emulated/ecp5", "model/ecp5"), ks::tb::config_name);
 
 }  // namespace

@@ -225,6 +225,13 @@ void CommandQueue::run(const std::vector<desc::Words>& list, uint64_t timeout) {
   wait(submit_and_complete(list), timeout);
 }
 
+void CommandQueue::drain(uint64_t timeout) {
+  for (uint64_t waited = 0; regs::kStatusBusy.get(dev_.read32(regs::kStatus)); waited += 64) {
+    if (waited >= timeout) throw std::runtime_error("command queue: still busy after " + std::to_string(waited) + " device time units");
+    dev_.wait_irq(64);
+  }
+}
+
 void CommandQueue::reset() {
   dev_.write32(regs::kCtrl, regs::kCtrlQueueReset.mask());
   for (int i = 0; i < 10000; ++i) {

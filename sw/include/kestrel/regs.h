@@ -50,7 +50,7 @@ inline constexpr Field kStatusBusy{0, 1};
 inline constexpr Field kStatusHalted{1, 1};
 inline constexpr Field kStatusResetting{2, 1};
 inline constexpr Field kStatusEnabled{3, 1};
-/// Why the queue halted (error codes: docs/descriptors.md). 0 when not halted. Cleared by QUEUE_RESET or by setting CTRL.ENABLE again (resume).
+/// Why the queue halted (error codes: docs/descriptors.md). 0 when not halted. Cleared by QUEUE_RESET, or by a resume (CTRL.ENABLE written with 1) after an error that was not a bus error or token overflow during execution.
 inline constexpr uint32_t kErrCode = 0x028;
 inline constexpr Field kErrCodeCode{0, 8};
 /// Ring index of the descriptor that caused the error. RING_HEAD equals it: the faulting descriptor and everything after it are not consumed.

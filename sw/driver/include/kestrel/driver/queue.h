@@ -108,7 +108,12 @@ class CommandQueue {
   /// Runs a list to completion: submit_and_complete + wait.
   void run(const std::vector<desc::Words>& list, uint64_t timeout = 50'000'000);
 
-  /// CTRL.QUEUE_RESET, wait until done, then start() again.
+  /// Waits until STATUS.BUSY is 0: after a halt on a bad descriptor, the work handed out
+  /// before it finishes. Throws std::runtime_error on timeout.
+  void drain(uint64_t timeout = 50'000'000);
+
+  /// CTRL.QUEUE_RESET, wait until done, then start() again. Work still running is
+  /// aborted (drain() first to let it finish).
   void reset();
 
   /// Sets CTRL.ENABLE again after a halt (resumes at RING_HEAD).

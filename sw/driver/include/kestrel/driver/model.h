@@ -1,0 +1,45 @@
+// The golden-model backend: a pure C++ Device that behaves like the RTL core (ks_core) at
+// the level a host observes it -- register values and SLVERR responses, memory contents
+// after execution, completion writes, the interrupt line, error codes, indices and detail
+// values -- but executes descriptors functionally, without cycles. MATMUL results come
+// from the golden model of the matrix unit (ks::golden), fed with the raw bank words the
+// hardware reads, so they are bit-exact for any bank contents.
+//
+// Execution happens synchronously: every register write runs the command processor and
+// the engines until nothing can make progress. A program that completes on the hardware
+// completes here before write32() returns; one that deadlocks on tokens leaves the model
+// with STATUS.BUSY = 1, as the hardware would hang. Cycle-dependent details (CYCLES and
+// the other cycle-count performance counters, cycles()) read 0. See model.cpp for the
+// scheduling rule that decides races the hardware resolves by timing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "kestrel/driver/device.h"
+
+namespace ks::drv {
+
+struct ModelOptions {
+  uint64_t mem_base = 0x10000000;  ///< device memory base address
+  size_t mem_size = 16u << 20;     ///< device memory bytes
+};
+
+/// The core in configuration `config` (a name from kestrel/hw_config.h) as a golden model.
+/// Throws std::invalid_argument naming the known configurations for an unknown one, or for
+/// an empty memory or one that wraps around the 64-bit address space.
+std::unique_ptr<Device> make_model_device(std::string_view config, const ModelOptions& opt = {});
+
+/// Error injection, as on the emulated backend's memory: every bus burst issued from now on
+/// whose bytes touch [lo, hi) is answered with an error -- on reads (descriptor fetch, LOAD)
+/// if `reads`, on writes (STORE, COMPLETE; the burst then leaves memory unchanged) if
+/// `writes`. Throws std::invalid_argument if `dev` is not a model device or lo >= hi.
+void model_inject_error(Device& dev, uint64_t lo, uint64_t hi, bool reads, bool writes);
+
+/// Removes every injected error range. Throws std::invalid_argument if `dev` is not a model
+/// device.
+void model_clear_errors(Device& dev);
+
+}  // namespace ks::drv
