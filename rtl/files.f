@@ -17,3 +17,4 @@ rtl/core/ks_core.sv
 rtl/vector/ks_kfp_round.sv
 rtl/vector/ks_kfp_add.sv
 rtl/vector/ks_kfp_mul.sv
+rtl/vector/ks_kfp_alu.sv

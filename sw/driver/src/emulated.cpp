@@ -7,6 +7,12 @@
 #if VM_TRACE
 #include <verilated_fst_c.h>
 #endif
+#if VM_COVERAGE
+#include <unistd.h>
+
+#include <cstdlib>
+#include <verilated_cov.h>
+#endif
 
 #include <string>
 #include <vector>
@@ -62,6 +68,15 @@ class EmulatedDevice final : public EmulatedBase {
     if (trace_) trace_->close();
 #endif
     top_->final();
+#if VM_COVERAGE
+    // make coverage: every emulated device leaves its line counts in KS_COVERAGE_DIR.
+    if (const char* dir = std::getenv("KS_COVERAGE_DIR")) {
+      static int serial = 0;
+      const std::string path = std::string(dir) + "/core_" + std::to_string(::getpid()) + "_" +
+                               std::to_string(serial++) + ".dat";
+      ctx_->coveragep()->write(path.c_str());
+    }
+#endif
   }
 
   std::string_view backend() const override { return "emulated"; }

@@ -149,6 +149,31 @@ Bits scale2(Bits a, int n) {
   return round_pack(x.sign, x.exp + n, x.mant, 0, 0, 0);
 }
 
+Bits alu(AluOp op, Bits a, Bits b) {
+  switch (op) {
+    case AluOp::kAdd: return add(a, b);
+    case AluOp::kSub: return sub(a, b);
+    case AluOp::kMul: return mul(a, b);
+    case AluOp::kMax: return max(a, b);
+    case AluOp::kAbs: return a & 0x7FFFFFFFu;
+    case AluOp::kFromInt: return from_int(static_cast<int32_t>(a));
+    case AluOp::kToInt: {
+      const auto bound = static_cast<int32_t>(b);
+      const int32_t lim = bound < 0 ? 0 : bound;
+      return static_cast<Bits>(to_int(a, -lim, lim));
+    }
+    case AluOp::kScale2: {
+      // The exponent change saturates at +-512: beyond it the result is flushed or saturated
+      // anyway, and the hardware's adder is 10 bits wide.
+      const auto n = static_cast<int32_t>(b);
+      return scale2(a, n > 512 ? 512 : (n < -512 ? -512 : n));
+    }
+    case AluOp::kISub: return b - a;
+    case AluOp::kShr1: return a >> 1;
+  }
+  return 0;
+}
+
 Bits from_float(float f) {
   Bits b;
   std::memcpy(&b, &f, sizeof b);

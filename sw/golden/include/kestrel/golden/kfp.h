@@ -29,6 +29,24 @@ int32_t to_int(Bits a, int32_t lo, int32_t hi);
 /// a x 2^n (n may be negative), with KFP32's flush and saturation.
 Bits scale2(Bits a, int n);
 
+/// The vector unit's lane operations: every KFP32 computation in the decode is a sequence
+/// of these (docs/vector_unit.md). Integer operands travel in the same 32-bit word.
+enum class AluOp : uint8_t {
+  kAdd,      ///< a + b
+  kSub,      ///< a - b
+  kMul,      ///< a * b
+  kMax,      ///< max(a, b)
+  kAbs,      ///< |a| (clears the sign bit)
+  kFromInt,  ///< INT32 a -> KFP32
+  kToInt,    ///< KFP32 a -> integer in [-b, b] (b an INT32 bound), round to nearest even
+  kScale2,   ///< a * 2^b (b INT32)
+  kISub,     ///< b - a as 32-bit integers (the reciprocal and rsqrt estimates)
+  kShr1,     ///< a >> 1 as a 32-bit integer
+};
+inline constexpr int kNumAluOps = 10;
+
+Bits alu(AluOp op, Bits a, Bits b);
+
 Bits from_float(float f);
 float to_float(Bits b);
 
