@@ -18,3 +18,4 @@ rtl/vector/ks_kfp_round.sv
 rtl/vector/ks_kfp_add.sv
 rtl/vector/ks_kfp_mul.sv
 rtl/vector/ks_kfp_alu.sv
+rtl/vector/ks_vector_unit.sv

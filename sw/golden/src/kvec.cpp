@@ -19,10 +19,34 @@ Bits sum(const Bits* x, size_t n, size_t lanes) {
   return acc[0];
 }
 
+Bits max(const Bits* x, size_t n, size_t lanes) {
+  if (n == 0) return 0;
+  const size_t used = std::min(std::max<size_t>(lanes, 1), n);
+  std::vector<Bits> acc(x, x + used);
+  for (size_t i = used; i < n; ++i) acc[i % used] = kfp::max(acc[i % used], x[i]);
+  while (acc.size() > 1) {
+    std::vector<Bits> next((acc.size() + 1) / 2);
+    for (size_t i = 0; i < next.size(); ++i) {
+      next[i] = 2 * i + 1 < acc.size() ? kfp::max(acc[2 * i], acc[2 * i + 1]) : acc[2 * i];
+    }
+    acc.swap(next);
+  }
+  return acc[0];
+}
+
 Bits max(const Bits* x, size_t n) {
   Bits m = n ? x[0] : 0;
   for (size_t i = 1; i < n; ++i) m = kfp::max(m, x[i]);
   return m;
+}
+
+size_t argmax(const Bits* x, size_t n) {
+  size_t best = 0;
+  for (size_t i = 1; i < n; ++i) {
+    // kfp::max(a, b) returns b only when b is strictly larger.
+    if (kfp::max(x[best], x[i]) == x[i] && kfp::max(x[i], x[best]) != x[best]) best = i;
+  }
+  return best;
 }
 
 Bits dot(const Bits* x, const Bits* y, size_t n, size_t lanes) {

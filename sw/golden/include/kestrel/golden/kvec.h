@@ -18,8 +18,14 @@ using kfp::Bits;
 /// l, l + lanes, ... in index order, then the lane sums combine pairwise (lane 0 + lane 1,
 /// lane 2 + lane 3, ...; then the results pairwise again) until one remains.
 Bits sum(const Bits* x, size_t n, size_t lanes);
-/// max over n values (order does not matter: max is exact).
+/// max over n values in the order of sum(): lane l takes the max of elements l, l + lanes,
+/// ... (starting from its first element); the lanes then combine pairwise. (The value is
+/// order-independent; the order fixes which encoding wins between equal keys, e.g. +0/-0.)
+Bits max(const Bits* x, size_t n, size_t lanes);
+/// The same value from a plain left-to-right scan (equal keys keep the earlier encoding).
 Bits max(const Bits* x, size_t n);
+/// The index of the first largest of n values (kfp order), 0 when n is 0.
+size_t argmax(const Bits* x, size_t n);
 /// Sum of x[i] * y[i] in the order of sum().
 Bits dot(const Bits* x, const Bits* y, size_t n, size_t lanes);
 

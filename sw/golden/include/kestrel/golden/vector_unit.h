@@ -1,0 +1,58 @@
+// Transaction model of the vector unit (rtl/vector/ks_vector_unit.sv): a lane-parallel
+// KFP32 machine with a vector memory and scalar registers, executing one instruction at a
+// time. Bit-exact with the RTL, and the building block of the decode step's microprograms.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kestrel/golden/kfp.h"
+
+namespace ks::golden {
+
+/// What an instruction does (the RTL's `kind` field).
+enum class VecKind : uint8_t {
+  kVV = 0,      ///< vector[dst] = op(vector[a], vector[b]), len elements
+  kVS = 1,      ///< vector[dst] = op(vector[a], S[b])
+  kSS = 2,      ///< S[dst] = op(S[a], S[b])
+  kSum = 3,     ///< S[dst] = sum of vector[a] (lane order: kvec::sum)
+  kMax = 4,     ///< S[dst] = max of vector[a] (lane order: kvec::max)
+  kArgmax = 5,  ///< S[dst] = index of the first largest element of vector[a]
+  kLoadS = 6,   ///< S[dst] = element len of vector[a]
+  kStoreS = 7,  ///< element len of vector[dst] = S[a]
+  kSetS = 8,    ///< S[dst] = imm
+};
+
+/// One instruction. Vectors are addressed by row: element e of the vector at row `a` lives
+/// in lane e % lanes of row a + e / lanes. Scalar registers are S[0..7].
+struct VecInstr {
+  VecKind kind = VecKind::kVV;
+  kfp::AluOp op = kfp::AluOp::kAdd;
+  uint16_t dst = 0, a = 0, b = 0;
+  uint16_t len = 0;
+  uint32_t imm = 0;
+};
+
+class VectorUnitModel {
+ public:
+  static constexpr int kScalars = 8;
+
+  VectorUnitModel(size_t lanes, size_t rows);
+
+  /// Executes one instruction. Throws std::invalid_argument for an instruction the
+  /// hardware does not define (rows out of range, dst overlapping a source at an offset).
+  void execute(const VecInstr& in);
+
+  size_t lanes() const { return lanes_; }
+  size_t rows() const { return rows_; }
+  kfp::Bits& element(size_t row, size_t e) { return mem_.at((row + e / lanes_) * lanes_ + e % lanes_); }
+  kfp::Bits& scalar(int i) { return s_.at(static_cast<size_t>(i)); }
+
+ private:
+  size_t lanes_, rows_;
+  std::vector<kfp::Bits> mem_;
+  std::vector<kfp::Bits> s_;
+};
+
+}  // namespace ks::golden
