@@ -248,15 +248,12 @@ int Sampler::sample(std::vector<float>& logits) {
   return candidates_[static_cast<size_t>(last_idx)].index;
 }
 
-std::vector<int> generate_reference(const Model& model, const Tokenizer& tokenizer,
-                                    const std::string& prompt, int steps, float temperature,
-                                    float topp, uint64_t seed,
-                                    const std::function<void(int, const std::string&)>& on_token) {
-  const ModelConfig& cfg = model.config;
+std::vector<int> generate(const ForwardFn& forward, const ModelConfig& cfg, const Tokenizer& tokenizer,
+                          const std::string& prompt, int steps, float temperature, float topp, uint64_t seed,
+                          const std::function<void(int, const std::string&)>& on_token) {
   if (tokenizer.vocab_size() != cfg.vocab_size) {
-    throw std::invalid_argument("generate_reference: a tokenizer of " +
-                                std::to_string(tokenizer.vocab_size()) + " tokens for a model of " +
-                                std::to_string(cfg.vocab_size));
+    throw std::invalid_argument("generate: a tokenizer of " + std::to_string(tokenizer.vocab_size()) +
+                                " tokens for a model of " + std::to_string(cfg.vocab_size));
   }
   // run.c main()'s parameter overrides.
   if (temperature < 0.0f) temperature = 0.0f;
@@ -265,14 +262,13 @@ std::vector<int> generate_reference(const Model& model, const Tokenizer& tokeniz
 
   const std::vector<int> prompt_tokens = tokenizer.encode(prompt, true, false);
   const int n_prompt = static_cast<int>(prompt_tokens.size());
-  ReferenceModel rm(model);
   Sampler sampler(cfg.vocab_size, temperature, topp, seed);
 
   std::vector<int> out{prompt_tokens[0]};
   int token = prompt_tokens[0];
   int pos = 0;
   while (pos < steps) {
-    std::vector<float>& logits = rm.forward(token, pos);
+    std::vector<float>& logits = forward(token, pos);
     // While the prompt lasts its next token is forced; the logits are then unused.
     const int next =
         pos < n_prompt - 1 ? prompt_tokens[static_cast<size_t>(pos) + 1] : sampler.sample(logits);
@@ -283,6 +279,15 @@ std::vector<int> generate_reference(const Model& model, const Tokenizer& tokeniz
     token = next;
   }
   return out;
+}
+
+std::vector<int> generate_reference(const Model& model, const Tokenizer& tokenizer,
+                                    const std::string& prompt, int steps, float temperature,
+                                    float topp, uint64_t seed,
+                                    const std::function<void(int, const std::string&)>& on_token) {
+  ReferenceModel rm(model);
+  return generate([&](int token, int pos) -> std::vector<float>& { return rm.forward(token, pos); },
+                  model.config, tokenizer, prompt, steps, temperature, topp, seed, on_token);
 }
 
 }  // namespace ks::llm

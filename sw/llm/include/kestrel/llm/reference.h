@@ -94,6 +94,18 @@ int sample_mult(const float* probs, int n, float coin);
 /// without its final newline. steps <= 0 or > seq_len means seq_len, temperature < 0
 /// means 0 and topp outside [0, 1] means 0.9, as in run.c's main.
 /// Returns the token sequence: BOS, then every token reported.
+/// One decode step of any backend: the logits for `token` at position `pos` (it may scale
+/// or overwrite them; the generator samples from them once).
+using ForwardFn = std::function<std::vector<float>&(int token, int pos)>;
+
+/// run.c's generate loop over any backend's forward step: the prompt (with BOS) is forced
+/// token by token, then tokens are sampled; stops after `steps` positions or when BOS comes.
+/// Returns BOS, the prompt and the generated tokens; on_token sees each token after the
+/// first as run.c prints it.
+std::vector<int> generate(const ForwardFn& forward, const ModelConfig& cfg, const Tokenizer& tokenizer,
+                          const std::string& prompt, int steps, float temperature, float topp, uint64_t seed,
+                          const std::function<void(int token, const std::string& piece)>& on_token = nullptr);
+
 std::vector<int> generate_reference(
     const Model& model, const Tokenizer& tokenizer, const std::string& prompt, int steps,
     float temperature, float topp, uint64_t seed,
