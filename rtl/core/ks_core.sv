@@ -75,7 +75,7 @@ module ks_core #(
   localparam int unsigned BeatsW    = 24;
   localparam int unsigned DataW     = AxiBytes * 8;
   localparam int unsigned XferW     = 2 + 32 + AddrW + 16 + 24 + AddrW + 32;
-  localparam int unsigned MatW      = 1 + 16 * 4 + 32 * 3 + 16 * 2;
+  localparam int unsigned MatW      = 1 + 16 * 4 + 32 * 3 + 16 * 4;
   localparam int unsigned WgtWordW  = $clog2(WgtBytes / WgtWordBytes);
   localparam int unsigned ActWordW  = $clog2(ActBytes / ActWordBytes);
   localparam int unsigned AccWordW  = $clog2(AccBytes / AccWordBytes);
@@ -286,8 +286,9 @@ module ks_core #(
     .cmd_int4_i(mat_cmd[MatW-1]), .cmd_m_i(mat_cmd[MatW-2 -: 16]), .cmd_nb_i(mat_cmd[MatW-18 -: 16]),
     .cmd_kc_i(mat_cmd[MatW-34 -: 16]), .cmd_kx_i(mat_cmd[MatW-50 -: 16]),
     .cmd_wgt_i(WgtWordW'(mat_cmd[MatW-66 -: 32])), .cmd_act_i(ActWordW'(mat_cmd[MatW-98 -: 32])),
-    .cmd_acc_i(AccWordW'(mat_cmd[MatW-130 -: 32])), .cmd_rows_last_i(mat_cmd[16 +: 16]),
-    .cmd_k_last_i(mat_cmd[0 +: 16]), .done_o(mat_done),
+    .cmd_acc_i(AccWordW'(mat_cmd[MatW-130 -: 32])), .cmd_rows_last_i(mat_cmd[48 +: 16]),
+    .cmd_k_last_i(mat_cmd[32 +: 16]), .cmd_cpg_i(mat_cmd[16 +: 16]), .cmd_groups_i(mat_cmd[0 +: 16]),
+    .done_o(mat_done),
     .wgt_re_o(wgt_re), .wgt_addr_o(wgt_addr), .wgt_data_i(wgt_data),
     .act_re_o(act_re), .act_addr_o(act_addr), .act_data_i(act_data),
     .acc_we_o(acc_we), .acc_addr_o(acc_waddr), .acc_data_o(acc_wdata),

@@ -27,7 +27,7 @@ module ks_cmdproc #(
   parameter int unsigned QueueDepth   = 2,
   // Widths of the engine command payloads (see the pack order below)
   parameter int unsigned XferW        = 2 + 32 + AddrW + 16 + 24 + AddrW + 32,
-  parameter int unsigned MatW         = 1 + 16 * 4 + 32 * 3 + 16 * 2
+  parameter int unsigned MatW         = 1 + 16 * 4 + 32 * 3 + 16 * 4
 ) (
   input  logic                  clk_i,
   input  logic                  rst_ni,
@@ -202,7 +202,12 @@ module ks_cmdproc #(
   assign m_act  = w6;
   assign m_acc  = w7;
   // Loop bounds (division by constants: shifts for power-of-two arrays)
-  logic [15:0] m_kb, m_nb, m_kc, m_kx;
+  logic [15:0] m_kb, m_nb, m_kc, m_kx, m_cpg, m_groups;
+  logic [3:0]  m_group;
+  // Partial sums per group of 2^(GROUP-1) chunks (GROUP 0: one group of all KC chunks).
+  assign m_group  = w1[11:8];
+  assign m_cpg    = (m_group == 4'd0) ? m_kc : 16'(1) << (m_group - 4'd1);
+  assign m_groups = (m_group == 4'd0) ? 16'd1 : 16'((32'(m_kc) + 32'(m_cpg) - 1) >> (m_group - 4'd1));
   assign m_kb = m_int4 ? 16'(KB4) : 16'(KB8);
   assign m_nb = 16'((32'(m_n) + Rows - 1) / Rows);
   assign m_kc = m_int4 ? 16'((32'(m_k) + KB4 - 1) / KB4) : 16'((32'(m_k) + KB8 - 1) / KB8);
@@ -265,7 +270,7 @@ module ks_cmdproc #(
   logic [31:0] m_wgt_word, m_act_word, m_acc_word;
   logic [47:0] host_span_q, sram_span_q;
   logic [31:0] wgt_tiles_q, act_words_q, acc_words_q;
-  logic [15:0] nb_q, kc_q, kx_q, rows_last_q, k_last_q;
+  logic [15:0] nb_q, kc_q, kx_q, rows_last_q, k_last_q, cpg_q, groups_q;
   assign x_rows_m1  = x_rows - 16'd1;
   assign m_wgt_word = m_wgt / 32'(WgtWordBytes);
   assign m_act_word = m_act / 32'(ActWordBytes);
@@ -276,8 +281,10 @@ module ks_cmdproc #(
       sram_span_q <= x_rows_m1 * x_sstride;
       wgt_tiles_q <= m_nb * m_kc;
       act_words_q <= m_m * m_kx;
-      acc_words_q <= m_m * m_nb;
+      acc_words_q <= m_m * 32'(m_nb * m_groups);
       nb_q        <= m_nb;
+      cpg_q       <= m_cpg;
+      groups_q    <= m_groups;
       kc_q        <= m_kc;
       kx_q        <= m_kx;
       rows_last_q <= 16'(32'(m_n) - (32'(m_nb) - 1) * Rows);
@@ -335,7 +342,7 @@ module ks_cmdproc #(
   assign xfer_payload = {x_bank[1:0], x_sram, x_host, x_rows, x_bytes, x_hstride, x_sstride};
   assign mat_payload  = {m_int4, m_m, nb_q, kc_q, kx_q,
                          m_wgt_word, m_act_word, m_acc_word,
-                         rows_last_q, k_last_q};
+                         rows_last_q, k_last_q, cpg_q, groups_q};
 
   ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_lq (
     .clk_i, .rst_ni(rst_ni && !flush),

@@ -7,8 +7,10 @@
 /// AccDepth, nb, kc, token m (docs/matrix_unit.md). Each beat reads WGT word
 /// wgt + nb*KC + kc and ACT word act + m*KX + kc (INT4) or kc/2 (INT8, lower or upper
 /// half); reads are issued against the free space of a three-entry buffer, so one beat
-/// per cycle reaches the matrix unit while it accepts. Results arrive in order and are
-/// written to ACC word acc + m*NB + nb. done_o pulses after the last result is written.
+/// per cycle reaches the matrix unit while it accepts. Each group of cpg chunks gives its
+/// own partial sum (cpg = KC: one sum over all of K). Results arrive in order (token m
+/// fastest, then group, then nb) and are written to ACC word acc + (m*NB + nb)*G + g.
+/// done_o pulses after the last result is written.
 /// abort_i stops issuing beats and finishes when the matrix unit is empty.
 module ks_compute_engine #(
   parameter int unsigned Rows      = 8,
@@ -38,6 +40,8 @@ module ks_compute_engine #(
   input  logic [AccWordW-1:0]       cmd_acc_i,
   input  logic [15:0]               cmd_rows_last_i,   // valid rows in the last block
   input  logic [15:0]               cmd_k_last_i,      // valid K elements in the last chunk
+  input  logic [15:0]               cmd_cpg_i,         // reduction chunks per partial-sum group
+  input  logic [15:0]               cmd_groups_i,      // groups per output: ceil(KC / cpg)
   output logic                      done_o,
   // Bank reads (wide ports; data the next cycle)
   output logic                      wgt_re_o,
@@ -63,7 +67,7 @@ module ks_compute_engine #(
 
   // ---- command state -------------------------------------------------------------------------
   logic        busy_q, aborted_q, int4_q, issuing_q;
-  logic [15:0] m_q, nb_q, kc_q, kx_q, rows_last_q, k_last_q;
+  logic [15:0] m_q, nb_q, kc_q, kx_q, rows_last_q, k_last_q, cpg_q, groups_q;
   logic [WgtWordW-1:0] wgt_q;
 
   logic start, finished;
@@ -71,15 +75,16 @@ module ks_compute_engine #(
   assign start = cmd_valid_i && cmd_ready_o;
 
   // ---- issue loop: chunk (m0), nb, kc, m ------------------------------------------------------
-  logic [15:0] m0_q, mt_q, i_nb_q, i_kc_q, i_m_q;
+  logic [15:0] m0_q, mt_q, i_nb_q, i_kc_q, i_m_q, i_kg_q;   // i_kg_q: chunk within its group
   logic [WgtWordW-1:0] wgt_block_q;   // wgt + nb*KC
   logic [ActWordW-1:0] act_chunk_q;   // act + m0*KX
   logic [ActWordW-1:0] act_row_q;     // act + (m0+m)*KX + kc word
-  logic issue, last_m, last_kc, last_nb, last_chunk;
+  logic issue, last_m, last_kc, last_nb, last_chunk, last_kg;
   logic [15:0] mt_next;
 
   assign last_m     = i_m_q == mt_q - 1'b1;
   assign last_kc    = i_kc_q == kc_q - 1'b1;
+  assign last_kg    = i_kg_q == cpg_q - 1'b1;
   assign last_nb    = i_nb_q == nb_q - 1'b1;
   assign last_chunk = (m0_q + mt_q) == m_q;
   assign mt_next    = (m_q - (m0_q + mt_q) > 16'(AccDepth)) ? 16'(AccDepth) : m_q - (m0_q + mt_q);
@@ -124,10 +129,13 @@ module ks_compute_engine #(
       wgt_q       <= cmd_wgt_i;
       rows_last_q <= cmd_rows_last_i;
       k_last_q    <= cmd_k_last_i;
+      cpg_q       <= cmd_cpg_i;
+      groups_q    <= cmd_groups_i;
       m0_q        <= '0;
       mt_q        <= (cmd_m_i > 16'(AccDepth)) ? 16'(AccDepth) : cmd_m_i;
       i_nb_q      <= '0;
       i_kc_q      <= '0;
+      i_kg_q      <= '0;
       i_m_q       <= '0;
       wgt_block_q <= cmd_wgt_i;
       act_chunk_q <= cmd_act_i;
@@ -139,10 +147,12 @@ module ks_compute_engine #(
       end else if (!last_kc) begin
         i_m_q     <= '0;
         i_kc_q    <= i_kc_q + 1'b1;
+        i_kg_q    <= last_kg ? '0 : i_kg_q + 1'b1;
         act_row_q <= act_chunk_q + ActWordW'(kc_word_next);
       end else if (!last_nb) begin
         i_m_q       <= '0;
         i_kc_q      <= '0;
+        i_kg_q      <= '0;
         i_nb_q      <= i_nb_q + 1'b1;
         wgt_block_q <= wgt_block_q + WgtWordW'(kc_q);
         act_row_q   <= act_chunk_q;
@@ -150,6 +160,7 @@ module ks_compute_engine #(
         // Next token chunk: X rows m0 + mt onwards.
         i_m_q       <= '0;
         i_kc_q      <= '0;
+        i_kg_q      <= '0;
         i_nb_q      <= '0;
         wgt_block_q <= wgt_q;
         m0_q        <= m0_q + mt_q;
@@ -174,7 +185,7 @@ module ks_compute_engine #(
   logic [15:0] rows_valid, k_valid;
   assign rows_valid = last_nb ? rows_last_q : 16'(Rows);
   assign k_valid    = last_kc ? k_last_q : (int4_q ? 16'(KB4) : 16'(KB8));
-  assign tag_d = {int4_q, !int4_q && i_kc_q[0], i_kc_q == '0, last_kc, AccAddrW'(i_m_q),
+  assign tag_d = {int4_q, !int4_q && i_kc_q[0], i_kg_q == '0, last_kc || last_kg, AccAddrW'(i_m_q),
                   16'(32'(rows_valid) * 32'(k_valid))};
 
   always_ff @(posedge clk_i) begin
@@ -234,15 +245,18 @@ module ks_compute_engine #(
   );
   assign buf_ready = mu_ready;
 
-  // ---- results: token chunk, nb, m in order --------------------------------------------------
-  logic [15:0] r_m0_q, r_mt_q, r_nb_q, r_m_q;
-  logic [AccWordW-1:0] r_chunk_q;   // acc + m0*NB
-  logic [AccWordW-1:0] r_row_q;     // acc + (m0+m)*NB + nb
-  logic r_last_m, r_last_nb, r_done;
+  // ---- results: token chunk, nb, group, m in order ---------------------------------------
+  logic [15:0] r_m0_q, r_mt_q, r_nb_q, r_g_q, r_m_q;
+  logic [AccWordW-1:0] r_chunk_q;   // acc + m0*NB*G
+  logic [AccWordW-1:0] r_blk_q;     // acc + m0*NB*G + nb*G
+  logic [AccWordW-1:0] r_row_q;     // acc + ((m0+m)*NB + nb)*G + g
+  logic [31:0]         nbg_q;       // NB*G: from one token's results to the next's
+  logic r_last_m, r_last_g, r_last_nb, r_done;
   logic [15:0] r_mt_next;
   assign r_last_m  = r_m_q == r_mt_q - 1'b1;
+  assign r_last_g  = r_g_q == groups_q - 1'b1;
   assign r_last_nb = r_nb_q == nb_q - 1'b1;
-  assign r_done    = r_last_m && r_last_nb && (r_m0_q + r_mt_q) == m_q;
+  assign r_done    = r_last_m && r_last_g && r_last_nb && (r_m0_q + r_mt_q) == m_q;
   assign r_mt_next = (m_q - (r_m0_q + r_mt_q) > 16'(AccDepth)) ? 16'(AccDepth)
                                                                : m_q - (r_m0_q + r_mt_q);
   logic results_done_q;
@@ -252,9 +266,12 @@ module ks_compute_engine #(
       r_m0_q         <= '0;
       r_mt_q         <= (cmd_m_i > 16'(AccDepth)) ? 16'(AccDepth) : cmd_m_i;
       r_nb_q         <= '0;
+      r_g_q          <= '0;
       r_m_q          <= '0;
       r_chunk_q      <= cmd_acc_i;
+      r_blk_q        <= cmd_acc_i;
       r_row_q        <= cmd_acc_i;
+      nbg_q          <= cmd_nb_i * cmd_groups_i;
       results_done_q <= 1'b0;
     end else if (mu_out_valid) begin
       if (r_done) begin
@@ -262,18 +279,26 @@ module ks_compute_engine #(
       end
       if (!r_last_m) begin
         r_m_q   <= r_m_q + 1'b1;
-        r_row_q <= r_row_q + AccWordW'(nb_q);
+        r_row_q <= r_row_q + AccWordW'(nbg_q);
+      end else if (!r_last_g) begin
+        r_m_q   <= '0;
+        r_g_q   <= r_g_q + 1'b1;
+        r_row_q <= r_blk_q + AccWordW'(r_g_q) + 1'b1;
       end else if (!r_last_nb) begin
         r_m_q   <= '0;
+        r_g_q   <= '0;
         r_nb_q  <= r_nb_q + 1'b1;
-        r_row_q <= r_chunk_q + AccWordW'(r_nb_q) + 1'b1;
+        r_blk_q <= r_blk_q + AccWordW'(groups_q);
+        r_row_q <= r_blk_q + AccWordW'(groups_q);
       end else begin
         r_m_q     <= '0;
+        r_g_q     <= '0;
         r_nb_q    <= '0;
         r_m0_q    <= r_m0_q + r_mt_q;
         r_mt_q    <= r_mt_next;
-        r_chunk_q <= r_chunk_q + AccWordW'(32'(r_mt_q) * 32'(nb_q));
-        r_row_q   <= r_chunk_q + AccWordW'(32'(r_mt_q) * 32'(nb_q));
+        r_chunk_q <= r_chunk_q + AccWordW'(32'(r_mt_q) * nbg_q);
+        r_blk_q   <= r_chunk_q + AccWordW'(32'(r_mt_q) * nbg_q);
+        r_row_q   <= r_chunk_q + AccWordW'(32'(r_mt_q) * nbg_q);
       end
     end
   end

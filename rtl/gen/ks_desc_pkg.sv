@@ -99,6 +99,9 @@ package ks_desc_pkg;
   localparam int unsigned MatmulInt4Word = 1;
   localparam int unsigned MatmulInt4Lsb = 0;
   localparam int unsigned MatmulInt4Width = 1;
+  localparam int unsigned MatmulGroupWord = 1;
+  localparam int unsigned MatmulGroupLsb = 8;
+  localparam int unsigned MatmulGroupWidth = 4;
   localparam int unsigned MatmulMWord = 2;
   localparam int unsigned MatmulMLsb = 0;
   localparam int unsigned MatmulMWidth = 16;
@@ -118,7 +121,7 @@ package ks_desc_pkg;
   localparam int unsigned MatmulAccAddrLsb = 0;
   localparam int unsigned MatmulAccAddrWidth = 32;
   // Reserved bits of MATMUL, word w at [w*32 +: 32]
-  localparam logic [255:0] MatmulReserved = 256'h000000000000000000000000ffff0000ffff0000ffff0000fffffffefffff000;
+  localparam logic [255:0] MatmulReserved = 256'h000000000000000000000000ffff0000ffff0000ffff0000fffff0fefffff000;
   localparam int unsigned CompleteSeqWord = 1;
   localparam int unsigned CompleteSeqLsb = 0;
   localparam int unsigned CompleteSeqWidth = 32;

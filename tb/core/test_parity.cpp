@@ -133,7 +133,8 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
   void append_matmul(std::vector<desc::Words>& list) {
     const auto p = rng_() % 2 ? golden::Precision::kInt4 : golden::Precision::kInt8;
     const size_t m = 1 + rng_() % 3, k = 1 + rng_() % 40, n = 1 + rng_() % 12;
-    const drv::MatmulLayout l = drv::matmul_layout(cfg(), p, m, k, n);
+    const unsigned group = static_cast<unsigned>(rng_() % 4);
+    const drv::MatmulLayout l = drv::matmul_layout(cfg(), p, m, k, n, group);
     if (l.wgt_bytes > cfg().wgt_bank_bytes || l.act_bytes > cfg().act_bank_bytes || l.acc_bytes > cfg().acc_bank_bytes) {
       return;
     }
@@ -153,7 +154,7 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
     list.push_back(drv::make_load({desc::Bank::kWgt, 0, wa, 1, static_cast<uint32_t>(wimg.size()), 0, 0}));
     list.push_back(drv::make_load({desc::Bank::kAct, 0, xa, 1, static_cast<uint32_t>(ximg.size()), 0, 0}));
     list.push_back(drv::make_matmul({p == golden::Precision::kInt4, static_cast<uint32_t>(m),
-                                     static_cast<uint32_t>(k), static_cast<uint32_t>(n), 0, 0, 0}));
+                                     static_cast<uint32_t>(k), static_cast<uint32_t>(n), 0, 0, 0, group}));
   }
 
   Side sides_[2];

@@ -14,14 +14,17 @@ golden::ArrayShape shape_of(const hw::HwConfig& cfg) {
 }
 }  // namespace
 
-MatmulLayout matmul_layout(const hw::HwConfig& cfg, golden::Precision p, size_t m, size_t k, size_t n) {
+MatmulLayout matmul_layout(const hw::HwConfig& cfg, golden::Precision p, size_t m, size_t k, size_t n,
+                           unsigned group) {
   MatmulLayout l;
+  l.chunk_k = shape_of(cfg).k_per_beat(p);
   l.nb = ceil_div(n, cfg.array_rows);
-  l.kc = ceil_div(k, shape_of(cfg).k_per_beat(p));
+  l.kc = ceil_div(k, l.chunk_k);
   l.kx = ceil_div(k, 2 * cfg.array_cols);
+  l.groups = group == 0 ? 1 : ceil_div(l.kc, size_t{1} << (group - 1));
   l.wgt_bytes = l.nb * l.kc * cfg.wgt_word_bytes;
   l.act_bytes = m * l.kx * cfg.act_word_bytes;
-  l.acc_bytes = m * l.nb * cfg.acc_word_bytes;
+  l.acc_bytes = m * l.nb * l.groups * cfg.acc_word_bytes;
   return l;
 }
 
@@ -62,6 +65,21 @@ std::vector<int32_t> unpack_results(const hw::HwConfig& cfg, const uint8_t* acc,
     }
   }
   return y;
+}
+
+std::vector<int32_t> unpack_group_results(const hw::HwConfig& cfg, const uint8_t* acc, size_t m, size_t n,
+                                          size_t groups) {
+  const size_t nb_count = ceil_div(n, cfg.array_rows);
+  std::vector<int32_t> p(m * n * groups);
+  for (size_t row = 0; row < m; ++row) {
+    for (size_t col = 0; col < n; ++col) {
+      for (size_t g = 0; g < groups; ++g) {
+        const size_t word = (row * nb_count + col / cfg.array_rows) * groups + g;
+        std::memcpy(&p[(row * n + col) * groups + g], acc + word * cfg.acc_word_bytes + 4 * (col % cfg.array_rows), 4);
+      }
+    }
+  }
+  return p;
 }
 
 }  // namespace ks::drv

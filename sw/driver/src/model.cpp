@@ -482,7 +482,8 @@ class ModelDevice final : public Device {
         if (uint64_t{act / cfg_.act_word_bytes} + uint64_t{s.m} * s.kx > cfg_.act_bank_bytes / cfg_.act_word_bytes) {
           return {Error::kSramRange, act};
         }
-        if (uint64_t{acc / cfg_.acc_word_bytes} + uint64_t{s.m} * s.nb > cfg_.acc_bank_bytes / cfg_.acc_word_bytes) {
+        if (uint64_t{acc / cfg_.acc_word_bytes} + uint64_t{s.m} * s.nb * s.groups >
+            cfg_.acc_bank_bytes / cfg_.acc_word_bytes) {
           return {Error::kSramRange, acc};
         }
         break;
@@ -496,6 +497,7 @@ class ModelDevice final : public Device {
   struct MatmulShape {
     bool int4;
     uint32_t m, k, n, nb, kc, kx;
+    uint32_t cpg, groups;  ///< chunks per partial-sum group, groups per output (GROUP field)
   };
 
   MatmulShape matmul_shape(const desc::Words& w) const {
@@ -507,6 +509,9 @@ class ModelDevice final : public Device {
     s.nb = ceil_div(s.n, cfg_.array_rows);
     s.kc = ceil_div(s.k, s.int4 ? 2 * cfg_.array_cols : cfg_.array_cols);
     s.kx = ceil_div(s.k, 2 * cfg_.array_cols);
+    const uint32_t g = desc::kMatmulGroup.get(w);
+    s.cpg = g == 0 ? s.kc : 1u << (g - 1);
+    s.groups = g == 0 ? 1 : ceil_div(s.kc, s.cpg);
     return s;
   }
 
@@ -790,8 +795,8 @@ class ModelDevice final : public Device {
           const uint8_t* tile =
               bank_span(desc::Bank::kWgt, uint64_t{wgt0 + nb * s.kc + kc} * cfg_.wgt_word_bytes, beat.w.size());
           std::copy(tile, tile + beat.w.size(), beat.w.begin());
-          beat.first = kc == 0;
-          beat.last = kc + 1 == s.kc;
+          beat.first = kc % s.cpg == 0;
+          beat.last = kc + 1 == s.kc || kc % s.cpg == s.cpg - 1;
           // INT4 beats use a whole ACT word (2 x Cols values); INT8 beats use its lower half
           // for even chunks and its upper half for odd ones.
           const uint32_t word_in_row = s.int4 ? kc : kc / 2;
@@ -803,7 +808,7 @@ class ModelDevice final : public Device {
             std::copy(x, x + x_bytes, beat.x.begin());
             beat.addr = mi;
             if (const auto res = unit.push(beat)) {
-              const uint64_t acc_word = uint64_t{acc0} + uint64_t{m0 + mi} * s.nb + nb;
+              const uint64_t acc_word = (uint64_t{acc0} + (uint64_t{m0 + mi} * s.nb + nb) * s.groups) + kc / s.cpg;
               uint8_t* out = bank_span(desc::Bank::kAcc, acc_word * cfg_.acc_word_bytes, cfg_.acc_word_bytes);
               std::fill(out, out + cfg_.acc_word_bytes, uint8_t{0});
               for (uint32_t r = 0; r < rows; ++r) store_le32(out + 4 * r, static_cast<uint32_t>(res->data[r]));

@@ -55,6 +55,7 @@ desc::Words make_matmul(const MatmulArgs& a, Deps d) {
   desc::kOpcode.set(w, static_cast<uint32_t>(desc::Opcode::kMatmul));
   set_deps(w, d);
   desc::kMatmulInt4.set(w, a.int4);
+  desc::kMatmulGroup.set(w, a.group);
   desc::kMatmulM.set(w, a.m);
   desc::kMatmulK.set(w, a.k);
   desc::kMatmulN.set(w, a.n);
@@ -92,7 +93,9 @@ std::string describe(const desc::Words& w) {
         break;
       }
       case desc::Opcode::kMatmul:
-        s << (desc::kMatmulInt4.get(w) ? " int4" : " int8") << " M=" << desc::kMatmulM.get(w)
+        s << (desc::kMatmulInt4.get(w) ? " int4" : " int8");
+        if (desc::kMatmulGroup.get(w)) s << " group=" << desc::kMatmulGroup.get(w);
+        s << " M=" << desc::kMatmulM.get(w)
           << " K=" << desc::kMatmulK.get(w) << " N=" << desc::kMatmulN.get(w)
           << " wgt=" << hex(desc::kMatmulWgtAddr.get(w)) << " act=" << hex(desc::kMatmulActAddr.get(w))
           << " acc=" << hex(desc::kMatmulAccAddr.get(w));

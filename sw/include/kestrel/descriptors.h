@@ -83,6 +83,7 @@ inline constexpr Field kStoreRowBytes{5, 0, 24};
 inline constexpr Field kStoreHostStride{6, 0, 32};
 inline constexpr Field kStoreSramStride{7, 0, 24};
 inline constexpr Field kMatmulInt4{1, 0, 1};
+inline constexpr Field kMatmulGroup{1, 8, 4};
 inline constexpr Field kMatmulM{2, 0, 16};
 inline constexpr Field kMatmulK{3, 0, 16};
 inline constexpr Field kMatmulN{4, 0, 16};
@@ -99,7 +100,7 @@ inline constexpr Words reserved_mask(Opcode op) {
     case Opcode::kNop: return Words{0xfffff000u, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
     case Opcode::kLoad: return Words{0xfffff000u, 0xfffffff0u, 0x00000000u, 0x00000000u, 0xffff0000u, 0xff000000u, 0x00000000u, 0xff000000u};
     case Opcode::kStore: return Words{0xfffff000u, 0xfffffff0u, 0x00000000u, 0x00000000u, 0xffff0000u, 0xff000000u, 0x00000000u, 0xff000000u};
-    case Opcode::kMatmul: return Words{0xfffff000u, 0xfffffffeu, 0xffff0000u, 0xffff0000u, 0xffff0000u, 0x00000000u, 0x00000000u, 0x00000000u};
+    case Opcode::kMatmul: return Words{0xfffff000u, 0xfffff0feu, 0xffff0000u, 0xffff0000u, 0xffff0000u, 0x00000000u, 0x00000000u, 0x00000000u};
     case Opcode::kComplete: return Words{0xfffff000u, 0x00000000u, 0xfffffffeu, 0x00000000u, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
   }
   return Words{};

@@ -19,10 +19,14 @@ struct MatmulLayout {
   size_t kx = 0;            ///< ACT words per X row: ceil(K / (2 * cols))
   size_t wgt_bytes = 0;     ///< nb * kc tiles of wgt_word_bytes
   size_t act_bytes = 0;     ///< m * kx words of act_word_bytes
-  size_t acc_bytes = 0;     ///< m * nb words of acc_word_bytes
+  size_t acc_bytes = 0;     ///< m * nb * groups words of acc_word_bytes
+  size_t groups = 1;        ///< partial sums per output (MATMUL GROUP field)
+  size_t chunk_k = 0;       ///< reduction elements per chunk (cols, or 2 cols for INT4)
 };
 
-MatmulLayout matmul_layout(const hw::HwConfig& cfg, golden::Precision p, size_t m, size_t k, size_t n);
+/// `group` is the MATMUL GROUP field: 0 for one sum over all of K.
+MatmulLayout matmul_layout(const hw::HwConfig& cfg, golden::Precision p, size_t m, size_t k, size_t n,
+                           unsigned group = 0);
 
 /// W [N][K] in memory layout for p -> the WGT image (tile-major, zero padding).
 std::vector<uint8_t> pack_weights(const hw::HwConfig& cfg, golden::Precision p, const uint8_t* w, size_t n,
@@ -33,5 +37,9 @@ std::vector<uint8_t> pack_activations(const hw::HwConfig& cfg, const int8_t* x, 
 
 /// The ACC image of an M x N result -> Y [M][N] INT32.
 std::vector<int32_t> unpack_results(const hw::HwConfig& cfg, const uint8_t* acc, size_t m, size_t n);
+
+/// The ACC image of a MATMUL with `groups` partial sums per output -> P [M][N][groups].
+std::vector<int32_t> unpack_group_results(const hw::HwConfig& cfg, const uint8_t* acc, size_t m, size_t n,
+                                          size_t groups);
 
 }  // namespace ks::drv

@@ -36,6 +36,7 @@ struct MatmulArgs {
   bool int4 = false;
   uint32_t m = 0, k = 0, n = 0;
   uint32_t wgt_addr = 0, act_addr = 0, acc_addr = 0;  ///< byte offsets in WGT, ACT, ACC
+  uint32_t group = 0;  ///< GROUP: 0 one sum over K; g > 0 partial sums per 2^(g-1) chunks
 };
 
 desc::Words make_nop();
