@@ -2,6 +2,7 @@ rtl/gen/ks_regs_pkg.sv
 rtl/gen/ks_desc_pkg.sv
 rtl/common/ks_delay.sv
 rtl/common/ks_fifo.sv
+rtl/common/ks_rr_arbiter.sv
 rtl/matrix/ks_mac_cell.sv
 rtl/matrix/ks_systolic_array.sv
 rtl/matrix/ks_matrix_unit.sv

@@ -54,27 +54,17 @@ module ks_dma_rd #(
 
   // ---- request being cut into bursts ------------------------------------------------------
   logic               active_q;
-  logic [ClientW-1:0] client_q, rr_q;
+  logic [ClientW-1:0] client_q;
   logic [AddrW-1:0]   addr_q;
   logic [BeatsW-1:0]  left_q;
   logic [OutW-1:0]    outstanding_q;
 
-  // Round-robin pick among valid requests, starting after the last one served.
+  // Clients take turns (round robin), one request at a time.
   logic               pick_valid;
-  logic [ClientW-1:0] pick, cand;
-  always_comb begin
-    pick_valid = 1'b0;
-    pick = '0;
-    cand = '0;
-    // Candidates in order rr_q+1, rr_q+2, ...: take the first valid one.
-    for (int unsigned i = 1; i <= NumClients; i++) begin
-      cand = ClientW'((32'(rr_q) + i) % NumClients);
-      if (!pick_valid && req_valid_i[cand]) begin
-        pick_valid = 1'b1;
-        pick = cand;
-      end
-    end
-  end
+  logic [ClientW-1:0] pick;
+  ks_rr_arbiter #(.N(NumClients)) u_arb (
+    .clk_i, .rst_ni, .req_i(req_valid_i), .take_i(!active_q), .valid_o(pick_valid), .idx_o(pick)
+  );
 
   always_comb begin
     req_ready_o = '0;
@@ -119,11 +109,9 @@ module ks_dma_rd #(
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
       active_q <= 1'b0;
-      rr_q     <= ClientW'(NumClients - 1);
     end else if (!active_q) begin
       if (pick_valid) begin
         active_q <= 1'b1;
-        rr_q     <= pick;
       end
     end else if (ar_fire && burst == left_q) begin
       active_q <= 1'b0;

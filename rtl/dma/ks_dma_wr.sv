@@ -63,24 +63,16 @@ module ks_dma_wr #(
 
   // ---- address phase ------------------------------------------------------------------------
   logic               active_q, aw_done_q;
-  logic [ClientW-1:0] client_q, rr_q;
+  logic [ClientW-1:0] client_q;
   logic [AddrW-1:0]   addr_q;
   logic [BeatsW-1:0]  left_q;
 
+  // Clients take turns (round robin), one request at a time.
   logic               pick_valid;
-  logic [ClientW-1:0] pick, cand;
-  always_comb begin
-    pick_valid = 1'b0;
-    pick = '0;
-    cand = '0;
-    for (int unsigned i = 1; i <= NumClients; i++) begin
-      cand = ClientW'((32'(rr_q) + i) % NumClients);
-      if (!pick_valid && req_valid_i[cand]) begin
-        pick_valid = 1'b1;
-        pick = cand;
-      end
-    end
-  end
+  logic [ClientW-1:0] pick;
+  ks_rr_arbiter #(.N(NumClients)) u_arb (
+    .clk_i, .rst_ni, .req_i(req_valid_i), .take_i(!active_q && !abort_i), .valid_o(pick_valid), .idx_o(pick)
+  );
 
   // The next request may start once the previous one's data have all been sent.
   logic w_idle;
@@ -137,12 +129,10 @@ module ks_dma_wr #(
     if (!rst_ni) begin
       active_q  <= 1'b0;
       aw_done_q <= 1'b0;
-      rr_q      <= ClientW'(NumClients - 1);
     end else if (!active_q) begin
       if (pick_valid && !abort_i) begin
         active_q  <= 1'b1;
         aw_done_q <= 1'b0;
-        rr_q      <= pick;
       end
     end else begin
       if (wq_push && burst == left_q) begin
