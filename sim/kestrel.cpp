@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
         });
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("\n");
+    std::fflush(stdout);
     std::fprintf(stderr, "kestrel: %s backend, %s, %d tokens in %.3f s (%.1f tokens/s on the host)\n", backend.c_str(),
                  precision.c_str(), generated, secs, generated / (secs > 0 ? secs : 1));
     if (report == "json") {
