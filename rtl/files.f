@@ -20,3 +20,6 @@ rtl/vector/ks_kfp_add.sv
 rtl/vector/ks_kfp_mul.sv
 rtl/vector/ks_kfp_alu.sv
 rtl/vector/ks_vector_unit.sv
+rtl/uart/ks_uart_tx.sv
+rtl/uart/ks_uart_rx.sv
+rtl/uart/ks_uart_loopback.sv

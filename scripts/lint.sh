@@ -31,7 +31,7 @@ for cfg in $(python3 scripts/gen_config.py --list); do
   done
 done
 # Building blocks not yet inside a core top are linted on their own.
-for top in ks_kfp_add ks_kfp_mul ks_kfp_alu ks_vector_unit; do
+for top in ks_kfp_add ks_kfp_mul ks_kfp_alu ks_vector_unit ks_uart_loopback; do
   if ! verilator --lint-only -Wall rtl/lint/verilator_waiver.vlt -Irtl/common $files --top-module "$top"; then
     echo "lint: verilator -Wall fails on $top" >&2
     fail=1
