@@ -7,110 +7,180 @@
 ///   kind 2 SS: S[dst] = op(S[a], S[b])                   kind 3 SUM, 4 MAX: S[dst] = reduce(vector[a])
 ///   kind 5 ARGMAX: S[dst] = first index of the largest  kind 6 LOADS: S[dst] = vector[a][len]
 ///   kind 7 STORES: vector[dst][len] = S[a]               kind 8 SETS: S[dst] = imm
+///   kind 9 DOTROWS: vector[dst][t] = lane-tree sum of row a+t times row b, t < len
+///   kind 10 AXPYROWS: row dst = sum over t < len, in order from +0, of vector[b][t] x row a+t
+///   flags: SWAP_B (VV: b's lane l read from lane l^1), B_IMM (VS, SS: operand b = imm)
 ///
 /// Element e of the vector at row r is lane e % Lanes of row r + e / Lanes. Reductions run
-/// lane-wise over the rows, then combine the lanes pairwise, one tree level per cycle. The
-/// memory is kept twice (two reads and one write per cycle). A host port writes and reads
-/// single elements while the unit is idle (to load operands and read results).
+/// lane-wise over the rows, then combine the lanes pairwise, one tree level per cycle.
+/// DOTROWS streams one row per cycle through the lane multipliers and a registered adder
+/// tree (Lanes - 1 adders, one level per cycle) and writes one element per cycle; AXPYROWS
+/// streams one row per cycle through the multipliers into Lanes accumulating adders and
+/// writes the accumulators at the end. The memory is kept twice (two reads and one write
+/// per cycle).
+///
+/// An instruction the model rejects (undefined kind, rows or elements past the memory, a
+/// scalar register past S7, a destination overlapping a source at an offset, SWAP_B off VV,
+/// B_IMM off VS/SS) is flagged on in_bad_o, combinationally from the in_* fields whether or
+/// not in_valid_i is high, and when accepted it does nothing.
+///
+/// The memory port moves one AxiBytes beat (AxiBytes / 4 elements, byte address 4e =
+/// element e) per cycle for the DMA and VMOVE, while the unit is idle: writes with a
+/// per-element mask, reads with the data the next cycle.
 `include "ks_assert.svh"
 
 module ks_vector_unit #(
-  parameter int unsigned Lanes = 8,
-  parameter int unsigned Rows  = 256,
-  parameter int unsigned RowW  = $clog2(Rows)
+  parameter int unsigned Lanes    = 8,
+  parameter int unsigned Rows     = 256,
+  parameter int unsigned AxiBytes = 16,
+  parameter int unsigned RowW     = $clog2(Rows),
+  parameter int unsigned MemAddrW = $clog2(Lanes * Rows * 4),
+  parameter int unsigned Elems    = AxiBytes / 4       // elements per memory-port beat
 ) (
-  input  logic        clk_i,
-  input  logic        rst_ni,
+  input  logic                  clk_i,
+  input  logic                  rst_ni,
   // Instructions
-  input  logic        in_valid_i,
-  output logic        in_ready_o,
-  input  logic [3:0]  in_kind_i,
-  input  logic [3:0]  in_op_i,
-  input  logic [15:0] in_dst_i,
-  input  logic [15:0] in_a_i,
-  input  logic [15:0] in_b_i,
-  input  logic [15:0] in_len_i,
-  input  logic [31:0] in_imm_i,
-  output logic        busy_o,
-  // Host port: one element per cycle, read data the next cycle
-  input  logic        host_we_i,
-  input  logic        host_re_i,
-  input  logic [15:0] host_elem_i,   // element index from row 0
-  input  logic [31:0] host_wdata_i,
-  output logic [31:0] host_rdata_o,
-  input  logic [2:0]  host_s_sel_i,
-  output logic [31:0] host_s_o
+  input  logic                  in_valid_i,
+  output logic                  in_ready_o,
+  input  logic [3:0]            in_kind_i,
+  input  logic [3:0]            in_op_i,
+  input  logic                  in_swap_b_i,
+  input  logic                  in_b_imm_i,
+  input  logic [15:0]           in_dst_i,
+  input  logic [15:0]           in_a_i,
+  input  logic [15:0]           in_b_i,
+  input  logic [15:0]           in_len_i,
+  input  logic [31:0]           in_imm_i,
+  output logic                  in_bad_o,
+  output logic                  busy_o,
+  // Memory port (DMA, VMOVE): only while idle
+  input  logic                  mem_we_i,
+  input  logic [Elems-1:0]      mem_wmask_i,
+  input  logic                  mem_re_i,
+  input  logic [MemAddrW-1:0]   mem_addr_i,     // byte address, a multiple of AxiBytes
+  input  logic [AxiBytes*8-1:0] mem_wdata_i,
+  output logic [AxiBytes*8-1:0] mem_rdata_o,
+  // Scalar registers
+  input  logic [2:0]            s_sel_i,
+  output logic [31:0]           s_o
 );
-  localparam int unsigned LaneW  = (Lanes > 1) ? $clog2(Lanes) : 1;
+  localparam int unsigned LaneW  = $clog2(Lanes);
   localparam int unsigned Levels = $clog2(Lanes);
+  localparam int unsigned Groups = Lanes / Elems;            // memory-port beats per row
+  localparam int unsigned GrpW   = (Groups > 1) ? $clog2(Groups) : 1;
+  localparam int unsigned RowByteW = $clog2(Lanes * 4);
   localparam logic [3:0] KVV = 4'd0, KVS = 4'd1, KSS = 4'd2, KSum = 4'd3, KMax = 4'd4, KArgmax = 4'd5,
-                         KLoadS = 4'd6, KStoreS = 4'd7, KSetS = 4'd8;
-  localparam logic [3:0] OpAdd = 4'd0, OpMax = 4'd3;
+                         KLoadS = 4'd6, KStoreS = 4'd7, KSetS = 4'd8, KDot = 4'd9, KAxpy = 4'd10;
+  localparam logic [3:0] OpAdd = 4'd0, OpMul = 4'd2, OpMax = 4'd3;
 
-  typedef enum logic [2:0] {SIdle, SStream, SDrain, STree, SLoadS} state_e;
+  typedef enum logic [2:0] {SIdle, SStream, SDrain, STree, SLoadS, SPipe} state_e;
   state_e state_q;
 
   // ---- the instruction in hand ---------------------------------------------------------------
   logic [3:0]  kind_q, op_q;
+  logic        swap_b_q, b_imm_q;
   logic [15:0] dst_q, a_q, b_q, len_q;
+  logic [31:0] imm_q;
   logic [15:0] rows_q, k_q;                  // rows to stream, rows issued
   logic [LaneW:0] level_q;
   logic [31:0] s_q [8];
 
-  logic accept, store_s;
+  logic accept, exec, store_s;
   assign in_ready_o = state_q == SIdle;
-  assign store_s    = accept && in_kind_i == KStoreS;  // one element, written at once
   assign accept     = in_valid_i && in_ready_o;
+  assign exec       = accept && !in_bad_o;
+  assign store_s    = exec && in_kind_i == KStoreS;  // one element, written at once
   assign busy_o     = state_q != SIdle;
 
+  // ---- instruction checks (VectorUnitModel::execute's) ---------------------------------------
+  always_comb begin : p_check
+    logic [31:0] len, r, dst, a, b;
+    logic        bad;
+    len = 32'(in_len_i);
+    r   = (len + 32'(Lanes - 1)) >> LaneW;     // rows of a len-element vector
+    dst = 32'(in_dst_i);
+    a   = 32'(in_a_i);
+    b   = 32'(in_b_i);
+    bad = 1'b0;
+    if (in_swap_b_i && in_kind_i != KVV) bad = 1'b1;
+    if (in_b_imm_i && in_kind_i != KVS && in_kind_i != KSS) bad = 1'b1;
+    unique case (in_kind_i)
+      KVV, KVS: begin
+        if (dst + r > Rows || a + r > Rows) bad = 1'b1;
+        if (in_kind_i == KVV && b + r > Rows) bad = 1'b1;
+        if (in_kind_i == KVS && !in_b_imm_i && b >= 32'd8) bad = 1'b1;
+        // A destination must equal a source or not overlap it.
+        if (a != dst && a < dst + r && dst < a + r) bad = 1'b1;
+        if (in_kind_i == KVV && b != dst && b < dst + r && dst < b + r) bad = 1'b1;
+      end
+      KSS: if (dst >= 32'd8 || a >= 32'd8 || (!in_b_imm_i && b >= 32'd8)) bad = 1'b1;
+      KSum, KMax, KArgmax: if (a + r > Rows || dst >= 32'd8) bad = 1'b1;
+      KLoadS: if (dst >= 32'd8 || a + (len >> LaneW) >= Rows) bad = 1'b1;
+      KStoreS: if (a >= 32'd8 || dst + (len >> LaneW) >= Rows) bad = 1'b1;
+      KSetS: if (dst >= 32'd8) bad = 1'b1;
+      KDot: begin
+        if (a + len > Rows || b >= Rows || dst + r > Rows) bad = 1'b1;
+        if ((a < dst + r && dst < a + len) || (b >= dst && b < dst + r)) bad = 1'b1;
+      end
+      KAxpy: begin
+        if (a + len > Rows || b + r > Rows || dst >= Rows) bad = 1'b1;
+        if ((dst >= a && dst < a + len) || (dst >= b && dst < b + r)) bad = 1'b1;
+      end
+      default: bad = 1'b1;
+    endcase
+    in_bad_o = bad;
+  end
+
   // ---- vector memory: two copies, per lane --------------------------------------------------
-  logic              rd_en, wr_en;
-  logic [RowW-1:0]   rd_row_a, rd_row_b, wr_row;
-  logic [Lanes-1:0]  wr_mask;
+  logic                rd_a_en, rd_b_en, wr_en;
+  logic [RowW-1:0]     rd_row_a, rd_row_b, wr_row;
+  logic [Lanes-1:0]    wr_mask;
   logic [Lanes*32-1:0] wr_data, rd_a, rd_b;
 
   for (genvar l = 0; l < Lanes; l++) begin : g_mem
     logic [31:0] mem_a [Rows];
     logic [31:0] mem_b [Rows];
     logic [31:0] ra_q, rb_q;
-    logic        we;
-    logic [RowW-1:0] wrow;
-    logic [31:0] wdata;
-    logic [RowW-1:0] rrow_a;
-    logic host_lane;
-    assign host_lane = host_elem_i[LaneW-1:0] == LaneW'(l) || Lanes == 1;
-    logic store_lane;
-    assign store_lane = store_s && (in_len_i[LaneW-1:0] == LaneW'(l) || Lanes == 1);
-    assign we    = (wr_en && wr_mask[l]) || store_lane || (host_we_i && host_lane);
-    assign wrow  = wr_en ? wr_row : store_s ? RowW'(in_dst_i + (in_len_i >> LaneW)) : RowW'(host_elem_i >> LaneW);
-    assign wdata = wr_en ? wr_data[l*32 +: 32] : store_s ? s_q[in_a_i[2:0]] : host_wdata_i;
-    assign rrow_a = rd_en ? rd_row_a : RowW'(host_elem_i >> LaneW);
     always_ff @(posedge clk_i) begin
-      if (we) begin
-        mem_a[wrow] <= wdata;
-        mem_b[wrow] <= wdata;
+      if (wr_en && wr_mask[l]) begin
+        mem_a[wr_row] <= wr_data[l*32 +: 32];
+        mem_b[wr_row] <= wr_data[l*32 +: 32];
       end
-      if (rd_en || host_re_i) ra_q <= mem_a[rrow_a];
-      if (rd_en) rb_q <= mem_b[rd_row_b];
+      if (rd_a_en) ra_q <= mem_a[rd_row_a];
+      if (rd_b_en) rb_q <= mem_b[rd_row_b];
     end
     assign rd_a[l*32 +: 32] = ra_q;
     assign rd_b[l*32 +: 32] = rb_q;
   end
 
-  logic [LaneW-1:0] host_lane_q;
+  // Memory port: row and beat within the row.
+  logic [RowW-1:0] mem_row;
+  logic [GrpW-1:0] mem_grp, mem_grp_q;
+  assign mem_row = RowW'(mem_addr_i >> RowByteW);
+  assign mem_grp = (Groups > 1) ? GrpW'(mem_addr_i >> $clog2(AxiBytes)) : '0;
   always_ff @(posedge clk_i) begin
-    if (host_re_i) host_lane_q <= host_elem_i[LaneW-1:0];
+    if (mem_re_i) mem_grp_q <= mem_grp;
   end
-  assign host_rdata_o = rd_a[32'(host_lane_q)*32 +: 32];
-  assign host_s_o     = s_q[host_s_sel_i];
+  assign mem_rdata_o = rd_a[32'(mem_grp_q)*AxiBytes*8 +: AxiBytes*8];
+  assign s_o         = s_q[s_sel_i];
 
   // ---- streaming: issue row k, data the next cycle -----------------------------------------
   logic        stream_issue, data_valid_q;
-  logic [15:0] data_row_q;                   // which row of the vector the data are
+  logic [15:0] data_row_q;                   // which row of the vector (or t) the data are
   assign stream_issue = state_q == SStream;
-  assign rd_en    = stream_issue || (state_q == SIdle && accept && in_kind_i == KLoadS);
-  assign rd_row_a = (state_q == SIdle) ? RowW'(in_a_i + (in_len_i >> LaneW)) : RowW'(a_q + k_q);
-  assign rd_row_b = RowW'(b_q + k_q);
+  assign rd_a_en  = stream_issue || (exec && in_kind_i == KLoadS) || mem_re_i;
+  assign rd_b_en  = stream_issue;
+  always_comb begin
+    if (stream_issue) begin
+      rd_row_a = RowW'(a_q + k_q);
+    end else if (mem_re_i) begin
+      rd_row_a = mem_row;
+    end else begin
+      rd_row_a = RowW'(in_a_i + (in_len_i >> LaneW));   // LOADS
+    end
+  end
+  assign rd_row_b = (kind_q == KDot) ? RowW'(b_q) :
+                    (kind_q == KAxpy) ? RowW'(b_q + (k_q >> LaneW)) : RowW'(b_q + k_q);
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
@@ -134,25 +204,42 @@ module ks_vector_unit #(
   logic [Lanes*32-1:0] alu_a, alu_b, alu_z;
   logic [3:0]          alu_op;
   logic                tree;
-  assign tree = state_q == STree;
+  logic [31:0]         axpy_w;                 // AXPYROWS: element t of vector b
+  assign tree   = state_q == STree;
+  assign axpy_w = rd_b[32'(data_row_q[LaneW-1:0])*32 +: 32];
 
-  // The lane ALUs: elementwise ops while streaming, accumulation for reductions, and in the
-  // tree, lane i combines accumulators 2i and 2i+1.
+  // The lane ALUs: elementwise ops while streaming, accumulation for reductions, products for
+  // DOTROWS/AXPYROWS, and in the tree, lane i combines accumulators 2i and 2i+1.
   always_comb begin
     alu_op = op_q;
     alu_a  = rd_a;
-    alu_b  = (kind_q == KVS) ? {Lanes{s_q[b_q[2:0]]}} : rd_b;
-    if (kind_q == KSum || kind_q == KMax) begin
-      alu_op = (kind_q == KSum) ? OpAdd : OpMax;
-      alu_a  = acc_q;
-      alu_b  = rd_a;
-      if (tree) begin
-        for (int i = 0; i < Lanes / 2; i++) begin
-          alu_a[i*32 +: 32] = acc_q[(2*i)*32 +: 32];
-          alu_b[i*32 +: 32] = acc_q[(2*i+1)*32 +: 32];
+    alu_b  = rd_b;
+    unique case (kind_q)
+      KVV: begin
+        if (swap_b_q) begin
+          for (int l = 0; l < Lanes; l++) alu_b[l*32 +: 32] = rd_b[(l ^ 1)*32 +: 32];
         end
       end
-    end
+      KVS: alu_b = {Lanes{b_imm_q ? imm_q : s_q[b_q[2:0]]}};
+      KSum, KMax: begin
+        alu_op = (kind_q == KSum) ? OpAdd : OpMax;
+        alu_a  = acc_q;
+        alu_b  = rd_a;
+        if (tree) begin
+          for (int i = 0; i < Lanes / 2; i++) begin
+            alu_a[i*32 +: 32] = acc_q[(2*i)*32 +: 32];
+            alu_b[i*32 +: 32] = acc_q[(2*i+1)*32 +: 32];
+          end
+        end
+      end
+      KDot: alu_op = OpMul;
+      KAxpy: begin
+        alu_op = OpMul;
+        alu_a  = {Lanes{axpy_w}};
+        alu_b  = rd_a;
+      end
+      default: ;
+    endcase
   end
 
   for (genvar l = 0; l < Lanes; l++) begin : g_lane
@@ -166,17 +253,125 @@ module ks_vector_unit #(
     key = v[31] ? -$signed({1'b0, mag}) : $signed({1'b0, mag});
   endfunction
 
-  // Results of elementwise instructions are written the cycle their operands arrive.
-  assign wr_en   = data_valid_q && (kind_q == KVV || kind_q == KVS);
-  assign wr_row  = RowW'(dst_q + data_row_q);
-  assign wr_mask = live;
-  assign wr_data = alu_z;
+  // ---- DOTROWS / AXPYROWS pipeline ---------------------------------------------------------
+  // Stage 0: the lane products of row t. DOTROWS starts every lane sum from +0 (kvec::sum):
+  // +0 + p is p, except that -0 becomes +0 (a product is never subnormal).
+  logic [Lanes*32-1:0]  prod_q;
+  logic                 pv_q;                  // prod_q holds row pt_q's products
+  logic [15:0]          pt_q;
+  logic [Lanes*32-1:0]  prod_d;
+  for (genvar l = 0; l < Lanes; l++) begin : g_prod
+    assign prod_d[l*32 +: 32] = (kind_q == KDot && alu_z[l*32+23 +: 8] == 8'd0) ? 32'd0 : alu_z[l*32 +: 32];
+  end
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      pv_q <= 1'b0;
+    end else begin
+      pv_q <= data_valid_q && (kind_q == KDot || kind_q == KAxpy);
+    end
+    if (data_valid_q) begin
+      prod_q <= prod_d;
+      pt_q   <= data_row_q;
+    end
+  end
 
-  // ---- accumulators and the tree ---------------------------------------------------------
+  // Lanes extra adders. DOTROWS: a registered tree in heap order -- node j < Lanes is lane
+  // product j, node Lanes + i is adder i's register, adder i sums nodes 2i and 2i+1 -- so
+  // level 1 adds lanes (0,1), (2,3), ..., and the root is node 2 Lanes - 2, as kvec::sum
+  // combines them. AXPYROWS: adder l accumulates lane l.
+  logic [(Lanes-1)*32-1:0] node_q;
+  logic [(2*Lanes-1)*32-1:0] nodes;
+  logic [Lanes*32-1:0] xa, xb, xz;
+  assign nodes = {node_q, prod_q};
+  always_comb begin
+    xa = acc_q;
+    xb = prod_q;
+    if (kind_q != KAxpy) begin
+      for (int i = 0; i < Lanes - 1; i++) begin
+        xa[i*32 +: 32] = nodes[(2*i)*32 +: 32];
+        xb[i*32 +: 32] = nodes[(2*i+1)*32 +: 32];
+      end
+    end
+  end
+  for (genvar l = 0; l < Lanes; l++) begin : g_xadd
+    ks_kfp_add u_add (.a_i(xa[l*32 +: 32]), .b_i(xb[l*32 +: 32]), .sub_i(1'b0), .z_o(xz[l*32 +: 32]));
+  end
+
+  // Tree level k (1..Levels) holds row tt_q[k]'s partial sums while tv_q[k].
+  logic [Levels:1]    tv_q;
+  logic [Levels*16-1:0] tt_q;
+  logic               dot_out;
+  logic [15:0]        dot_t;
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      tv_q <= '0;
+    end else begin
+      tv_q[1] <= pv_q && kind_q == KDot;
+      for (int k = 2; k <= Levels; k++) tv_q[k] <= tv_q[k-1];
+    end
+    node_q <= xz[(Lanes-1)*32-1:0];
+    tt_q[0 +: 16] <= pt_q;
+    for (int k = 2; k <= Levels; k++) tt_q[(k-1)*16 +: 16] <= tt_q[(k-2)*16 +: 16];
+  end
+  assign dot_out = tv_q[Levels];
+  assign dot_t   = tt_q[(Levels-1)*16 +: 16];
+
+  // The pipeline holds nothing but (at most) the element being written this cycle.
+  logic pipe_done, axpy_write;
+  logic [Levels:1] tv_busy;
+  always_comb begin
+    tv_busy = tv_q;
+    tv_busy[Levels] = 1'b0;
+  end
+  assign pipe_done  = state_q == SPipe && !data_valid_q && !pv_q && tv_busy == '0;
+  assign axpy_write = pipe_done && kind_q == KAxpy;
+
+  // ---- writes into the vector memory (one source per cycle) -------------------------------
+  logic [RowW-1:0]  store_row;
+  logic [LaneW-1:0] store_lane;
+  assign store_row  = RowW'(in_dst_i + (in_len_i >> LaneW));
+  assign store_lane = in_len_i[LaneW-1:0];
+  always_comb begin
+    wr_en   = 1'b0;
+    wr_row  = RowW'(dst_q + data_row_q);
+    wr_mask = '0;
+    wr_data = alu_z;
+    if (data_valid_q && (kind_q == KVV || kind_q == KVS)) begin
+      // Elementwise results are written the cycle their operands arrive.
+      wr_en   = 1'b1;
+      wr_mask = live;
+    end else if (dot_out) begin
+      wr_en   = 1'b1;
+      wr_row  = RowW'(dst_q + (dot_t >> LaneW));
+      wr_mask = Lanes'(1) << dot_t[LaneW-1:0];
+      wr_data = {Lanes{node_q[(Lanes-2)*32 +: 32]}};
+    end else if (axpy_write) begin
+      wr_en   = 1'b1;
+      wr_row  = RowW'(dst_q);
+      wr_mask = '1;
+      wr_data = acc_q;
+    end else if (store_s) begin
+      wr_en   = 1'b1;
+      wr_row  = store_row;
+      wr_mask = Lanes'(1) << store_lane;
+      wr_data = {Lanes{s_q[in_a_i[2:0]]}};
+    end else if (mem_we_i) begin
+      wr_en   = 1'b1;
+      wr_row  = mem_row;
+      for (int l = 0; l < Lanes; l++) begin
+        wr_mask[l] = 32'(mem_grp) == l / Elems && mem_wmask_i[l % Elems];
+      end
+      wr_data = {Groups{mem_wdata_i}};
+    end
+  end
+
+  // ---- accumulators and the reduction tree -------------------------------------------------
   always_ff @(posedge clk_i) begin
     if (accept) begin
-      acc_q      <= '0;      // sums start from +0, as kvec::sum does
+      acc_q      <= '0;      // sums start from +0, as kvec::sum does (and AXPYROWS)
       acc_full_q <= '0;
+    end else if (pv_q && kind_q == KAxpy) begin
+      acc_q <= xz;
     end else if (data_valid_q && (kind_q == KSum || kind_q == KMax || kind_q == KArgmax)) begin
       for (int l = 0; l < Lanes; l++) begin
         if (live[l]) begin
@@ -220,9 +415,11 @@ module ks_vector_unit #(
 
   // ---- the state machine ------------------------------------------------------------------
   logic [15:0] rows_d;
-  assign rows_d = (in_len_i + 16'(Lanes - 1)) >> LaneW;
+  assign rows_d = (in_kind_i == KDot || in_kind_i == KAxpy) ? in_len_i :
+                  16'((32'(in_len_i) + Lanes - 1) >> LaneW);
   logic [31:0] ss_z;
-  ks_kfp_alu u_scalar (.op_i(in_op_i), .a_i(s_q[in_a_i[2:0]]), .b_i(s_q[in_b_i[2:0]]), .z_o(ss_z));
+  ks_kfp_alu u_scalar (.op_i(in_op_i), .a_i(s_q[in_a_i[2:0]]), .b_i(in_b_imm_i ? in_imm_i : s_q[in_b_i[2:0]]),
+                       .z_o(ss_z));
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
@@ -231,9 +428,10 @@ module ks_vector_unit #(
     end else begin
       unique case (state_q)
         SIdle: begin
-          if (accept) begin
+          if (exec) begin
             unique case (in_kind_i)
-              KVV, KVS: state_q <= (rows_d == 16'd0) ? SIdle : SStream;
+              KVV, KVS, KDot: state_q <= (rows_d == 16'd0) ? SIdle : SStream;
+              KAxpy: state_q <= (rows_d == 16'd0) ? SPipe : SStream;
               KSum, KMax, KArgmax: begin
                 if (rows_d == 16'd0) begin
                   s_q[in_dst_i[2:0]] <= '0;  // an empty reduction gives 0
@@ -253,6 +451,8 @@ module ks_vector_unit #(
           // The last row's data arrive now.
           if (kind_q == KVV || kind_q == KVS) begin
             state_q <= SIdle;
+          end else if (kind_q == KDot || kind_q == KAxpy) begin
+            state_q <= SPipe;
           end else begin
             state_q <= (Levels == 0) ? SIdle : STree;
           end
@@ -266,6 +466,7 @@ module ks_vector_unit #(
           s_q[dst_q[2:0]] <= rd_a[32'(len_q[LaneW-1:0])*32 +: 32];
           state_q <= SIdle;
         end
+        SPipe: if (pipe_done) state_q <= SIdle;
         default: state_q <= SIdle;
       endcase
       // Reductions finish with the tree's last level (or straight from the lanes).
@@ -303,24 +504,28 @@ module ks_vector_unit #(
     end
   end
 
-
   always_ff @(posedge clk_i) begin
     if (accept) begin
-      kind_q  <= in_kind_i;
-      op_q    <= in_op_i;
-      dst_q   <= in_dst_i;
-      a_q     <= in_a_i;
-      b_q     <= in_b_i;
-      len_q   <= in_len_i;
-      rows_q  <= rows_d;
-      k_q     <= '0;
-      level_q <= '0;
+      kind_q   <= in_kind_i;
+      op_q     <= in_op_i;
+      swap_b_q <= in_swap_b_i;
+      b_imm_q  <= in_b_imm_i;
+      dst_q    <= in_dst_i;
+      a_q      <= in_a_i;
+      b_q      <= in_b_i;
+      len_q    <= in_len_i;
+      imm_q    <= in_imm_i;
+      rows_q   <= rows_d;
+      k_q      <= '0;
+      level_q  <= '0;
     end else begin
       if (state_q == SStream) k_q <= k_q + 1'b1;
       if (state_q == STree) level_q <= level_q + 1'b1;
     end
   end
 
-
-  `KS_ASSERT(no_host_access_while_busy_a, !(busy_o && (host_we_i || host_re_i)))
+  `KS_ASSERT(no_memory_port_while_busy_a, !(busy_o && (mem_we_i || mem_re_i)))
+  `KS_ASSERT(no_memory_port_with_an_instruction_a, !(accept && (mem_we_i || mem_re_i)))
+  `KS_ASSERT(one_memory_port_access_a, !(mem_we_i && mem_re_i))
+  `KS_ASSERT(memory_port_aligned_a, !(mem_we_i || mem_re_i) || mem_addr_i[$clog2(AxiBytes)-1:0] == '0)
 endmodule
