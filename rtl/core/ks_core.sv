@@ -17,6 +17,10 @@ module ks_core #(
   parameter int unsigned ActBytes      = 16384,
   parameter int unsigned AccBytes      = 32768,
   parameter int unsigned KvBytes       = 65536,
+  /* verilator lint_off UNUSEDPARAM */  // until the vector unit is instantiated
+  parameter int unsigned VecLanes      = 8,
+  parameter int unsigned VecRows       = 1024,
+  /* verilator lint_on UNUSEDPARAM */
   parameter int unsigned WgtWordBytes  = 128,
   parameter int unsigned ActWordBytes  = 32,
   parameter int unsigned AccWordBytes  = 32,

@@ -60,6 +60,8 @@ module ks_core_ecp5 (
     .ActBytes    (ks_cfg_pkg::Ecp5ActBankBytes),
     .AccBytes    (ks_cfg_pkg::Ecp5AccBankBytes),
     .KvBytes     (ks_cfg_pkg::Ecp5KvBankBytes),
+    .VecLanes    (ks_cfg_pkg::Ecp5VecLanes),
+    .VecRows     (ks_cfg_pkg::Ecp5VecRows),
     .WgtWordBytes(ks_cfg_pkg::Ecp5WgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Ecp5ActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Ecp5AccWordBytes)

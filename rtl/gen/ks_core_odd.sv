@@ -60,6 +60,8 @@ module ks_core_odd (
     .ActBytes    (ks_cfg_pkg::OddActBankBytes),
     .AccBytes    (ks_cfg_pkg::OddAccBankBytes),
     .KvBytes     (ks_cfg_pkg::OddKvBankBytes),
+    .VecLanes    (ks_cfg_pkg::OddVecLanes),
+    .VecRows     (ks_cfg_pkg::OddVecRows),
     .WgtWordBytes(ks_cfg_pkg::OddWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::OddActWordBytes),
     .AccWordBytes(ks_cfg_pkg::OddAccWordBytes)

@@ -60,6 +60,8 @@ module ks_core_up5k (
     .ActBytes    (ks_cfg_pkg::Up5kActBankBytes),
     .AccBytes    (ks_cfg_pkg::Up5kAccBankBytes),
     .KvBytes     (ks_cfg_pkg::Up5kKvBankBytes),
+    .VecLanes    (ks_cfg_pkg::Up5kVecLanes),
+    .VecRows     (ks_cfg_pkg::Up5kVecRows),
     .WgtWordBytes(ks_cfg_pkg::Up5kWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Up5kActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Up5kAccWordBytes)

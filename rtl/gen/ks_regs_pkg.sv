@@ -23,6 +23,11 @@ package ks_regs_pkg;
   localparam int unsigned HwArrayAxiBytesWidth = 8;
   localparam int unsigned HwArrayAccDepthLog2Lsb = 24;
   localparam int unsigned HwArrayAccDepthLog2Width = 8;
+  localparam logic [11:0] HwVecOffset = 12'h00c;
+  localparam int unsigned HwVecLanesLsb = 0;
+  localparam int unsigned HwVecLanesWidth = 8;
+  localparam int unsigned HwVecRowsLsb = 16;
+  localparam int unsigned HwVecRowsWidth = 16;
   localparam logic [11:0] HwWgtBytesOffset = 12'h010;
   localparam int unsigned HwWgtBytesValueLsb = 0;
   localparam int unsigned HwWgtBytesValueWidth = 32;
@@ -40,6 +45,8 @@ package ks_regs_pkg;
   localparam int unsigned CtrlEnableWidth = 1;
   localparam int unsigned CtrlQueueResetLsb = 1;
   localparam int unsigned CtrlQueueResetWidth = 1;
+  localparam int unsigned CtrlAbortLsb = 2;
+  localparam int unsigned CtrlAbortWidth = 1;
   localparam logic [11:0] StatusOffset = 12'h024;
   localparam int unsigned StatusBusyLsb = 0;
   localparam int unsigned StatusBusyWidth = 1;
@@ -102,7 +109,26 @@ package ks_regs_pkg;
   localparam int unsigned PerfCtrlClearWidth = 1;
   localparam int unsigned PerfCtrlFreezeLsb = 1;
   localparam int unsigned PerfCtrlFreezeWidth = 1;
-  localparam int unsigned NumCounters = 16;
+  localparam logic [11:0] DecStatusOffset = 12'h070;
+  localparam int unsigned DecStatusRunningLsb = 0;
+  localparam int unsigned DecStatusRunningWidth = 1;
+  localparam int unsigned DecStatusReasonLsb = 4;
+  localparam int unsigned DecStatusReasonWidth = 4;
+  localparam logic [11:0] DecPosOffset = 12'h074;
+  localparam int unsigned DecPosPosLsb = 0;
+  localparam int unsigned DecPosPosWidth = 16;
+  localparam logic [11:0] DecTokensOffset = 12'h078;
+  localparam int unsigned DecTokensCountLsb = 0;
+  localparam int unsigned DecTokensCountWidth = 32;
+  localparam logic [31:0] DecTokensCountValue = 32'h00000000;
+  localparam logic [11:0] DecLastTokenOffset = 12'h07c;
+  localparam int unsigned DecLastTokenTokenLsb = 0;
+  localparam int unsigned DecLastTokenTokenWidth = 32;
+  localparam logic [31:0] DecLastTokenTokenValue = 32'h00000000;
+  localparam logic [11:0] DecPcOffset = 12'h080;
+  localparam int unsigned DecPcIndexLsb = 0;
+  localparam int unsigned DecPcIndexWidth = 16;
+  localparam int unsigned NumCounters = 19;
   localparam logic [11:0] CounterBase = 12'h100;
   localparam int unsigned CtrCycles = 0;  // _LO at 0x100
   localparam int unsigned CtrDescExecuted = 1;  // _LO at 0x108
@@ -120,4 +146,7 @@ package ks_regs_pkg;
   localparam int unsigned CtrBytesWritten = 13;  // _LO at 0x168
   localparam int unsigned CtrDmaRdWait = 14;  // _LO at 0x170
   localparam int unsigned CtrDmaWrWait = 15;  // _LO at 0x178
+  localparam int unsigned CtrVecBusy = 16;  // _LO at 0x180
+  localparam int unsigned CtrDecSteps = 17;  // _LO at 0x188
+  localparam int unsigned CtrStreamWait = 18;  // _LO at 0x190
 endpackage

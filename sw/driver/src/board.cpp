@@ -320,6 +320,12 @@ class BoardDevice final : public Device {
   std::string_view backend() const override { return "board"; }
   const hw::HwConfig& config() const override { return cfg_; }
   uint64_t cycles() const override { return 0; }
+  /// The token stream is an AXI4-Stream port of the core; a UIO mapping reaches registers
+  /// and memory only, so a board top must route the stream to the host first.
+  std::vector<StreamToken> read_tokens(uint64_t /*timeout*/) override {
+    throw std::runtime_error("board device: the core's token stream is not reachable through UIO on this board "
+                             "top; poll DEC_TOKENS and DEC_LAST_TOKEN, or run one DECODE step at a time");
+  }
   uint64_t mem_base() const override { return mem_.phys; }
   size_t mem_size() const override { return mem_.size; }
 

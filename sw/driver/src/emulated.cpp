@@ -83,6 +83,9 @@ class EmulatedDevice final : public EmulatedBase {
   const hw::HwConfig& config() const override { return cfg_; }
   emu::AxiMemory& memory() override { return mem_; }
   uint64_t cycles() const override { return cycles_; }
+  std::vector<StreamToken> read_tokens(uint64_t /*timeout*/) override {
+    throw std::runtime_error("emulated device: the token stream is not connected yet");  // replaced by the AXIS sink
+  }
   uint64_t mem_base() const override { return mem_.base(); }
   size_t mem_size() const override { return mem_.size(); }
   void mem_write(uint64_t addr, const void* src, size_t n) override { mem_.write(addr, src, n); }

@@ -42,6 +42,7 @@
 
 #include "kestrel/descriptors.h"
 #include "kestrel/golden/matrix_unit.h"
+#include "kestrel/golden/vector_unit.h"
 #include "kestrel/regs.h"
 
 namespace ks::drv {
@@ -76,7 +77,7 @@ void store_le32(uint8_t* p, uint32_t v) {
 }
 
 /// The engines that own a queue, in the order the RTL's exec-error priority lists them.
-enum Eng : size_t { kLoadEng = 0, kComputeEng = 1, kStoreEng = 2, kNumEngines = 3 };
+enum Eng : size_t { kLoadEng = 0, kComputeEng = 1, kStoreEng = 2, kVecEng = 3, kNumEngines = 4 };
 
 /// LOAD and STORE share their field layout (docs/descriptors.md).
 struct XferFields {
@@ -98,7 +99,7 @@ struct Check {
 class ModelDevice final : public Device {
  public:
   ModelDevice(const hw::HwConfig& cfg, const ModelOptions& opt)
-      : cfg_(cfg), base_(opt.mem_base), mem_(opt.mem_size, 0) {
+      : cfg_(cfg), base_(opt.mem_base), mem_(opt.mem_size, 0), vu_(cfg.vec_lanes, cfg.vec_rows) {
     // SRAM contents are not reset in the RTL; the emulated backend starts them at zero.
     banks_[static_cast<size_t>(desc::Bank::kWgt)].assign(cfg.wgt_bank_bytes, 0);
     banks_[static_cast<size_t>(desc::Bank::kAct)].assign(cfg.act_bank_bytes, 0);
@@ -124,9 +125,24 @@ class ModelDevice final : public Device {
 
   /// Nothing runs between register accesses (the model is always quiescent), so the line
   /// is either high now or stays low.
-  bool wait_irq(uint64_t /*timeout*/) override { return irq_line(); }
+  /// Between register accesses the model is quiescent, except that a DECODE runs one step
+  /// per run(): waiting runs it on until the line is high or nothing moves.
+  bool wait_irq(uint64_t /*timeout*/) override {
+    while (!irq_line() && run()) {
+    }
+    return irq_line();
+  }
+
+  std::vector<StreamToken> read_tokens(uint64_t /*timeout*/) override {
+    while (stream_.empty() && run()) {
+    }
+    std::vector<StreamToken> out(stream_.begin(), stream_.end());
+    stream_.clear();
+    return out;
+  }
 
   uint32_t read32(uint32_t offset) override {
+    if (dec_active_) run();  // a running DECODE advances a step per register access
     const uint32_t a = decode(offset);
     switch (a) {
       case regs::kId: return regs::kIdValueValue;
@@ -135,6 +151,12 @@ class ModelDevice final : public Device {
       case regs::kHwArray:
         return regs::kHwArrayRows.put(cfg_.array_rows) | regs::kHwArrayCols.put(cfg_.array_cols) |
                regs::kHwArrayAxiBytes.put(cfg_.axi_data_bytes) | regs::kHwArrayAccDepthLog2.put(cfg_.acc_addr_bits);
+      case regs::kHwVec: return regs::kHwVecLanes.put(cfg_.vec_lanes) | regs::kHwVecRows.put(cfg_.vec_rows);
+      case regs::kDecStatus: return regs::kDecStatusRunning.put(dec_active_) | regs::kDecStatusReason.put(dec_reason_);
+      case regs::kDecPos: return dec_pos_;
+      case regs::kDecTokens: return dec_tokens_;
+      case regs::kDecLastToken: return dec_last_;
+      case regs::kDecPc: return dec_pc_;
       case regs::kHwWgtBytes: return cfg_.wgt_bank_bytes;
       case regs::kHwActBytes: return cfg_.act_bank_bytes;
       case regs::kHwAccBytes: return cfg_.acc_bank_bytes;
@@ -183,6 +205,7 @@ class ModelDevice final : public Device {
         enable_ = regs::kCtrlEnable.get(value) != 0;
         enable_write = enable_;
         queue_reset = regs::kCtrlQueueReset.get(value) != 0;
+        if (regs::kCtrlAbort.get(value) != 0 && dec_active_) dec_abort_ = true;
         break;
       case regs::kIrqStatus: irq_status_ &= ~(value & kIrqBits); break;
       case regs::kIrqEnable: irq_enable_ = value & kIrqBits; break;
@@ -284,7 +307,7 @@ class ModelDevice final : public Device {
 
   /// Busy also while descriptors are pending (enabled, not halted, head != tail).
   bool busy() const {
-    return state_ != Cp::kIdle || !engines_idle() || spinning_ || (enable_ && !halted_ && head_ != tail_);
+    return state_ != Cp::kIdle || !engines_idle() || spinning_ || dec_active_ || (enable_ && !halted_ && head_ != tail_);
   }
 
   void count(regs::Counter c, uint64_t n) {
@@ -308,6 +331,7 @@ class ModelDevice final : public Device {
   // ---- errors -------------------------------------------------------------------------------
 
   void halt(Error code, uint32_t info, uint32_t index) {
+    dec_active_ = false;  // an error ends a DECODE (resuming runs it again from the start)
     halted_ = true;
     err_code_ = code;
     err_info_ = info;
@@ -348,6 +372,7 @@ class ModelDevice final : public Device {
     err_index_ = err_info_ = 0;
     completions_ = last_seq_ = 0;
     enable_ = false;
+    dec_active_ = dec_abort_ = false;
     spinning_ = false;
     exec_error_ = false;
   }
@@ -383,12 +408,20 @@ class ModelDevice final : public Device {
   }
 
   uint32_t bank_bytes(uint32_t bank) const {
+    if (bank == static_cast<uint32_t>(desc::Bank::kVec)) return static_cast<uint32_t>(4 * vu_.elements());
     return bank < desc::kNumBanks ? static_cast<uint32_t>(banks_[bank].size()) : 0;
   }
 
   /// n bytes of a bank at a byte offset. The command processor's range checks guarantee
   /// every access is inside; a violation here is a bug in the model.
   uint8_t* bank_span(desc::Bank bank, uint64_t offset, uint64_t n) {
+    if (bank == desc::Bank::kVec) {  // the vector memory, element e at byte 4e (little-endian host)
+      if (offset > 4 * vu_.elements() || n > 4 * vu_.elements() - offset) {
+        throw std::logic_error("model device: access of " + std::to_string(n) + " bytes at " + hex(offset) +
+                               " outside bank VEC");
+      }
+      return reinterpret_cast<uint8_t*>(&vu_.flat(0)) + offset;
+    }
     std::vector<uint8_t>& b = banks_[static_cast<size_t>(bank)];
     if (offset > b.size() || n > b.size() - offset) {
       throw std::logic_error("model device: access of " + std::to_string(n) + " bytes at " + hex(offset) +
@@ -402,6 +435,7 @@ class ModelDevice final : public Device {
   Check check_fields(const desc::Words& w) const {
     const uint32_t op = desc::kOpcode.get(w);
     if (!desc::is_opcode(op)) return {Error::kBadOpcode, op};
+    if (dec_active_ && op == static_cast<uint32_t>(Opcode::kDecode)) return {Error::kBadOpcode, op};
     const auto opc = static_cast<Opcode>(op);
     const desc::Words reserved = desc::reserved_mask(opc);
     for (uint32_t i = 0; i < desc::kWords; ++i) {
@@ -423,7 +457,8 @@ class ModelDevice final : public Device {
           case static_cast<uint32_t>(desc::Bank::kWgt):
           case static_cast<uint32_t>(desc::Bank::kAct): bank_ok = load; break;
           case static_cast<uint32_t>(desc::Bank::kAcc): bank_ok = !load; break;
-          case static_cast<uint32_t>(desc::Bank::kKv): bank_ok = true; break;
+          case static_cast<uint32_t>(desc::Bank::kKv):
+          case static_cast<uint32_t>(desc::Bank::kVec): bank_ok = true; break;
           default: break;
         }
         if (!bank_ok) return {Error::kBadBank, x.bank};
@@ -449,7 +484,66 @@ class ModelDevice final : public Device {
         if ((host & 3) != 0) return {Error::kMisaligned, host};
         break;
       }
+      case Opcode::kVmove: {
+        const uint32_t dir = desc::kVmoveDir.get(w), count = desc::kVmoveCount.get(w);
+        const uint32_t groups = desc::kVmoveGroups.get(w), bank = desc::kVmoveBankAddr.get(w);
+        if (dir > 1) return {Error::kBadVector, w[1]};
+        if (count == 0 || (dir == 0 && groups == 0)) return {Error::kZeroSize, 0};
+        if (bank % (dir == 0 ? cfg_.acc_word_bytes : cfg_.act_word_bytes) != 0) return {Error::kMisaligned, bank};
+        if (dir == 0 && count % groups != 0) return {Error::kMisaligned, count};
+        break;
+      }
+      case Opcode::kDecode: {
+        if (desc::kDecodeProgLen.get(w) == 0 || desc::kDecodePromptLen.get(w) == 0 || desc::kDecodeSteps.get(w) == 0 ||
+            desc::kDecodeSeqLen.get(w) == 0) {
+          return {Error::kZeroSize, 0};
+        }
+        if ((desc::kDecodeProgAddr.get(w) & 31) != 0) return {Error::kMisaligned, desc::kDecodeProgAddr.get(w)};
+        if ((desc::kDecodePromptAddr.get(w) & 3) != 0) return {Error::kMisaligned, desc::kDecodePromptAddr.get(w)};
+        break;
+      }
+      case Opcode::kVec:
       case Opcode::kNop: break;
+    }
+    return {};
+  }
+
+  /// The VEC instruction of a descriptor (LEN as patched).
+  static golden::VecInstr vec_instr(const desc::Words& w) {
+    golden::VecInstr in;
+    in.kind = static_cast<golden::VecKind>(desc::kVecKind.get(w));
+    in.op = static_cast<golden::kfp::AluOp>(desc::kVecOp.get(w));
+    in.swap_b = desc::kVecSwapB.get(w) != 0;
+    in.b_imm = desc::kVecBImm.get(w) != 0;
+    in.dst = static_cast<uint16_t>(desc::kVecDst.get(w));
+    in.a = static_cast<uint16_t>(desc::kVecA.get(w));
+    in.b = static_cast<uint16_t>(desc::kVecB.get(w));
+    in.len = static_cast<uint16_t>(desc::kVecLen.get(w));
+    in.imm = desc::kVecImm.get(w);
+    return in;
+  }
+
+  /// Applies POS_ADDR, TOKEN_ADDR, POS_ROWS and POS_LEN with the step's pos and token (0 and 0
+  /// outside a DECODE). A result that does not fit its field is an error.
+  Check patch(desc::Words& w) const {
+    const uint32_t op = desc::kOpcode.get(w);
+    const uint64_t pos = dec_active_ ? dec_pos_ : 0, token = dec_active_ ? dec_token_ : 0;
+    if (op == static_cast<uint32_t>(Opcode::kLoad) || op == static_cast<uint32_t>(Opcode::kStore)) {
+      uint64_t host = desc::kLoadHostAddr.get(w);
+      const uint64_t bytes = desc::kLoadRowBytes.get(w);
+      if (desc::kLoadPosAddr.get(w)) host += pos * bytes;
+      if (desc::kLoadTokenAddr.get(w)) host += token * bytes;
+      if (host > 0xFFFFFFFFull) return {Error::kHostRange, static_cast<uint32_t>(host)};
+      desc::kLoadHostAddr.set(w, static_cast<uint32_t>(host));
+      if (desc::kLoadPosRows.get(w)) {
+        const uint64_t rows = desc::kLoadRows.get(w) + pos;
+        if (rows > 0xFFFF) return {Error::kSramRange, desc::kLoadSramAddr.get(w)};
+        desc::kLoadRows.set(w, static_cast<uint32_t>(rows));
+      }
+    } else if (op == static_cast<uint32_t>(Opcode::kVec) && desc::kVecPosLen.get(w)) {
+      const uint64_t len = desc::kVecLen.get(w) + pos;
+      if (len > 0xFFFF) return {Error::kBadVector, w[1]};
+      desc::kVecLen.set(w, static_cast<uint32_t>(len));
     }
     return {};
   }
@@ -488,6 +582,42 @@ class ModelDevice final : public Device {
         }
         break;
       }
+      case Opcode::kVec:
+        if (!vu_.check(vec_instr(w)).empty()) return {Error::kBadVector, w[1]};
+        break;
+      case Opcode::kVmove: {
+        const uint32_t dir = desc::kVmoveDir.get(w), count = desc::kVmoveCount.get(w);
+        const uint32_t groups = desc::kVmoveGroups.get(w), bank = desc::kVmoveBankAddr.get(w);
+        const uint64_t elem = desc::kVmoveVecElem.get(w), gstride = desc::kVmoveGstride.get(w);
+        uint64_t last = 0;
+        if (dir == 0) {
+          if (uint64_t{bank / cfg_.acc_word_bytes} + count > cfg_.acc_bank_bytes / cfg_.acc_word_bytes) {
+            return {Error::kSramRange, bank};
+          }
+          last = elem + uint64_t{groups - 1} * gstride + uint64_t{count / groups} * cfg_.array_rows;
+        } else {
+          if (uint64_t{bank} + uint64_t{ceil_div(count, cfg_.act_word_bytes)} * cfg_.act_word_bytes >
+              cfg_.act_bank_bytes) {
+            return {Error::kSramRange, bank};
+          }
+          last = elem + count;
+        }
+        if (last > vu_.elements()) return {Error::kBadVector, w[1]};
+        break;
+      }
+      case Opcode::kDecode: {
+        const uint32_t prog = desc::kDecodeProgAddr.get(w), prompt = desc::kDecodePromptAddr.get(w);
+        if (prog < win_base_ || uint64_t{prog} + uint64_t{desc::kDecodeProgLen.get(w)} * desc::kBytes > win_end()) {
+          return {Error::kHostRange, prog};
+        }
+        if (prompt < win_base_ || uint64_t{prompt} + uint64_t{desc::kDecodePromptLen.get(w)} * 4 > win_end()) {
+          return {Error::kHostRange, prompt};
+        }
+        if (desc::kDecodeStartPos.get(w) >= desc::kDecodeSeqLen.get(w)) {
+          return {Error::kDecodeRange, desc::kDecodeStartPos.get(w)};
+        }
+        break;
+      }
       case Opcode::kNop: break;
     }
     return {};
@@ -522,6 +652,7 @@ class ModelDevice final : public Device {
       case desc::Engine::kLoad: return kLoadEng;
       case desc::Engine::kCompute: return kComputeEng;
       case desc::Engine::kStore: return kStoreEng;
+      case desc::Engine::kVector: return kVecEng;
       case desc::Engine::kQueue: break;
     }
     throw std::logic_error("model device: opcode without an engine queue");
@@ -533,7 +664,9 @@ class ModelDevice final : public Device {
   /// (state kDispatch or kFence) or halts with RING_HEAD on it.
   void fetch_and_check() {
     const uint32_t axi = cfg_.axi_data_bytes;
-    const uint32_t addr = ring_base_ + (uint32_t{head_} << 5);
+    // Inside a DECODE the step program is fetched instead of the ring; errors name the
+    // DECODE's ring index (RING_HEAD stays on it) and DEC_PC the program's descriptor.
+    const uint32_t addr = dec_active_ ? dec_prog_ + (dec_pc_ << 5) : ring_base_ + (uint32_t{head_} << 5);
     std::array<uint8_t, desc::kBytes> raw{};
     bool bad = false;
     uint32_t off = 0;
@@ -554,7 +687,9 @@ class ModelDevice final : public Device {
     }
     desc::Words w{};
     for (uint32_t i = 0; i < desc::kWords; ++i) w[i] = load_le32(&raw[4 * i]);
-    Check c = check_fields(w);
+    Check c;
+    if (desc::is_opcode(desc::kOpcode.get(w))) c = patch(w);
+    if (c.code == Error::kNone) c = check_fields(w);
     if (c.code == Error::kNone) c = check_range(w);
     if (c.code != Error::kNone) {
       raise(c.code, c.info, head_);
@@ -562,7 +697,124 @@ class ModelDevice final : public Device {
     }
     in_hand_ = w;
     const auto op = static_cast<Opcode>(desc::kOpcode.get(w));
-    state_ = (op == Opcode::kNop || op == Opcode::kComplete) ? Cp::kFence : Cp::kDispatch;
+    state_ = (op == Opcode::kNop || op == Opcode::kComplete || op == Opcode::kVmove || op == Opcode::kDecode)
+                 ? Cp::kFence
+                 : Cp::kDispatch;
+  }
+
+  /// The descriptor in hand is done with: the next one of the step program, or of the ring.
+  void consume() {
+    if (dec_active_) {
+      ++dec_pc_;
+    } else {
+      advance();
+    }
+  }
+
+  /// Whether a LOAD or STORE of bank VEC is queued or running in the load or store engine.
+  bool vec_xfer_pending() const {
+    for (Eng e : {kLoadEng, kStoreEng}) {
+      const Engine& en = engines_[e];
+      if (en.current && desc::kLoadBank.get(en.current->w) == static_cast<uint32_t>(desc::Bank::kVec)) return true;
+      for (const Command& c : en.queue) {
+        if (desc::kLoadBank.get(c.w) == static_cast<uint32_t>(desc::Bank::kVec)) return true;
+      }
+    }
+    return false;
+  }
+
+  /// VMOVE, at its fence (ks_cmdproc / the vector unit's move port).
+  void exec_vmove(const desc::Words& w) {
+    const uint32_t dir = desc::kVmoveDir.get(w), count = desc::kVmoveCount.get(w);
+    const uint32_t elem = desc::kVmoveVecElem.get(w), bank = desc::kVmoveBankAddr.get(w);
+    if (dir == 0) {
+      const uint32_t groups = desc::kVmoveGroups.get(w), gstride = desc::kVmoveGstride.get(w);
+      for (uint32_t i = 0; i < count; ++i) {
+        const uint8_t* word = bank_span(desc::Bank::kAcc, uint64_t{bank} + uint64_t{i} * cfg_.acc_word_bytes,
+                                        cfg_.acc_word_bytes);
+        const uint32_t nb = i / groups, g = i % groups;
+        for (uint32_t r = 0; r < cfg_.array_rows; ++r) {
+          vu_.flat(elem + size_t{g} * gstride + size_t{nb} * cfg_.array_rows + r) = load_le32(word + 4 * r);
+        }
+      }
+    } else {
+      const uint32_t padded = ceil_div(count, cfg_.act_word_bytes) * cfg_.act_word_bytes;
+      uint8_t* out = bank_span(desc::Bank::kAct, bank, padded);
+      for (uint32_t e = 0; e < padded; ++e) out[e] = e < count ? static_cast<uint8_t>(vu_.flat(elem + e)) : 0;
+    }
+  }
+
+  /// A prompt token: PROMPT[i] (FETCH_BUS_ERROR with its address when it cannot be read).
+  std::optional<uint32_t> read_prompt(uint32_t i) {
+    const uint32_t addr = dec_prompt_ + 4 * i;
+    const uint32_t line = addr & ~(cfg_.axi_data_bytes - 1);
+    count(regs::Counter::kDmaRdBeats, 1);
+    count(regs::Counter::kBytesRead, cfg_.axi_data_bytes);
+    if (bus_error(line, cfg_.axi_data_bytes, false)) {
+      raise(Error::kFetchBusError, addr, head_);
+      return std::nullopt;
+    }
+    return load_le32(mem_at(addr));
+  }
+
+  /// DECODE at its fence: the first step's token, then the step program runs.
+  void start_decode() {
+    const desc::Words& w = in_hand_;
+    dec_prog_ = desc::kDecodeProgAddr.get(w);
+    dec_prog_len_ = desc::kDecodeProgLen.get(w);
+    dec_stop_ = desc::kDecodeStopToken.get(w);
+    dec_prompt_ = desc::kDecodePromptAddr.get(w);
+    dec_prompt_len_ = desc::kDecodePromptLen.get(w);
+    dec_steps_ = desc::kDecodeSteps.get(w);
+    dec_seq_len_ = desc::kDecodeSeqLen.get(w);
+    const std::optional<uint32_t> first = read_prompt(0);
+    if (!first) return;
+    dec_active_ = true;
+    dec_abort_ = false;
+    dec_pos_ = desc::kDecodeStartPos.get(w);
+    dec_token_ = *first;
+    dec_pc_ = 0;
+    dec_step_ = 0;
+    dec_tokens_ = 0;
+    dec_reason_ = 0;
+  }
+
+  /// The end of a step, after its program has finished: the next token, the stream, the stop
+  /// conditions (in their priority order).
+  void end_step() {
+    const bool forced = dec_step_ + 1 < dec_prompt_len_;
+    uint32_t next = vu_.scalar(7);
+    if (forced) {
+      const std::optional<uint32_t> p = read_prompt(dec_step_ + 1);
+      if (!p) return;
+      next = *p;
+    }
+    uint32_t reason = 0;
+    if (next == dec_stop_) {
+      reason = 3;
+    } else if (dec_step_ + 1 == dec_steps_) {
+      reason = 1;
+    } else if (dec_pos_ + 1 == dec_seq_len_) {
+      reason = 2;
+    } else if (dec_abort_) {
+      reason = 4;
+    }
+    stream_.push_back(StreamToken{next, forced, reason != 0});
+    ++dec_tokens_;
+    dec_last_ = next;
+    count(regs::Counter::kDecSteps, 1);
+    yield_ = true;
+    if (reason != 0) {
+      dec_active_ = false;
+      dec_reason_ = reason;
+      advance();  // the DECODE itself
+      count(regs::Counter::kDescExecuted, 1);
+      return;
+    }
+    ++dec_pos_;
+    ++dec_step_;
+    dec_token_ = next;
+    dec_pc_ = 0;
   }
 
   /// SCplReq .. SCplWait: one strobed beat at the AXI-aligned address; a failing write
@@ -580,7 +832,7 @@ class ModelDevice final : public Device {
     store_le32(mem_at(host), seq);
     ++completions_;
     last_seq_ = seq;
-    advance();
+    consume();
     count(regs::Counter::kDescExecuted, 1);
     if (desc::kCompleteIrq.get(in_hand_) != 0) irq_status_ |= regs::kIrqStatusCompletion.mask();
   }
@@ -589,7 +841,12 @@ class ModelDevice final : public Device {
   bool step_cmdproc(uint32_t& fetches) {
     switch (state_) {
       case Cp::kIdle:
-        if (!enable_ || halted_ || head_ == tail_) return false;
+        if (dec_active_ && enable_ && !halted_ && dec_pc_ == dec_prog_len_) {
+          if (!engines_idle()) return false;  // the step's fence
+          end_step();
+          return true;
+        }
+        if (!enable_ || halted_ || (!dec_active_ && head_ == tail_)) return false;
         if (fetches >= kMaxFetchesPerRun) {
           spinning_ = true;
           return false;
@@ -602,10 +859,19 @@ class ModelDevice final : public Device {
           state_ = Cp::kIdle;
           return true;
         }
-        Engine& e = engines_[engine_for(static_cast<Opcode>(desc::kOpcode.get(in_hand_)))];
+        const auto op = static_cast<Opcode>(desc::kOpcode.get(in_hand_));
+        const Eng eng = engine_for(op);
+        Engine& e = engines_[eng];
         if (e.queue.size() >= kQueueDepth) return false;
+        // VEC after LOAD/STORE of bank VEC, and the other way round, in descriptor order.
+        if (eng == kVecEng && vec_xfer_pending()) return false;
+        if ((eng == kLoadEng || eng == kStoreEng) &&
+            desc::kLoadBank.get(in_hand_) == static_cast<uint32_t>(desc::Bank::kVec) &&
+            (engines_[kVecEng].current || !engines_[kVecEng].queue.empty())) {
+          return false;
+        }
         e.queue.push_back(Command{head_, in_hand_});
-        advance();
+        consume();
         state_ = Cp::kIdle;
         return true;
       }
@@ -615,11 +881,18 @@ class ModelDevice final : public Device {
           return true;
         }
         if (!engines_idle()) return false;
-        if (static_cast<Opcode>(desc::kOpcode.get(in_hand_)) == Opcode::kNop) {
-          advance();
-          count(regs::Counter::kDescExecuted, 1);
-        } else {
-          complete();
+        switch (static_cast<Opcode>(desc::kOpcode.get(in_hand_))) {
+          case Opcode::kNop:
+            consume();
+            count(regs::Counter::kDescExecuted, 1);
+            break;
+          case Opcode::kVmove:
+            exec_vmove(in_hand_);
+            consume();
+            count(regs::Counter::kDescExecuted, 1);
+            break;
+          case Opcode::kDecode: start_decode(); break;
+          default: complete(); break;
         }
         state_ = Cp::kIdle;
         return true;
@@ -632,6 +905,7 @@ class ModelDevice final : public Device {
   bool tokens_ok(Eng e, const desc::Words& w) const {
     switch (e) {
       case kLoadEng: return !desc::kPopNext.get(w) || c2l_ != 0;
+      case kVecEng: return true;
       case kComputeEng: return (!desc::kPopPrev.get(w) || l2c_ != 0) && (!desc::kPopNext.get(w) || s2c_ != 0);
       case kStoreEng: return !desc::kPopPrev.get(w) || c2s_ != 0;
       case kNumEngines: break;
@@ -651,6 +925,7 @@ class ModelDevice final : public Device {
       case kStoreEng:
         if (desc::kPopPrev.get(w)) --c2s_;
         break;
+      case kVecEng:
       case kNumEngines: break;
     }
   }
@@ -712,6 +987,10 @@ class ModelDevice final : public Device {
           count(regs::Counter::kDescExecuted, 1);
           if (desc::kPushPrev.get(c.w) && push_token(s2c_)) exec_error(Error::kTokenOverflow, 0, c.index);
         }
+        break;
+      case kVecEng:
+        vu_.execute(vec_instr(c.w));
+        count(regs::Counter::kDescExecuted, 1);
         break;
       case kNumEngines: break;
     }
@@ -822,13 +1101,22 @@ class ModelDevice final : public Device {
 
   /// Runs the command processor and the engines until nothing can move (see the file
   /// comment for the order).
-  void run() {
+  /// A DECODE yields after each step (so the host can read tokens, abort, and wait).
+  /// Returns whether anything moved.
+  bool run() {
     uint32_t fetches = 0;
     spinning_ = false;
+    bool moved = false;
     for (;;) {
-      if (start_engines()) continue;
-      if (step_cmdproc(fetches)) continue;
-      if (!finish_oldest()) break;
+      if (yield_) {
+        yield_ = false;
+        return true;
+      }
+      if (start_engines() || step_cmdproc(fetches) || finish_oldest()) {
+        moved = true;
+        continue;
+      }
+      return moved;
     }
   }
 
@@ -859,6 +1147,14 @@ class ModelDevice final : public Device {
   std::array<Engine, kNumEngines> engines_;
   uint64_t next_start_ = 0;
   bool spinning_ = false;
+
+  // Vector unit and token-streaming controller
+  golden::VectorUnitModel vu_;
+  bool dec_active_ = false, dec_abort_ = false, yield_ = false;
+  uint32_t dec_prog_ = 0, dec_prog_len_ = 0, dec_stop_ = 0, dec_prompt_ = 0, dec_prompt_len_ = 0;
+  uint32_t dec_steps_ = 0, dec_seq_len_ = 0, dec_pos_ = 0, dec_token_ = 0, dec_pc_ = 0, dec_step_ = 0;
+  uint32_t dec_tokens_ = 0, dec_last_ = 0, dec_reason_ = 0;
+  std::deque<StreamToken> stream_;
 };
 
 ModelDevice& as_model(Device& dev, const char* what) {

@@ -44,6 +44,9 @@ static desc::Words make_xfer(desc::Opcode op, const Xfer& x, Deps d) {
   desc::kLoadRowBytes.set(w, x.row_bytes);
   desc::kLoadHostStride.set(w, x.host_stride);
   desc::kLoadSramStride.set(w, x.sram_stride);
+  desc::kLoadPosAddr.set(w, x.pos_addr);
+  desc::kLoadTokenAddr.set(w, x.token_addr);
+  desc::kLoadPosRows.set(w, x.pos_rows);
   return w;
 }
 
@@ -62,6 +65,48 @@ desc::Words make_matmul(const MatmulArgs& a, Deps d) {
   desc::kMatmulWgtAddr.set(w, a.wgt_addr);
   desc::kMatmulActAddr.set(w, a.act_addr);
   desc::kMatmulAccAddr.set(w, a.acc_addr);
+  return w;
+}
+
+desc::Words make_vec(const golden::VecInstr& in, bool pos_len) {
+  desc::Words w{};
+  desc::kOpcode.set(w, static_cast<uint32_t>(desc::Opcode::kVec));
+  desc::kVecPosLen.set(w, pos_len);
+  desc::kVecKind.set(w, static_cast<uint32_t>(in.kind));
+  desc::kVecOp.set(w, static_cast<uint32_t>(in.op));
+  desc::kVecSwapB.set(w, in.swap_b);
+  desc::kVecBImm.set(w, in.b_imm);
+  desc::kVecDst.set(w, in.dst);
+  desc::kVecA.set(w, in.a);
+  desc::kVecB.set(w, in.b);
+  desc::kVecLen.set(w, in.len);
+  desc::kVecImm.set(w, in.imm);
+  return w;
+}
+
+desc::Words make_vmove(const VmoveArgs& a) {
+  desc::Words w{};
+  desc::kOpcode.set(w, static_cast<uint32_t>(desc::Opcode::kVmove));
+  desc::kVmoveDir.set(w, static_cast<uint32_t>(a.dir));
+  desc::kVmoveVecElem.set(w, a.vec_elem);
+  desc::kVmoveBankAddr.set(w, a.bank_addr);
+  desc::kVmoveCount.set(w, a.count);
+  desc::kVmoveGroups.set(w, a.groups);
+  desc::kVmoveGstride.set(w, a.gstride);
+  return w;
+}
+
+desc::Words make_decode(const DecodeArgs& a) {
+  desc::Words w{};
+  desc::kOpcode.set(w, static_cast<uint32_t>(desc::Opcode::kDecode));
+  desc::kDecodeProgAddr.set(w, a.prog_addr);
+  desc::kDecodeProgLen.set(w, a.prog_len);
+  desc::kDecodeStopToken.set(w, a.stop_token);
+  desc::kDecodePromptAddr.set(w, a.prompt_addr);
+  desc::kDecodePromptLen.set(w, a.prompt_len);
+  desc::kDecodeSteps.set(w, a.steps);
+  desc::kDecodeStartPos.set(w, a.start_pos);
+  desc::kDecodeSeqLen.set(w, a.seq_len);
   return w;
 }
 
@@ -90,8 +135,31 @@ std::string describe(const desc::Words& w) {
           << bank << ") sram=" << hex(desc::kLoadSramAddr.get(w)) << " host=" << hex(desc::kLoadHostAddr.get(w))
           << " rows=" << desc::kLoadRows.get(w) << " row_bytes=" << desc::kLoadRowBytes.get(w)
           << " host_stride=" << desc::kLoadHostStride.get(w) << " sram_stride=" << desc::kLoadSramStride.get(w);
+        if (desc::kLoadPosAddr.get(w)) s << " +pos_addr";
+        if (desc::kLoadTokenAddr.get(w)) s << " +token_addr";
+        if (desc::kLoadPosRows.get(w)) s << " +pos_rows";
         break;
       }
+      case desc::Opcode::kVec:
+        s << " kind=" << desc::kVecKind.get(w) << " op=" << desc::kVecOp.get(w) << " dst=" << desc::kVecDst.get(w)
+          << " a=" << desc::kVecA.get(w) << " b=" << desc::kVecB.get(w) << " len=" << desc::kVecLen.get(w)
+          << " imm=" << hex(desc::kVecImm.get(w));
+        if (desc::kVecSwapB.get(w)) s << " swap_b";
+        if (desc::kVecBImm.get(w)) s << " b_imm";
+        if (desc::kVecPosLen.get(w)) s << " +pos_len";
+        break;
+      case desc::Opcode::kVmove:
+        s << (desc::kVmoveDir.get(w) == 0 ? " acc_to_vec" : desc::kVmoveDir.get(w) == 1 ? " vec_to_act" : " dir=?")
+          << " elem=" << desc::kVmoveVecElem.get(w) << " bank=" << hex(desc::kVmoveBankAddr.get(w))
+          << " count=" << desc::kVmoveCount.get(w) << " groups=" << desc::kVmoveGroups.get(w)
+          << " gstride=" << desc::kVmoveGstride.get(w);
+        break;
+      case desc::Opcode::kDecode:
+        s << " prog=" << hex(desc::kDecodeProgAddr.get(w)) << " len=" << desc::kDecodeProgLen.get(w)
+          << " prompt=" << hex(desc::kDecodePromptAddr.get(w)) << " prompt_len=" << desc::kDecodePromptLen.get(w)
+          << " steps=" << desc::kDecodeSteps.get(w) << " start=" << desc::kDecodeStartPos.get(w)
+          << " seq_len=" << desc::kDecodeSeqLen.get(w) << " stop=" << desc::kDecodeStopToken.get(w);
+        break;
       case desc::Opcode::kMatmul:
         s << (desc::kMatmulInt4.get(w) ? " int4" : " int8");
         if (desc::kMatmulGroup.get(w)) s << " group=" << desc::kMatmulGroup.get(w);

@@ -57,32 +57,38 @@ Bits dot(const Bits* x, const Bits* y, size_t n, size_t lanes) {
 
 Bits recip(Bits a) {
   const Bits two = constant(2.0f);
-  Bits r = 0x7EF311C3u - a;  // estimate: exponent negated, mantissa roughly mirrored
+  Bits r = kRecipMagic - a;  // estimate: exponent negated, mantissa roughly mirrored
   for (int i = 0; i < 3; ++i) r = kfp::mul(r, kfp::sub(two, kfp::mul(a, r)));
   return r;
 }
 
 Bits rsqrt(Bits a) {
   const Bits half_a = kfp::mul(constant(0.5f), a), three_halves = constant(1.5f);
-  Bits r = 0x5F3759DFu - (a >> 1);
+  Bits r = kRsqrtMagic - (a >> 1);
   for (int i = 0; i < 3; ++i) r = kfp::mul(r, kfp::sub(three_halves, kfp::mul(half_a, kfp::mul(r, r))));
   return r;
 }
 
-Bits exp(Bits x) {
+const ExpConstants& exp_constants() {
   // e^x = 2^n * e^r with n = round(x / ln 2) and r = x - n ln 2 in [-0.35, 0.35]. ln 2 is
   // split (Cody-Waite) so that n * C1 is exact and r keeps full precision; e^r by its Taylor
   // polynomial of degree 7 in Horner form.
-  static const Bits c1 = constant(0.693145751953125f);  // 16 significant bits of ln 2
-  static const Bits c2 = constant(1.42860682e-6f);      // ln 2 - c1
-  static const Bits coef[8] = {constant(1.0f), constant(1.0f), constant(0.5f), constant(1.0f / 6),
+  static const ExpConstants k{constant(1.44269504f),
+                              constant(0.693145751953125f),  // 16 significant bits of ln 2
+                              constant(1.42860682e-6f),      // ln 2 - c1
+                              {constant(1.0f), constant(1.0f), constant(0.5f), constant(1.0f / 6),
                                constant(1.0f / 24), constant(1.0f / 120), constant(1.0f / 720),
-                               constant(1.0f / 5040)};
-  const int32_t n = kfp::to_int(kfp::mul(x, constant(1.44269504f)), -200, 200);
+                               constant(1.0f / 5040)}};
+  return k;
+}
+
+Bits exp(Bits x) {
+  const ExpConstants& k = exp_constants();
+  const int32_t n = kfp::to_int(kfp::mul(x, k.log2e), -200, 200);
   const Bits nf = kfp::from_int(n);
-  const Bits r = kfp::sub(kfp::sub(x, kfp::mul(nf, c1)), kfp::mul(nf, c2));
-  Bits p = coef[7];
-  for (int i = 6; i >= 0; --i) p = kfp::add(kfp::mul(p, r), coef[i]);
+  const Bits r = kfp::sub(kfp::sub(x, kfp::mul(nf, k.c1)), kfp::mul(nf, k.c2));
+  Bits p = k.coef[7];
+  for (int i = 6; i >= 0; --i) p = kfp::add(kfp::mul(p, r), k.coef[i]);
   return kfp::scale2(p, n);
 }
 

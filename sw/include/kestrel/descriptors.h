@@ -28,13 +28,17 @@ enum class Opcode : uint8_t {
   kStore = 2,  ///< Copies ROWS rows of ROW_BYTES bytes from a bank into memory; the same fields and rules as 
   kMatmul = 3,  ///< Y[M][N] = X[M][K] W[N][K]^T on the matrix unit, in the bank layouts of the hardware (docs/
   kComplete = 4,  ///< After every earlier descriptor has finished, writes SEQ (4 bytes) to HOST_ADDR, sets LAST_
+  kVec = 5,  ///< One vector-unit instruction (docs/vector_unit.md): KIND, OP, DST, A, B, LEN and IMM as ks:
+  kVmove = 6,  ///< Moves data between the vector memory and the matrix unit's banks, after every earlier desc
+  kDecode = 7,  ///< Runs autoregressive decoding on the core, after every earlier descriptor has finished. tok
 };
 
 enum class Engine : uint8_t {
   kLoad = 0,  ///< memory -> SRAM (AXI reads)
   kCompute = 1,  ///< matrix unit
   kStore = 2,  ///< SRAM -> memory (AXI writes)
-  kQueue = 3,  ///< the command processor itself; waits until every engine is idle first (a fence)
+  kVector = 3,  ///< vector unit: VEC and VMOVE, LOAD/STORE of bank VEC are ordered with them (below)
+  kQueue = 4,  ///< the command processor itself; waits until every engine is idle first (a fence)
 };
 
 enum class Bank : uint8_t {
@@ -42,8 +46,9 @@ enum class Bank : uint8_t {
   kAct = 1,  ///< INT8 activations; the compute engine reads 2 x Cols bytes per cycle
   kAcc = 2,  ///< INT32 results of MATMUL, Rows x 4 bytes per word
   kKv = 3,  ///< KV cache
+  kVec = 4,  ///< the vector unit's memory: KFP32 (or INT32) elements, 4 bytes each; byte 4e is element e, in lane e % VEC_LANES of row e / VEC_LANES. LOAD writes it and STORE reads it, only while the vector unit is idle
 };
-inline constexpr uint32_t kNumBanks = 4;
+inline constexpr uint32_t kNumBanks = 5;
 
 enum class Error : uint8_t {
   kNone = 0,  ///< no error
@@ -61,6 +66,8 @@ enum class Error : uint8_t {
   kReadBusError = 13,  ///< SLVERR/DECERR on a LOAD read; ERR_INFO = the burst address
   kWriteBusError = 14,  ///< SLVERR/DECERR on a STORE or COMPLETE write; ERR_INFO = the failing burst's address (for COMPLETE, its HOST_ADDR)
   kTokenOverflow = 15,  ///< a PUSH would take a token count past 255
+  kBadVector = 16,  ///< a VEC instruction with an undefined KIND, a row or element past the vector memory, a scalar register past S7, or a destination that overlaps a source at an offset; or a VMOVE with an undefined DIR or outside its bank or the vector memory; ERR_INFO = word 1
+  kDecodeRange = 17,  ///< DECODE with START_POS >= SEQ_LEN; ERR_INFO = START_POS
 };
 
 inline constexpr Field kOpcode{0, 0, 8};
@@ -68,6 +75,9 @@ inline constexpr Field kPopPrev{0, 8, 1};
 inline constexpr Field kPopNext{0, 9, 1};
 inline constexpr Field kPushPrev{0, 10, 1};
 inline constexpr Field kPushNext{0, 11, 1};
+inline constexpr Field kLoadPosAddr{0, 12, 1};
+inline constexpr Field kLoadTokenAddr{0, 13, 1};
+inline constexpr Field kLoadPosRows{0, 14, 1};
 inline constexpr Field kLoadBank{1, 0, 4};
 inline constexpr Field kLoadSramAddr{2, 0, 32};
 inline constexpr Field kLoadHostAddr{3, 0, 32};
@@ -75,6 +85,9 @@ inline constexpr Field kLoadRows{4, 0, 16};
 inline constexpr Field kLoadRowBytes{5, 0, 24};
 inline constexpr Field kLoadHostStride{6, 0, 32};
 inline constexpr Field kLoadSramStride{7, 0, 24};
+inline constexpr Field kStorePosAddr{0, 12, 1};
+inline constexpr Field kStoreTokenAddr{0, 13, 1};
+inline constexpr Field kStorePosRows{0, 14, 1};
 inline constexpr Field kStoreBank{1, 0, 4};
 inline constexpr Field kStoreSramAddr{2, 0, 32};
 inline constexpr Field kStoreHostAddr{3, 0, 32};
@@ -93,15 +106,42 @@ inline constexpr Field kMatmulAccAddr{7, 0, 32};
 inline constexpr Field kCompleteSeq{1, 0, 32};
 inline constexpr Field kCompleteIrq{2, 0, 1};
 inline constexpr Field kCompleteHostAddr{3, 0, 32};
+inline constexpr Field kVecPosLen{0, 14, 1};
+inline constexpr Field kVecKind{1, 0, 4};
+inline constexpr Field kVecOp{1, 4, 4};
+inline constexpr Field kVecSwapB{1, 8, 1};
+inline constexpr Field kVecBImm{1, 9, 1};
+inline constexpr Field kVecDst{2, 0, 16};
+inline constexpr Field kVecA{2, 16, 16};
+inline constexpr Field kVecB{3, 0, 16};
+inline constexpr Field kVecLen{3, 16, 16};
+inline constexpr Field kVecImm{4, 0, 32};
+inline constexpr Field kVmoveDir{1, 0, 4};
+inline constexpr Field kVmoveVecElem{2, 0, 32};
+inline constexpr Field kVmoveBankAddr{3, 0, 32};
+inline constexpr Field kVmoveCount{4, 0, 16};
+inline constexpr Field kVmoveGroups{5, 0, 16};
+inline constexpr Field kVmoveGstride{5, 16, 16};
+inline constexpr Field kDecodeProgAddr{1, 0, 32};
+inline constexpr Field kDecodeProgLen{2, 0, 16};
+inline constexpr Field kDecodeStopToken{2, 16, 16};
+inline constexpr Field kDecodePromptAddr{3, 0, 32};
+inline constexpr Field kDecodePromptLen{4, 0, 16};
+inline constexpr Field kDecodeSteps{4, 16, 16};
+inline constexpr Field kDecodeStartPos{5, 0, 16};
+inline constexpr Field kDecodeSeqLen{5, 16, 16};
 
 /// Reserved bits (must be zero) of each word, per opcode.
 inline constexpr Words reserved_mask(Opcode op) {
   switch (op) {
     case Opcode::kNop: return Words{0xfffff000u, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
-    case Opcode::kLoad: return Words{0xfffff000u, 0xfffffff0u, 0x00000000u, 0x00000000u, 0xffff0000u, 0xff000000u, 0x00000000u, 0xff000000u};
-    case Opcode::kStore: return Words{0xfffff000u, 0xfffffff0u, 0x00000000u, 0x00000000u, 0xffff0000u, 0xff000000u, 0x00000000u, 0xff000000u};
+    case Opcode::kLoad: return Words{0xffff8000u, 0xfffffff0u, 0x00000000u, 0x00000000u, 0xffff0000u, 0xff000000u, 0x00000000u, 0xff000000u};
+    case Opcode::kStore: return Words{0xffff8000u, 0xfffffff0u, 0x00000000u, 0x00000000u, 0xffff0000u, 0xff000000u, 0x00000000u, 0xff000000u};
     case Opcode::kMatmul: return Words{0xfffff000u, 0xfffff0feu, 0xffff0000u, 0xffff0000u, 0xffff0000u, 0x00000000u, 0x00000000u, 0x00000000u};
     case Opcode::kComplete: return Words{0xfffff000u, 0x00000000u, 0xfffffffeu, 0x00000000u, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
+    case Opcode::kVec: return Words{0xffffb000u, 0xfffffc00u, 0x00000000u, 0x00000000u, 0x00000000u, 0xffffffffu, 0xffffffffu, 0xffffffffu};
+    case Opcode::kVmove: return Words{0xfffff000u, 0xfffffff0u, 0x00000000u, 0x00000000u, 0xffff0000u, 0x00000000u, 0xffffffffu, 0xffffffffu};
+    case Opcode::kDecode: return Words{0xfffff000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0xffffffffu, 0xffffffffu};
   }
   return Words{};
 }
@@ -114,6 +154,9 @@ inline constexpr Engine engine_of(Opcode op) {
     case Opcode::kStore: return Engine::kStore;
     case Opcode::kMatmul: return Engine::kCompute;
     case Opcode::kComplete: return Engine::kQueue;
+    case Opcode::kVec: return Engine::kVector;
+    case Opcode::kVmove: return Engine::kVector;
+    case Opcode::kDecode: return Engine::kQueue;
   }
   return Engine::kQueue;
 }
@@ -124,13 +167,14 @@ inline constexpr uint32_t allowed_dep_mask(Engine e) {
     case Engine::kLoad: return kPopNext.mask() | kPushNext.mask();
     case Engine::kCompute: return kPopPrev.mask() | kPopNext.mask() | kPushPrev.mask() | kPushNext.mask();
     case Engine::kStore: return kPopPrev.mask() | kPushPrev.mask();
+    case Engine::kVector: return 0u;
     case Engine::kQueue: return 0u;
   }
   return 0u;
 }
 
 inline constexpr bool is_opcode(uint32_t v) {
-  return v == 0 || v == 1 || v == 2 || v == 3 || v == 4;
+  return v == 0 || v == 1 || v == 2 || v == 3 || v == 4 || v == 5 || v == 6 || v == 7;
 }
 
 inline constexpr std::string_view name(Opcode op) {
@@ -140,6 +184,9 @@ inline constexpr std::string_view name(Opcode op) {
     case Opcode::kStore: return "STORE";
     case Opcode::kMatmul: return "MATMUL";
     case Opcode::kComplete: return "COMPLETE";
+    case Opcode::kVec: return "VEC";
+    case Opcode::kVmove: return "VMOVE";
+    case Opcode::kDecode: return "DECODE";
   }
   return "?";
 }
@@ -161,6 +208,8 @@ inline constexpr std::string_view name(Error e) {
     case Error::kReadBusError: return "READ_BUS_ERROR";
     case Error::kWriteBusError: return "WRITE_BUS_ERROR";
     case Error::kTokenOverflow: return "TOKEN_OVERFLOW";
+    case Error::kBadVector: return "BAD_VECTOR";
+    case Error::kDecodeRange: return "DECODE_RANGE";
   }
   return "UNKNOWN_ERROR";
 }
@@ -182,6 +231,8 @@ inline constexpr std::string_view describe(Error e) {
     case Error::kReadBusError: return "SLVERR/DECERR on a LOAD read; ERR_INFO = the burst address";
     case Error::kWriteBusError: return "SLVERR/DECERR on a STORE or COMPLETE write; ERR_INFO = the failing burst's address (for COMPLETE, its HOST_ADDR)";
     case Error::kTokenOverflow: return "a PUSH would take a token count past 255";
+    case Error::kBadVector: return "a VEC instruction with an undefined KIND, a row or element past the vector memory, a scalar register past S7, or a destination that overlaps a source at an offset; or a VMOVE with an undefined DIR or outside its bank or the vector memory; ERR_INFO = word 1";
+    case Error::kDecodeRange: return "DECODE with START_POS >= SEQ_LEN; ERR_INFO = START_POS";
   }
   return "unknown error code";
 }
@@ -192,6 +243,7 @@ inline constexpr std::string_view name(Bank b) {
     case Bank::kAct: return "ACT";
     case Bank::kAcc: return "ACC";
     case Bank::kKv: return "KV";
+    case Bank::kVec: return "VEC";
   }
   return "?";
 }

@@ -28,6 +28,10 @@ inline constexpr Field kHwArrayRows{0, 8};
 inline constexpr Field kHwArrayCols{8, 8};
 inline constexpr Field kHwArrayAxiBytes{16, 8};
 inline constexpr Field kHwArrayAccDepthLog2{24, 8};
+/// Vector unit of this build.
+inline constexpr uint32_t kHwVec = 0x00c;
+inline constexpr Field kHwVecLanes{0, 8};
+inline constexpr Field kHwVecRows{16, 16};
 /// Size of SRAM bank WGT (weights) in bytes.
 inline constexpr uint32_t kHwWgtBytes = 0x010;
 inline constexpr Field kHwWgtBytesValue{0, 32};
@@ -44,6 +48,7 @@ inline constexpr Field kHwKvBytesValue{0, 32};
 inline constexpr uint32_t kCtrl = 0x020;
 inline constexpr Field kCtrlEnable{0, 1};
 inline constexpr Field kCtrlQueueReset{1, 1};
+inline constexpr Field kCtrlAbort{2, 1};
 /// Queue state.
 inline constexpr uint32_t kStatus = 0x024;
 inline constexpr Field kStatusBusy{0, 1};
@@ -95,6 +100,22 @@ inline constexpr Field kLastSeqSeq{0, 32};
 inline constexpr uint32_t kPerfCtrl = 0x060;
 inline constexpr Field kPerfCtrlClear{0, 1};
 inline constexpr Field kPerfCtrlFreeze{1, 1};
+/// Token-streaming controller (DECODE).
+inline constexpr uint32_t kDecStatus = 0x070;
+inline constexpr Field kDecStatusRunning{0, 1};
+inline constexpr Field kDecStatusReason{4, 4};
+/// Position of the DECODE step running (or of the last step run).
+inline constexpr uint32_t kDecPos = 0x074;
+inline constexpr Field kDecPosPos{0, 16};
+/// Tokens the current (or last) DECODE has sent on the token stream.
+inline constexpr uint32_t kDecTokens = 0x078;
+inline constexpr Field kDecTokensCount{0, 32};
+/// The last token sent on the token stream.
+inline constexpr uint32_t kDecLastToken = 0x07c;
+inline constexpr Field kDecLastTokenToken{0, 32};
+/// Index in the step program of the descriptor being fetched (after an error: the failing one).
+inline constexpr uint32_t kDecPc = 0x080;
+inline constexpr Field kDecPcIndex{0, 16};
 
 /// Constant reset values of read-only identification registers.
 inline constexpr uint32_t kIdValueValue = 0x4b535452;
@@ -120,8 +141,11 @@ enum class Counter : uint32_t {
   kBytesWritten = 13,  ///< bytes written over AXI (completions included)
   kDmaRdWait = 14,  ///< cycles with a read outstanding but no R beat arriving
   kDmaWrWait = 15,  ///< cycles with a write burst waiting for AWREADY/WREADY or its response
+  kVecBusy = 16,  ///< cycles the vector unit executed an instruction or a VMOVE
+  kDecSteps = 17,  ///< DECODE steps completed
+  kStreamWait = 18,  ///< cycles a token waited for the stream's tready
 };
-inline constexpr uint32_t kNumCounters = 16;
+inline constexpr uint32_t kNumCounters = 19;
 inline constexpr uint32_t counter_lo(Counter c) { return kCounterBase + 8 * static_cast<uint32_t>(c); }
 inline constexpr std::string_view kCounterNames[] = {
     "cycles",
@@ -140,17 +164,22 @@ inline constexpr std::string_view kCounterNames[] = {
     "bytes_written",
     "dma_rd_wait",
     "dma_wr_wait",
+    "vec_busy",
+    "dec_steps",
+    "stream_wait",
 };
 
 /// Every mapped register offset (counters included), for tests of the decoder.
 inline constexpr uint32_t kMappedOffsets[] = {
-    0x000, 0x004, 0x008, 0x010, 0x014, 0x018, 0x01c, 0x020,
-    0x024, 0x028, 0x02c, 0x030, 0x034, 0x038, 0x040, 0x044,
-    0x048, 0x04c, 0x050, 0x054, 0x058, 0x05c, 0x060, 0x100,
-    0x104, 0x108, 0x10c, 0x110, 0x114, 0x118, 0x11c, 0x120,
-    0x124, 0x128, 0x12c, 0x130, 0x134, 0x138, 0x13c, 0x140,
-    0x144, 0x148, 0x14c, 0x150, 0x154, 0x158, 0x15c, 0x160,
-    0x164, 0x168, 0x16c, 0x170, 0x174, 0x178, 0x17c,
+    0x000, 0x004, 0x008, 0x00c, 0x010, 0x014, 0x018, 0x01c,
+    0x020, 0x024, 0x028, 0x02c, 0x030, 0x034, 0x038, 0x040,
+    0x044, 0x048, 0x04c, 0x050, 0x054, 0x058, 0x05c, 0x060,
+    0x070, 0x074, 0x078, 0x07c, 0x080, 0x100, 0x104, 0x108,
+    0x10c, 0x110, 0x114, 0x118, 0x11c, 0x120, 0x124, 0x128,
+    0x12c, 0x130, 0x134, 0x138, 0x13c, 0x140, 0x144, 0x148,
+    0x14c, 0x150, 0x154, 0x158, 0x15c, 0x160, 0x164, 0x168,
+    0x16c, 0x170, 0x174, 0x178, 0x17c, 0x180, 0x184, 0x188,
+    0x18c, 0x190, 0x194,
 };
 inline constexpr uint32_t kMapBytes = 4096;
 

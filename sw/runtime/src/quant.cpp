@@ -106,12 +106,11 @@ Bits QuantModel::quantize_act(const std::vector<Bits>& x, std::vector<int8_t>& x
 
 Bits QuantModel::quantize_wide(const std::vector<Bits>& x, std::vector<int32_t>& xq, size_t begin, size_t end,
                                int32_t qmax) {
-  Bits m = 0;
-  for (size_t i = begin; i < end; ++i) m = kfp::max(m, x[i] & ~kSignMask);
-  if (((m >> 23) & 0xFF) == 0) {  // all zero: nothing to scale
-    for (size_t i = begin; i < end; ++i) xq[i] = 0;
-    return 0;
-  }
+  // max|x| in the vector unit's order (ABS, then its lane-order MAX). An all-zero group needs
+  // no special case: 0 x recip(0) is 0, and so is the scale.
+  std::vector<Bits> mag(end - begin);
+  for (size_t i = begin; i < end; ++i) mag[i - begin] = kfp::alu(kfp::AluOp::kAbs, x[i], 0);
+  const Bits m = kvec::max(mag.data(), mag.size(), opt_.lanes);
   const Bits inv = kfp::mul(kvec::recip(m), kfp::from_int(qmax));
   for (size_t i = begin; i < end; ++i) xq[i] = kfp::to_int(kfp::mul(x[i], inv), -qmax, qmax);
   return kfp::mul(m, kvec::recip(kfp::from_int(qmax)));
@@ -123,18 +122,19 @@ void QuantModel::matvec_a16(const QMatrix& w, const std::vector<Bits>& x, std::v
   std::vector<Bits> sx;
   for (size_t b = 0; b < x.size(); b += static_cast<size_t>(w.group)) {
     const size_t e = std::min(x.size(), b + static_cast<size_t>(w.group));
-    Bits m = 0;
-    for (size_t i = b; i < e; ++i) m = kfp::max(m, x[i] & ~kSignMask);
-    if (((m >> 23) & 0xFF) == 0) {
-      sx.push_back(0);
-      continue;
-    }
+    std::vector<Bits> mag(e - b);
+    for (size_t i = b; i < e; ++i) mag[i - b] = kfp::alu(kfp::AluOp::kAbs, x[i], 0);
+    const Bits m = kvec::max(mag.data(), mag.size(), opt_.lanes);
     const Bits inv = kfp::mul(kvec::recip(m), kvec::constant(16256.0f));
     for (size_t i = b; i < e; ++i) {
+      // v = 128 hi + lo exactly, hi rounded to nearest even (|lo| <= 64), all in KFP32 as the
+      // vector unit computes it.
       const int32_t v = kfp::to_int(kfp::mul(x[i], inv), -16256, 16256);
-      const int32_t h = (v >= 0 ? v + 64 : v - 63) / 128;  // round half away: |lo| <= 64
+      const Bits vf = kfp::from_int(v);
+      const int32_t h = kfp::to_int(kfp::mul(vf, kvec::constant(1.0f / 128)), -127, 127);
+      const int32_t l = kfp::to_int(kfp::sub(vf, kfp::mul(kfp::from_int(h), kvec::constant(128.0f))), -127, 127);
       hi[i] = static_cast<int8_t>(h);
-      lo[i] = static_cast<int8_t>(v - 128 * h);
+      lo[i] = static_cast<int8_t>(l);
     }
     sx.push_back(kfp::mul(m, kvec::constant(1.0f / 16256.0f)));
   }
@@ -225,6 +225,20 @@ QuantModel::QuantModel(const llm::Model& model, const QuantOptions& opt) : cfg_(
   vf_.assign(c.n_layers, {});
 }
 
+const QMatrix& QuantModel::matrix(int layer, Mat m) const {
+  const Layer& L = layers_.at(static_cast<size_t>(layer));
+  switch (m) {
+    case Mat::kWq: return L.wq;
+    case Mat::kWk: return L.wk;
+    case Mat::kWv: return L.wv;
+    case Mat::kWo: return L.wo;
+    case Mat::kW1: return L.w1;
+    case Mat::kW2: return L.w2;
+    case Mat::kW3: return L.w3;
+  }
+  return L.wq;
+}
+
 int QuantModel::argmax(const std::vector<Bits>& logits) {
   int best = 0;
   for (size_t i = 1; i < logits.size(); ++i) {
@@ -311,7 +325,7 @@ const std::vector<Bits>& QuantModel::forward(int token, int pos) {
         if (opt_.kv_int8) d = kfp::mul(d, kscale[static_cast<size_t>(t) * c.n_kv_heads + kvh]);
         att_[t] = kfp::mul(d, inv_sqrt_head_);
       }
-      const Bits mx = kvec::max(att_.data(), pos + 1);
+      const Bits mx = kvec::max(att_.data(), pos + 1, lanes);
       for (int t = 0; t <= pos; ++t) att_[t] = kvec::exp(kfp::sub(att_[t], mx));
       const Bits inv = kvec::recip(kvec::sum(att_.data(), pos + 1, lanes));
       for (int t = 0; t <= pos; ++t) {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kestrel/hw_config.h"
 
@@ -22,6 +23,14 @@ class BusError : public std::runtime_error {
 
  private:
   uint32_t offset_;
+};
+
+/// One beat of the core's token stream (AXI4-Stream, DECODE's output).
+struct StreamToken {
+  uint32_t token = 0;
+  bool forced = false;  ///< tuser: a prompt token forced in place of the argmax
+  bool last = false;    ///< tlast: the DECODE's final token
+  bool operator==(const StreamToken& o) const { return token == o.token && forced == o.forced && last == o.last; }
 };
 
 class Device {
@@ -48,6 +57,11 @@ class Device {
   /// simulated backends and in microseconds for a board. Returns false on timeout.
   virtual bool wait_irq(uint64_t timeout) = 0;
 
+  /// The token stream: every beat the core has sent since the last call, in order. When none
+  /// is waiting, runs (simulated backends) or waits up to `timeout` (cycles, or microseconds on
+  /// a board) for at least one; empty on timeout. Beats are collected while the core runs for
+  /// any reason (wait_irq too), so none is lost between calls.
+  virtual std::vector<StreamToken> read_tokens(uint64_t timeout) = 0;
   /// Clock cycles the device has run (0 where unknown).
   virtual uint64_t cycles() const = 0;
 };

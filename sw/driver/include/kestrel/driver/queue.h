@@ -10,6 +10,7 @@
 
 #include "kestrel/descriptors.h"
 #include "kestrel/driver/device.h"
+#include "kestrel/golden/vector_unit.h"
 
 namespace ks::drv {
 
@@ -30,6 +31,30 @@ struct Xfer {
   uint32_t row_bytes = 0;
   uint32_t host_stride = 0;
   uint32_t sram_stride = 0;
+  // Inside a DECODE step program only:
+  bool pos_addr = false;    ///< host_addr + pos x row_bytes
+  bool token_addr = false;  ///< host_addr + token x row_bytes
+  bool pos_rows = false;    ///< rows + pos
+};
+
+enum class VmoveDir : uint32_t { kAccToVec = 0, kVecToAct = 1 };
+
+/// VMOVE: ACC -> vector memory (MATMUL GROUP results regrouped per group) or vector memory ->
+/// ACT (INT8 activations).
+struct VmoveArgs {
+  VmoveDir dir = VmoveDir::kAccToVec;
+  uint32_t vec_elem = 0;   ///< first element in the vector memory
+  uint32_t bank_addr = 0;  ///< byte offset in ACC or ACT
+  uint32_t count = 0;      ///< ACC words, or elements
+  uint32_t groups = 1;     ///< ACC_TO_VEC: partial sums per output
+  uint32_t gstride = 0;    ///< ACC_TO_VEC: elements from one group's vector to the next
+};
+
+struct DecodeArgs {
+  uint32_t prog_addr = 0, prog_len = 0;
+  uint32_t stop_token = 0xFFFF;  ///< 0xFFFF: none
+  uint32_t prompt_addr = 0, prompt_len = 1;
+  uint32_t steps = 1, start_pos = 0, seq_len = 1;
 };
 
 struct MatmulArgs {
@@ -44,6 +69,10 @@ desc::Words make_load(const Xfer& x, Deps d = {});
 desc::Words make_store(const Xfer& x, Deps d = {});
 desc::Words make_matmul(const MatmulArgs& a, Deps d = {});
 desc::Words make_complete(uint32_t seq, uint32_t host_addr, bool irq);
+/// VEC; pos_len: LEN + pos inside a DECODE step program.
+desc::Words make_vec(const golden::VecInstr& in, bool pos_len = false);
+desc::Words make_vmove(const VmoveArgs& a);
+desc::Words make_decode(const DecodeArgs& a);
 
 /// One line describing a descriptor, for error messages and logs.
 std::string describe(const desc::Words& w);

@@ -44,4 +44,14 @@ Bits silu(Bits x);
 /// Float constants as KFP32 bits (the host computes them once, in float).
 Bits constant(float f);
 
+/// The constants of the sequences above, for programs that run them on the vector unit.
+inline constexpr Bits kRecipMagic = 0x7EF311C3u;  ///< recip's estimate: kRecipMagic - bits(a)
+inline constexpr Bits kRsqrtMagic = 0x5F3759DFu;  ///< rsqrt's estimate: kRsqrtMagic - bits(a) / 2
+struct ExpConstants {
+  Bits log2e;    ///< n = to_int(x * log2e, -200, 200)
+  Bits c1, c2;   ///< r = (x - n c1) - n c2
+  Bits coef[8];  ///< e^r = Horner over coef[7] .. coef[0]
+};
+const ExpConstants& exp_constants();
+
 }  // namespace ks::golden::kvec

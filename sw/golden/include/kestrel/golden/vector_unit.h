@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "kestrel/golden/kfp.h"
@@ -22,7 +23,15 @@ enum class VecKind : uint8_t {
   kLoadS = 6,   ///< S[dst] = element len of vector[a]
   kStoreS = 7,  ///< element len of vector[dst] = S[a]
   kSetS = 8,    ///< S[dst] = imm
+  /// Element t of vector[dst] = the dot product of row a + t and row b for t < len: lane
+  /// products (lane l: +0 + a[l] * b[l]) summed as a lane tree (= kvec::dot(.., lanes, lanes)).
+  /// Attention scores over a K history with one row per position.
+  kDotRows = 9,
+  /// Row dst, lane l = the sum over t < len, in order from +0, of element t of vector[b] times
+  /// lane l of row a + t. The attention-weighted sum of a V history, one row per position.
+  kAxpyRows = 10,
 };
+inline constexpr int kVecKinds = 11;
 
 /// One instruction. Vectors are addressed by row: element e of the vector at row `a` lives
 /// in lane e % lanes of row a + e / lanes. Scalar registers are S[0..7].
@@ -32,6 +41,8 @@ struct VecInstr {
   uint16_t dst = 0, a = 0, b = 0;
   uint16_t len = 0;
   uint32_t imm = 0;
+  bool swap_b = false;  ///< VV: operand b's lane l read from lane l ^ 1 (RoPE's pairs)
+  bool b_imm = false;   ///< VS, SS: operand b is imm instead of S[b]
 };
 
 class VectorUnitModel {
@@ -44,10 +55,16 @@ class VectorUnitModel {
   /// hardware does not define (rows out of range, dst overlapping a source at an offset).
   void execute(const VecInstr& in);
 
+  /// Why the hardware would reject `in` (its BAD_VECTOR), or an empty string if it is valid.
+  std::string check(const VecInstr& in) const;
+
   size_t lanes() const { return lanes_; }
   size_t rows() const { return rows_; }
   kfp::Bits& element(size_t row, size_t e) { return mem_.at((row + e / lanes_) * lanes_ + e % lanes_); }
   kfp::Bits& scalar(int i) { return s_.at(static_cast<size_t>(i)); }
+  /// Element e of the memory counted from row 0 (the DMA's and VMOVE's view: byte 4e).
+  kfp::Bits& flat(size_t e) { return mem_.at(e); }
+  size_t elements() const { return mem_.size(); }
 
  private:
   size_t lanes_, rows_;

@@ -44,7 +44,9 @@ struct QuantOptions {
   ScaleSearch search = ScaleSearch::kMse;
   size_t lanes = 8;                        ///< vector-unit lanes (the order of reductions)
   bool act_per_group = true;               ///< one activation scale per weight group (else per vector)
-  bool kv_int8 = true;                     ///< KV cache quantized with a scale per (position, head); else KFP32
+  /// KV cache quantized with a scale per (position, head); else KFP32 values, as the core's
+  /// on-chip decode keeps them (the default).
+  bool kv_int8 = false;
   /// 8 or 16: the KV cache's integer width when quantized. 16 by default: at 8 bits, scores
   /// and weighted values lose enough that greedy decoding of stories260K flips near-ties.
   int kv_bits = 16;
@@ -72,20 +74,35 @@ class QuantModel {
   static void matvec(const QMatrix& w, const std::vector<int8_t>& xq, const std::vector<Bits>& sx,
                      std::vector<Bits>& y);
   /// Dynamic quantization of x[begin, end): s = max|x| / 127, xq = round(x / s) in [-127, 127].
-  static Bits quantize_act(const std::vector<Bits>& x, std::vector<int8_t>& xq, size_t begin, size_t end);
+  Bits quantize_act(const std::vector<Bits>& x, std::vector<int8_t>& xq, size_t begin, size_t end);
   /// The same with integers in [-qmax, qmax] (the KV cache's 8- or 16-bit values).
-  static Bits quantize_wide(const std::vector<Bits>& x, std::vector<int32_t>& xq, size_t begin, size_t end,
+  Bits quantize_wide(const std::vector<Bits>& x, std::vector<int32_t>& xq, size_t begin, size_t end,
                             int32_t qmax);
   /// y = W x with x quantized to 15 bits per group (s = max|x| / 16256, 127 x 128) and split into
   /// hi = round(x16 / 128), lo = x16 - 128 hi (both INT8): two INT8 matrix passes whose
   /// partial sums combine exactly as 128 P_hi + P_lo.
-  static void matvec_a16(const QMatrix& w, const std::vector<Bits>& x, std::vector<Bits>& y);
+  void matvec_a16(const QMatrix& w, const std::vector<Bits>& x, std::vector<Bits>& y);
   /// Whole-vector or per-group quantization (one scale per `group` elements), into sx.
-  static void quantize_groups(const std::vector<Bits>& x, int group, std::vector<int8_t>& xq,
+  void quantize_groups(const std::vector<Bits>& x, int group, std::vector<int8_t>& xq,
                               std::vector<Bits>& sx);
   /// llama2.c's RMSNorm in KFP32: x * rsqrt(mean(x^2) + 1e-5) * weight.
   static void rmsnorm(const std::vector<Bits>& x, const std::vector<Bits>& weight, size_t lanes,
                       std::vector<Bits>& out);
+
+ public:
+  // The quantized model's parts, for programs that run it elsewhere (the core's decode).
+  enum class Mat { kWq, kWk, kWv, kWo, kW1, kW2, kW3 };
+  const QMatrix& matrix(int layer, Mat m) const;
+  const QMatrix& classifier() const { return cls_; }
+  /// The token embedding table (the classifier's when shared).
+  const QMatrix& embedding() const { return cfg_.shared_classifier ? cls_ : emb_; }
+  const std::vector<Bits>& rms_att(int layer) const { return layers_.at(static_cast<size_t>(layer)).rms_att; }
+  const std::vector<Bits>& rms_ffn(int layer) const { return layers_.at(static_cast<size_t>(layer)).rms_ffn; }
+  const std::vector<Bits>& rms_final() const { return rms_final_; }
+  /// RoPE's cos and sin, [seq_len][head_size / 2].
+  const std::vector<Bits>& rope_cos() const { return rope_cos_; }
+  const std::vector<Bits>& rope_sin() const { return rope_sin_; }
+  Bits inv_sqrt_head() const { return inv_sqrt_head_; }
 
  private:
   struct Layer {

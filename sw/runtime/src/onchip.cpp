@@ -1,0 +1,125 @@
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "kestrel/driver/queue.h"
+#include "kestrel/regs.h"
+#include "kestrel/runtime/decode_program.h"
+
+namespace ks::rt {
+
+namespace {
+
+constexpr uint32_t kRingEntries = 64;
+
+uint64_t read_counter(drv::Device& dev, regs::Counter c) {
+  const uint32_t lo = dev.read32(regs::counter_lo(c));  // latches the high word
+  return (uint64_t{dev.read32(regs::counter_lo(c) + 4)} << 32) | lo;
+}
+
+}  // namespace
+
+OnChipDecoder::OnChipDecoder(drv::Device& dev, const DecodeProgram& prog) : dev_(dev), prog_(prog) {
+  const hw::HwConfig& cfg = dev.config();
+  if (cfg.vec_lanes == 0) throw std::invalid_argument("on-chip decode: the device has no vector unit");
+  // The ring and its completion word after the program's memory.
+  ring_addr_ = prog.mem_base() + ((prog.mem_used() + 63u) & ~63u);
+  completion_addr_ = ring_addr_ + kRingEntries * desc::kBytes;
+  if (uint64_t{completion_addr_} + 64 > dev.mem_base() + dev.mem_size() || prog.mem_base() < dev.mem_base()) {
+    throw std::invalid_argument("on-chip decode: the program was compiled for other device memory");
+  }
+  for (const DecodeProgram::Chunk& c : prog.image()) dev.mem_write(c.addr, c.bytes.data(), c.bytes.size());
+  q_ = std::make_unique<drv::CommandQueue>(dev, ring_addr_, kRingEntries, completion_addr_);
+  q_->start();
+  if (!prog.setup().empty()) {
+    const uint32_t seq = q_->stream_and_complete(prog.setup());
+    q_->wait(seq);
+  }
+}
+
+void OnChipDecoder::abort() { dev_.write32(regs::kCtrl, regs::kCtrlEnable.put(1) | regs::kCtrlAbort.put(1)); }
+
+std::vector<drv::StreamToken> OnChipDecoder::generate(const std::vector<int>& prompt, int steps, int stop_token,
+                                                      const std::function<void(const drv::StreamToken&)>& on_token) {
+  if (prompt.empty()) throw std::invalid_argument("on-chip decode: the prompt needs at least one token (BOS)");
+  if (prompt.size() > prog_.prompt_capacity()) {
+    throw std::invalid_argument("on-chip decode: prompt of " + std::to_string(prompt.size()) +
+                                " tokens, the program holds " + std::to_string(prog_.prompt_capacity()));
+  }
+  if (steps < 1) throw std::invalid_argument("on-chip decode: steps must be >= 1");
+  std::vector<uint8_t> words(4 * prompt.size());
+  for (size_t i = 0; i < prompt.size(); ++i) {
+    if (prompt[i] < 0 || static_cast<uint32_t>(prompt[i]) >= prog_.vocab_size()) {
+      throw std::invalid_argument("on-chip decode: prompt token " + std::to_string(prompt[i]) + " at " +
+                                  std::to_string(i) + " is outside the vocabulary");
+    }
+    for (int b = 0; b < 4; ++b) words[4 * i + b] = static_cast<uint8_t>(static_cast<uint32_t>(prompt[i]) >> (8 * b));
+  }
+  dev_.mem_write(prog_.prompt_addr(), words.data(), words.size());
+
+  drv::DecodeArgs a;
+  a.prog_addr = prog_.prog_addr();
+  a.prog_len = static_cast<uint32_t>(prog_.step().size());
+  a.stop_token = stop_token < 0 ? 0xFFFF : static_cast<uint32_t>(stop_token);
+  a.prompt_addr = prog_.prompt_addr();
+  a.prompt_len = static_cast<uint32_t>(prompt.size());
+  a.steps = static_cast<uint32_t>(std::min<int>(steps, 0xFFFF));
+  a.start_pos = 0;
+  a.seq_len = prog_.seq_len();
+
+  using regs::Counter;
+  const Counter ids[] = {Counter::kCycles,      Counter::kMacs,          Counter::kMuBusy,     Counter::kMuStallOperand,
+                         Counter::kMuStallResult, Counter::kVecBusy,     Counter::kLoadBusy,   Counter::kStoreBusy,
+                         Counter::kBytesRead,   Counter::kBytesWritten,  Counter::kDmaRdWait,  Counter::kStreamWait,
+                         Counter::kDescExecuted};
+  uint64_t before[std::size(ids)];
+  for (size_t i = 0; i < std::size(ids); ++i) before[i] = read_counter(dev_, ids[i]);
+
+  drv::CommandQueue& q = *q_;
+  const uint32_t seq = q.submit_and_complete({drv::make_decode(a)});
+  std::vector<drv::StreamToken> out;
+  const uint64_t c0 = dev_.cycles();
+  uint64_t prefill_end = c0;
+  stats_ = {};
+  for (;;) {
+    const std::vector<drv::StreamToken> got = dev_.read_tokens(200'000'000);
+    if (got.empty()) {
+      const drv::QueueStatus st = q.status();
+      if (st.halted) throw q.error();
+      throw std::runtime_error("on-chip decode: no token within the timeout");
+    }
+    for (const drv::StreamToken& t : got) {
+      out.push_back(t);
+      if (t.forced) {
+        prefill_end = dev_.cycles();
+        ++stats_.prefill_tokens;
+      } else {
+        ++stats_.decode_tokens;
+      }
+      if (on_token) on_token(t);
+    }
+    if (out.back().last) break;
+  }
+  q.wait(seq);
+  uint64_t after[std::size(ids)];
+  for (size_t i = 0; i < std::size(ids); ++i) after[i] = read_counter(dev_, ids[i]) - before[i];
+  stats_.cycles = after[0];
+  stats_.macs = after[1];
+  stats_.mu_busy = after[2];
+  stats_.mu_stall_operand = after[3];
+  stats_.mu_stall_result = after[4];
+  stats_.vec_busy = after[5];
+  stats_.load_busy = after[6];
+  stats_.store_busy = after[7];
+  stats_.bytes_read = after[8];
+  stats_.bytes_written = after[9];
+  stats_.dma_rd_wait = after[10];
+  stats_.stream_wait = after[11];
+  stats_.descriptors = after[12];
+  stats_.prefill_cycles = prefill_end - c0;
+  stats_.decode_cycles = dev_.cycles() - prefill_end;
+  stats_.reason = regs::kDecStatusReason.get(dev_.read32(regs::kDecStatus));
+  return out;
+}
+
+}  // namespace ks::rt
