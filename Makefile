@@ -12,11 +12,12 @@ CONFIG     ?= $(shell python3 scripts/gen_config.py --default)
 CMAKE_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help deps gen check-gen configure build test run bench accuracy lint synth synth-check coverage clean
+.PHONY: help deps gen check-gen configure build test run demo bench accuracy lint synth synth-check coverage clean
 
 help:
 	@echo "Kestrel LLM inference core: make targets"
-	@echo "  make run        demo: a GEMM on the Verilated matrix unit, checked against the golden model"
+	@echo "  make run        stories260K (INT8, 256 steps) decoded on-chip by the Verilated core, streamed"
+	@echo "  make demo       a GEMM on the Verilated matrix unit, checked against the golden model"
 	@echo "  make test       lint, core synthesis check, every test (CTest)"
 	@echo "  make bench      matrix-unit and core/driver benchmarks, one JSON object per line"
 	@echo "  make accuracy   quantized decode (INT8, INT4) against the float reference on stories260K"
@@ -25,7 +26,8 @@ help:
 	@echo "  make coverage   line coverage of rtl/ from all the tests"
 	@echo "  make gen        regenerate SV/C++/docs from rtl/cfg/*.json"
 	@echo "  make deps       check and install the toolchain"
-	@echo "Variables: CONFIG=<name> (default: $(CONFIG)), BUILD=<dir>, JOBS=<n>"
+	@echo "Variables: CONFIG=<name> (default: $(CONFIG)), BUILD=<dir>, JOBS=<n>,"
+	@echo "           PRECISION=int8|int4, STEPS=<n>, PROMPT=<text> (make run)"
 
 deps:
 	@scripts/deps.sh
@@ -53,7 +55,18 @@ test: lint synth-check build
 synth-check: deps
 	@synth/synth.sh ice40 up5k yosys core
 
+MODEL_DIR  := models/stories260K
+PRECISION  ?= int8
+STEPS      ?= 256
+PROMPT     ?=
+
+# The story streams from the Verilated core as it decodes (the core's own greedy loop).
 run: configure
+	cmake --build $(BUILD) -j $(JOBS) --target kestrel
+	$(BUILD)/sim/kestrel $(MODEL_DIR)/stories260K.bin -z $(MODEL_DIR)/tok512.bin -t 0 -n $(STEPS) \
+	  -i "$(PROMPT)" --backend rtl --precision $(PRECISION) --config $(CONFIG)
+
+demo: configure
 	cmake --build $(BUILD) -j $(JOBS) --target demo_gemm
 	$(BUILD)/sim/demo_gemm --config $(CONFIG)
 

@@ -66,11 +66,48 @@ std::vector<drv::StreamToken> OnChipDecoder::generate(const std::vector<int>& pr
   a.steps = static_cast<uint32_t>(std::min<int>(steps, 0xFFFF));
   a.start_pos = 0;
   a.seq_len = prog_.seq_len();
+  stats_ = {};
+  return run_decode(a, on_token);
+}
 
+std::vector<float>& OnChipDecoder::forward(int token, int pos) {
+  if (prog_.logits_addr() == 0) throw std::logic_error("on-chip decode: the program does not store logits");
+  if (pos < 0 || static_cast<uint32_t>(pos) >= prog_.seq_len()) {
+    throw std::out_of_range("on-chip decode: position " + std::to_string(pos) + " (the program holds " +
+                            std::to_string(prog_.seq_len()) + ")");
+  }
+  if (token < 0 || static_cast<uint32_t>(token) >= prog_.vocab_size()) {
+    throw std::out_of_range("on-chip decode: token " + std::to_string(token));
+  }
+  uint8_t w[4];
+  for (int b = 0; b < 4; ++b) w[b] = static_cast<uint8_t>(static_cast<uint32_t>(token) >> (8 * b));
+  dev_.mem_write(prog_.prompt_addr(), w, 4);
+  drv::DecodeArgs a;
+  a.prog_addr = prog_.prog_addr();
+  a.prog_len = static_cast<uint32_t>(prog_.step().size());
+  a.prompt_addr = prog_.prompt_addr();
+  a.prompt_len = 1;
+  a.steps = 1;
+  a.start_pos = static_cast<uint32_t>(pos);
+  a.seq_len = prog_.seq_len();
+  run_decode(a, {});
+  std::vector<uint8_t> raw(4 * size_t{prog_.vocab_size()});
+  dev_.mem_read(prog_.logits_addr(), raw.data(), raw.size());
+  logits_.resize(prog_.vocab_size());
+  for (size_t i = 0; i < logits_.size(); ++i) {
+    uint32_t v = 0;
+    for (int b = 0; b < 4; ++b) v |= uint32_t{raw[4 * i + b]} << (8 * b);
+    logits_[i] = golden::kfp::to_float(v);
+  }
+  return logits_;
+}
+
+std::vector<drv::StreamToken> OnChipDecoder::run_decode(const drv::DecodeArgs& a,
+                                                        const std::function<void(const drv::StreamToken&)>& on_token) {
   using regs::Counter;
-  const Counter ids[] = {Counter::kCycles,      Counter::kMacs,          Counter::kMuBusy,     Counter::kMuStallOperand,
-                         Counter::kMuStallResult, Counter::kVecBusy,     Counter::kLoadBusy,   Counter::kStoreBusy,
-                         Counter::kBytesRead,   Counter::kBytesWritten,  Counter::kDmaRdWait,  Counter::kStreamWait,
+  const Counter ids[] = {Counter::kCycles,        Counter::kMacs,      Counter::kMuBusy,   Counter::kMuStallOperand,
+                         Counter::kMuStallResult, Counter::kVecBusy,   Counter::kLoadBusy, Counter::kStoreBusy,
+                         Counter::kBytesRead,     Counter::kBytesWritten, Counter::kDmaRdWait, Counter::kStreamWait,
                          Counter::kDescExecuted};
   uint64_t before[std::size(ids)];
   for (size_t i = 0; i < std::size(ids); ++i) before[i] = read_counter(dev_, ids[i]);
@@ -80,7 +117,6 @@ std::vector<drv::StreamToken> OnChipDecoder::generate(const std::vector<int>& pr
   std::vector<drv::StreamToken> out;
   const uint64_t c0 = dev_.cycles();
   uint64_t prefill_end = c0;
-  stats_ = {};
   for (;;) {
     const std::vector<drv::StreamToken> got = dev_.read_tokens(200'000'000);
     if (got.empty()) {
@@ -101,23 +137,23 @@ std::vector<drv::StreamToken> OnChipDecoder::generate(const std::vector<int>& pr
     if (out.back().last) break;
   }
   q.wait(seq);
-  uint64_t after[std::size(ids)];
-  for (size_t i = 0; i < std::size(ids); ++i) after[i] = read_counter(dev_, ids[i]) - before[i];
-  stats_.cycles = after[0];
-  stats_.macs = after[1];
-  stats_.mu_busy = after[2];
-  stats_.mu_stall_operand = after[3];
-  stats_.mu_stall_result = after[4];
-  stats_.vec_busy = after[5];
-  stats_.load_busy = after[6];
-  stats_.store_busy = after[7];
-  stats_.bytes_read = after[8];
-  stats_.bytes_written = after[9];
-  stats_.dma_rd_wait = after[10];
-  stats_.stream_wait = after[11];
-  stats_.descriptors = after[12];
-  stats_.prefill_cycles = prefill_end - c0;
-  stats_.decode_cycles = dev_.cycles() - prefill_end;
+  uint64_t d[std::size(ids)];
+  for (size_t i = 0; i < std::size(ids); ++i) d[i] = read_counter(dev_, ids[i]) - before[i];
+  stats_.cycles += d[0];
+  stats_.macs += d[1];
+  stats_.mu_busy += d[2];
+  stats_.mu_stall_operand += d[3];
+  stats_.mu_stall_result += d[4];
+  stats_.vec_busy += d[5];
+  stats_.load_busy += d[6];
+  stats_.store_busy += d[7];
+  stats_.bytes_read += d[8];
+  stats_.bytes_written += d[9];
+  stats_.dma_rd_wait += d[10];
+  stats_.stream_wait += d[11];
+  stats_.descriptors += d[12];
+  stats_.prefill_cycles += prefill_end - c0;
+  stats_.decode_cycles += dev_.cycles() - prefill_end;
   stats_.reason = regs::kDecStatusReason.get(dev_.read32(regs::kDecStatus));
   return out;
 }

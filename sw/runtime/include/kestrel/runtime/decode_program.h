@@ -117,7 +117,13 @@ class OnChipDecoder {
   std::vector<drv::StreamToken> generate(const std::vector<int>& prompt, int steps, int stop_token,
                                          const std::function<void(const drv::StreamToken&)>& on_token = {});
 
-  /// The statistics of the last generate().
+  /// One step on the core for host-side sampling (the program must store logits): a DECODE
+  /// of one position with `token` at `pos`; returns the logits as floats.
+  std::vector<float>& forward(int token, int pos);
+
+  /// The statistics of the last generate(), or accumulated over forward() calls since the last
+  /// reset_stats().
+  void reset_stats() { stats_ = {}; }
   const DecodeStats& stats() const { return stats_; }
   /// Requests CTRL.ABORT (from on_token, for example).
   void abort();
@@ -127,6 +133,11 @@ class OnChipDecoder {
   const DecodeProgram& prog_;
   uint32_t ring_addr_ = 0, completion_addr_ = 0;
   std::unique_ptr<drv::CommandQueue> q_;
+  std::vector<float> logits_;
+
+  /// Submits one DECODE and collects its stream; accumulates the counters into stats_.
+  std::vector<drv::StreamToken> run_decode(const drv::DecodeArgs& a,
+                                           const std::function<void(const drv::StreamToken&)>& on_token);
   DecodeStats stats_;
 };
 
