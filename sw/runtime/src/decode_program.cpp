@@ -243,6 +243,11 @@ class DecodeCompiler {
 
   /// y (rows out) = W x for x quantized in rows q (and q_lo for a16) with scales sx.
   void matvec(const Mat& w, uint32_t q, uint32_t sx, uint32_t out, bool a16 = false, uint32_t q_lo = 0);
+  void load_weights(const Mat& w) {
+    emit(drv::make_load(drv::Xfer{desc::Bank::kWgt, stream_buf_, w.wgt_host, 1, w.wgt_bytes, w.wgt_bytes, w.wgt_bytes},
+                        drv::Deps{false, false, false, true}));
+    p_.fixed_load_bytes_ += w.wgt_bytes;
+  }
 
   // ---- state --------------------------------------------------------------------------------
   DecodeProgram& p_;
@@ -254,6 +259,8 @@ class DecodeCompiler {
   uint64_t mem_next_ = 0;
   uint32_t mem_limit_ = 0;
   uint32_t wgt_next_ = 0, stream_buf_ = 0;
+  std::vector<Mat> mats_;  ///< in program order: per layer qkv, wo, w13, w2; the classifier
+  int prefetched_ = -1;    ///< the matrix whose LOAD is already in flight
   // vector memory rows
   uint32_t x_ = 0, xb_ = 0, xb2_ = 0, qkv_ = 0, h_ = 0, hb_ = 0, q8_ = 0, q8lo_ = 0, sx_ = 0, c2_ = 0;
   uint32_t t1_ = 0, t2_ = 0, t3_ = 0, t4_ = 0, t5_ = 0, t6_ = 0, nw_ = 0, rc_ = 0, rs_ = 0, scratch_ = 0;
@@ -326,13 +333,13 @@ void DecodeCompiler::matvec(const Mat& w, uint32_t q, uint32_t sx, uint32_t out,
     mv.bank_addr = kx * cfg_.act_word_bytes;
     emit(drv::make_vmove(mv));
   }
-  // Streamed weights: LOAD into the stream buffer, handing the MATMUL a token (the buffer is
-  // free: the VMOVE fence after the previous MATMUL waited for it).
+  // Streamed weights: LOADed into the stream buffer (here, or prefetched after the previous
+  // product), handing the MATMUL a token.
   const uint32_t wgt = w.resident ? w.wgt_sram : stream_buf_;
+  const int idx = static_cast<int>(&w - mats_.data());
   if (!w.resident) {
-    emit(drv::make_load(drv::Xfer{desc::Bank::kWgt, stream_buf_, w.wgt_host, 1, w.wgt_bytes, w.wgt_bytes, w.wgt_bytes},
-                        drv::Deps{false, false, false, true}));
-    p_.fixed_load_bytes_ += w.wgt_bytes;
+    if (prefetched_ != idx) load_weights(w);
+    prefetched_ = -1;
   }
   drv::MatmulArgs a;
   a.int4 = w.p == golden::Precision::kInt4;
@@ -362,6 +369,16 @@ void DecodeCompiler::matvec(const Mat& w, uint32_t q, uint32_t sx, uint32_t out,
   emit(drv::make_vmove(mv));
   emit(xfer_vec(true, WS, w.scales_host, w.groups * w.npad));
   p_.fixed_load_bytes_ += vec_bytes(w.groups * w.npad);
+  // The stream buffer is free now (the VMOVE fence waited for the MATMUL): prefetch the next
+  // streamed matrix of this step, behind the scales so the epilogue need not wait for it. It
+  // runs on while the vector unit works, until the next fence.
+  for (size_t j = static_cast<size_t>(idx) + 1; prefetched_ < 0 && j < mats_.size(); ++j) {
+    if (!mats_[j].resident) {
+      load_weights(mats_[j]);
+      prefetched_ = static_cast<int>(j);
+      break;
+    }
+  }
   const uint32_t n = w.n;
   for (uint32_t g = 0; g < w.groups; ++g) {
     const uint32_t pg = P + g * gstride / L_;
@@ -398,7 +415,7 @@ void DecodeCompiler::build() {
 
   // ---- matrices and their memory ------------------------------------------------------------
   using M = QuantModel::Mat;
-  std::vector<Mat> mats;  // per layer: qkv, wo, w13, w2; then the classifier
+  std::vector<Mat>& mats = mats_;
   const uint32_t hpad = round_up(hid, std::lcm(cfg_.array_rows, L_));
   for (uint32_t l = 0; l < nl; ++l) {
     const int li = static_cast<int>(l);
