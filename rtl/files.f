@@ -19,7 +19,9 @@ rtl/vector/ks_kfp_round.sv
 rtl/vector/ks_kfp_add.sv
 rtl/vector/ks_kfp_mul.sv
 rtl/vector/ks_kfp_alu.sv
+rtl/vector/ks_vec_check.sv
 rtl/vector/ks_vector_unit.sv
+rtl/vector/ks_vmove.sv
 rtl/uart/ks_uart_tx.sv
 rtl/uart/ks_uart_rx.sv
 rtl/uart/ks_uart_loopback.sv

@@ -194,6 +194,8 @@ CORE_PORTS = [
     ("output", None, "m_axi_wvalid_o"), ("input", None, "m_axi_wready_i"), ("output", "A*8", "m_axi_wdata_o"),
     ("output", "A", "m_axi_wstrb_o"), ("output", None, "m_axi_wlast_o"), ("input", None, "m_axi_bvalid_i"),
     ("output", None, "m_axi_bready_o"), ("input", "2", "m_axi_bresp_i"),
+    ("output", None, "m_axis_tvalid_o"), ("input", None, "m_axis_tready_i"), ("output", "32", "m_axis_tdata_o"),
+    ("output", None, "m_axis_tuser_o"), ("output", None, "m_axis_tlast_o"),
     ("output", None, "irq_o"),
 ]
 

@@ -1,10 +1,13 @@
 /// The Kestrel core: control registers (AXI4-Lite slave), command processor, DMA (AXI4
-/// master), SRAM banks and the load, compute and store engines around the matrix unit.
+/// master), SRAM banks and the load, compute and store engines around the matrix unit, the
+/// vector unit with its memory (bank VEC) and VMOVE between it and the ACC/ACT banks.
 ///
 /// The host programs the ring and the memory window, writes descriptors into memory and
 /// rings the doorbell; the core does the rest and raises irq_o (docs/programmers_guide.md).
 /// AXI4 master: single ID (0), INCR bursts, no narrow transfers except the strobed
-/// completion write. rready and bready are always 1.
+/// completion write. rready and bready are always 1. AXI4-Stream master: the DECODE's
+/// tokens (tdata = token, tuser = forced by the prompt, tlast = the DECODE's last), from a
+/// one-entry output register.
 module ks_core #(
   parameter int unsigned Rows          = 8,
   parameter int unsigned Cols          = 16,
@@ -17,10 +20,8 @@ module ks_core #(
   parameter int unsigned ActBytes      = 16384,
   parameter int unsigned AccBytes      = 32768,
   parameter int unsigned KvBytes       = 65536,
-  /* verilator lint_off UNUSEDPARAM */  // until the vector unit is instantiated
   parameter int unsigned VecLanes      = 8,
   parameter int unsigned VecRows       = 1024,
-  /* verilator lint_on UNUSEDPARAM */
   parameter int unsigned WgtWordBytes  = 128,
   parameter int unsigned ActWordBytes  = 32,
   parameter int unsigned AccWordBytes  = 32,
@@ -73,13 +74,22 @@ module ks_core #(
   input  logic                  m_axi_bvalid_i,
   output logic                  m_axi_bready_o,
   input  logic [1:0]            m_axi_bresp_i,
+  // AXI4-Stream master: tokens
+  output logic                  m_axis_tvalid_o,
+  input  logic                  m_axis_tready_i,
+  output logic [31:0]           m_axis_tdata_o,
+  output logic                  m_axis_tuser_o,
+  output logic                  m_axis_tlast_o,
   // Interrupt
   output logic                  irq_o
 );
   localparam int unsigned BeatsW    = 24;
   localparam int unsigned DataW     = AxiBytes * 8;
-  localparam int unsigned XferW     = 2 + 32 + AddrW + 16 + 24 + AddrW + 32;
+  localparam int unsigned XferW     = 3 + 32 + AddrW + 16 + 24 + AddrW + 32;
   localparam int unsigned MatW      = 1 + 16 * 4 + 32 * 3 + 16 * 4;
+  localparam int unsigned VecW      = 4 + 4 + 1 + 1 + 16 * 4 + 32;
+  localparam int unsigned VecAddrW  = $clog2(VecLanes * VecRows * 4);
+  localparam int unsigned Elems     = AxiBytes / 4;
   localparam int unsigned WgtWordW  = $clog2(WgtBytes / WgtWordBytes);
   localparam int unsigned ActWordW  = $clog2(ActBytes / ActWordBytes);
   localparam int unsigned AccWordW  = $clog2(AccBytes / AccWordBytes);
@@ -92,10 +102,15 @@ module ks_core #(
   logic [7:0]  err_code;
   logic [31:0] err_index, err_info, head, tail, completions, last_seq;
   logic [NumCtr*16-1:0] ctr_inc;
+  logic        dec_abort, dec_running, dec_step;
+  logic [3:0]  dec_reason;
+  logic [15:0] dec_pos, dec_pc;
+  logic [31:0] dec_tokens, dec_last;
 
   ks_ctrl_regs #(
     .Rows(Rows), .Cols(Cols), .AxiBytes(AxiBytes), .AccAddrBits($clog2(AccDepth)),
-    .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes)
+    .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
+    .VecLanes(VecLanes), .VecRows(VecRows)
   ) u_regs (
     .clk_i, .rst_ni,
     .s_awvalid_i(s_axil_awvalid_i), .s_awready_o(s_axil_awready_o), .s_awaddr_i(s_axil_awaddr_i),
@@ -106,6 +121,8 @@ module ks_core #(
     .s_rdata_o(s_axil_rdata_o), .s_rresp_o(s_axil_rresp_o),
     .enable_o(enable), .ring_base_o(ring_base), .ring_size_o(ring_size), .win_base_o(win_base),
     .win_size_o(win_size), .enable_write_o(enable_write), .queue_reset_o(queue_reset),
+    .dec_abort_o(dec_abort), .dec_running_i(dec_running), .dec_reason_i(dec_reason), .dec_pos_i(dec_pos),
+    .dec_tokens_i(dec_tokens), .dec_last_i(dec_last), .dec_pc_i(dec_pc),
     .tail_write_o(tail_write), .tail_value_o(tail_value), .enable_clear_i(enable_clear),
     .busy_i(cp_busy), .halted_i(cp_halted), .resetting_i(cp_resetting), .err_code_i(err_code),
     .err_index_i(err_index), .err_info_i(err_info), .head_i(head), .tail_i(tail),
@@ -165,12 +182,18 @@ module ks_core #(
   logic [MatW-1:0]  mat_cmd;
   logic [AddrW-1:0] load_err_addr, store_err_addr;
   logic             load_busy, store_busy, mat_busy;
+  logic             vec_valid, vec_ready, vec_busy, vm_valid, vm_ready, vm_dir, vm_done, vm_busy;
+  logic [VecW-1:0]  vec_cmd;
+  logic [31:0]      vec_s7, vm_elem, vm_bank;
+  logic [15:0]      vm_count, vm_groups, vm_gstride;
+  logic             tok_valid, tok_ready, tok_forced, tok_last, vec_bad;
+  logic [31:0]      tok_data;
 
   ks_cmdproc #(
     .AxiBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .Rows(Rows), .Cols(Cols),
     .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
     .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes),
-    .XferW(XferW), .MatW(MatW)
+    .VecLanes(VecLanes), .VecRows(VecRows), .XferW(XferW), .MatW(MatW), .VecW(VecW)
   ) u_cmdproc (
     .clk_i, .rst_ni,
     .enable_i(enable), .ring_base_i(ring_base), .ring_size_i(ring_size), .win_base_i(win_base),
@@ -180,6 +203,10 @@ module ks_core #(
     .err_index_o(err_index), .err_info_o(err_info), .head_o(head), .tail_o(tail),
     .completions_o(completions), .last_seq_o(last_seq), .irq_completion_o(irq_cpl),
     .irq_error_o(irq_err), .token_wait_o(token_wait), .desc_done_o(desc_done),
+    .dec_abort_i(dec_abort), .dec_running_o(dec_running), .dec_reason_o(dec_reason), .dec_pos_o(dec_pos),
+    .dec_tokens_o(dec_tokens), .dec_last_o(dec_last), .dec_pc_o(dec_pc), .dec_step_o(dec_step),
+    .tok_valid_o(tok_valid), .tok_ready_i(tok_ready), .tok_data_o(tok_data), .tok_forced_o(tok_forced),
+    .tok_last_o(tok_last),
     .fetch_valid_o(rd_req_valid[0]), .fetch_ready_i(rd_req_ready[0]),
     .fetch_addr_o(rd_req_addr[0 +: AddrW]), .fetch_beats_o(rd_req_beats[0 +: BeatsW]),
     .fetch_rsp_valid_i(rd_rsp_valid && rd_rsp_client == 1'b0), .fetch_rsp_data_i(rd_rsp_data),
@@ -195,15 +222,23 @@ module ks_core #(
     .store_valid_o(store_valid), .store_ready_i(store_ready), .store_cmd_o(store_cmd),
     .store_done_i(store_done), .store_err_i(store_err), .store_err_addr_i(store_err_addr),
     .mat_valid_o(mat_valid), .mat_ready_i(mat_ready), .mat_cmd_o(mat_cmd), .mat_done_i(mat_done),
-    .engines_busy_i(load_busy || store_busy || mat_busy),
+    .vec_valid_o(vec_valid), .vec_ready_i(vec_ready), .vec_cmd_o(vec_cmd), .vec_busy_i(vec_busy),
+    .vec_s7_i(vec_s7),
+    .vmove_valid_o(vm_valid), .vmove_ready_i(vm_ready), .vmove_dir_o(vm_dir), .vmove_elem_o(vm_elem),
+    .vmove_bank_o(vm_bank), .vmove_count_o(vm_count), .vmove_groups_o(vm_groups),
+    .vmove_gstride_o(vm_gstride), .vmove_done_i(vm_done),
+    .engines_busy_i(load_busy || store_busy || mat_busy || vec_busy || vm_busy),
     .dma_busy_i(rd_busy || wr_busy)
   );
 
   // ---- SRAM banks -----------------------------------------------------------------------------
-  logic [3:0]       ld_we, st_re;
+  // Narrow ports: the load engine writes WGT, ACT, KV and VEC; the store engine reads ACC, KV
+  // and VEC. VMOVE reads ACC and writes ACT through the same ports (it runs at a fence, so
+  // the engines are idle) and uses the vector unit's memory port like the DMA.
+  logic [4:0]       ld_we, st_re;
   logic [31:0]      ld_addr, st_addr;
-  logic [DataW-1:0] ld_data, st_data, acc_nr_data, kv_nr_data;
-  logic             st_from_kv_q;
+  logic [DataW-1:0] ld_data, st_data, acc_nr_data, kv_nr_data, vec_rdata;
+  logic [1:0]       st_src_q;                  // 0 ACC, 1 KV, 2 VEC: the read in flight
   logic             wgt_re, act_re, acc_we;
   logic [WgtWordW-1:0] wgt_addr;
   logic [ActWordW-1:0] act_addr;
@@ -214,6 +249,13 @@ module ks_core #(
   logic [DataW-1:0]          unused_nr_wgt, unused_nr_act;
   logic [AxiBytes*8-1:0]     unused_wr_kv;
   logic [AccWordBytes*8-1:0] unused_wr_acc;
+  // VMOVE's bank and vector-memory ports
+  logic                       vm_acc_re, vm_act_we, vm_vec_we, vm_vec_re;
+  logic [$clog2(AccBytes)-1:0] vm_acc_addr;
+  logic [$clog2(ActBytes)-1:0] vm_act_addr;
+  logic [VecAddrW-1:0]        vm_vec_waddr, vm_vec_raddr;
+  logic [Elems-1:0]           vm_vec_wmask;
+  logic [DataW-1:0]           vm_act_wdata, vm_vec_wdata;
 
   ks_sram_bank #(.Bytes(WgtBytes), .WideBytes(WgtWordBytes), .NarrowBytes(AxiBytes)) u_wgt (
     .clk_i, .rst_ni,
@@ -223,14 +265,17 @@ module ks_core #(
     .wr_en_i(wgt_re), .wr_addr_i(wgt_addr), .wr_data_o(wgt_data));
   ks_sram_bank #(.Bytes(ActBytes), .WideBytes(ActWordBytes), .NarrowBytes(AxiBytes)) u_act (
     .clk_i, .rst_ni,
-    .nw_en_i(ld_we[1]), .nw_addr_i(ld_addr[$clog2(ActBytes)-1:0]), .nw_data_i(ld_data),
+    .nw_en_i(ld_we[1] || vm_act_we),
+    .nw_addr_i(vm_act_we ? vm_act_addr : ld_addr[$clog2(ActBytes)-1:0]),
+    .nw_data_i(vm_act_we ? vm_act_wdata : ld_data),
     .nr_en_i(1'b0), .nr_addr_i('0), .nr_data_o(unused_nr_act),
     .ww_en_i(1'b0), .ww_addr_i('0), .ww_data_i('0),
     .wr_en_i(act_re), .wr_addr_i(act_addr), .wr_data_o(act_data));
   ks_sram_bank #(.Bytes(AccBytes), .WideBytes(AccWordBytes), .NarrowBytes(AxiBytes)) u_acc (
     .clk_i, .rst_ni,
     .nw_en_i(1'b0), .nw_addr_i('0), .nw_data_i('0),
-    .nr_en_i(st_re[2]), .nr_addr_i(st_addr[$clog2(AccBytes)-1:0]), .nr_data_o(acc_nr_data),
+    .nr_en_i(st_re[2] || vm_acc_re), .nr_addr_i(vm_acc_re ? vm_acc_addr : st_addr[$clog2(AccBytes)-1:0]),
+    .nr_data_o(acc_nr_data),
     .ww_en_i(acc_we), .ww_addr_i(acc_waddr), .ww_data_i(acc_wdata),
     .wr_en_i(1'b0), .wr_addr_i('0), .wr_data_o(unused_wr_acc));
   ks_sram_bank #(.Bytes(KvBytes), .WideBytes(AxiBytes), .NarrowBytes(AxiBytes)) u_kv (
@@ -241,17 +286,54 @@ module ks_core #(
     .wr_en_i(1'b0), .wr_addr_i('0), .wr_data_o(unused_wr_kv));
 
   always_ff @(posedge clk_i) begin
-    if (st_re[2] || st_re[3]) st_from_kv_q <= st_re[3];
+    if (st_re[2] || st_re[3] || st_re[4]) st_src_q <= st_re[4] ? 2'd2 : st_re[3] ? 2'd1 : 2'd0;
   end
-  assign st_data = st_from_kv_q ? kv_nr_data : acc_nr_data;
+  assign st_data = (st_src_q == 2'd2) ? vec_rdata : (st_src_q == 2'd1) ? kv_nr_data : acc_nr_data;
+
+  // ---- vector unit and VMOVE ------------------------------------------------------------------
+  ks_vector_unit #(.Lanes(VecLanes), .Rows(VecRows), .AxiBytes(AxiBytes)) u_vec (
+    .clk_i, .rst_ni,
+    .in_valid_i(vec_valid), .in_ready_o(vec_ready),
+    .in_kind_i(vec_cmd[102 +: 4]), .in_op_i(vec_cmd[98 +: 4]), .in_swap_b_i(vec_cmd[97]),
+    .in_b_imm_i(vec_cmd[96]), .in_dst_i(vec_cmd[80 +: 16]), .in_a_i(vec_cmd[64 +: 16]),
+    .in_b_i(vec_cmd[48 +: 16]), .in_len_i(vec_cmd[32 +: 16]), .in_imm_i(vec_cmd[0 +: 32]),
+    .in_bad_o(vec_bad), .busy_o(vec_busy),
+    .mem_we_i(ld_we[4] || vm_vec_we), .mem_wmask_i(ld_we[4] ? '1 : vm_vec_wmask),
+    .mem_waddr_i(ld_we[4] ? ld_addr[VecAddrW-1:0] : vm_vec_waddr),
+    .mem_wdata_i(ld_we[4] ? ld_data : vm_vec_wdata),
+    .mem_re_i(st_re[4] || vm_vec_re), .mem_raddr_i(st_re[4] ? st_addr[VecAddrW-1:0] : vm_vec_raddr),
+    .mem_rdata_o(vec_rdata),
+    .s_sel_i(3'd7), .s_o(vec_s7)
+  );
+
+  ks_vmove #(
+    .Rows(Rows), .AxiBytes(AxiBytes), .AccWordBytes(AccWordBytes), .ActWordBytes(ActWordBytes),
+    .AccAddrW($clog2(AccBytes)), .ActAddrW($clog2(ActBytes)), .VecAddrW(VecAddrW)
+  ) u_vmove (
+    .clk_i, .rst_ni, .abort_i(abort),
+    .cmd_valid_i(vm_valid), .cmd_ready_o(vm_ready), .cmd_dir_i(vm_dir), .cmd_elem_i(vm_elem),
+    .cmd_bank_i(vm_bank), .cmd_count_i(vm_count), .cmd_groups_i(vm_groups), .cmd_gstride_i(vm_gstride),
+    .done_o(vm_done), .busy_o(vm_busy),
+    .acc_re_o(vm_acc_re), .acc_addr_o(vm_acc_addr), .acc_rdata_i(acc_nr_data),
+    .act_we_o(vm_act_we), .act_addr_o(vm_act_addr), .act_wdata_o(vm_act_wdata),
+    .vec_we_o(vm_vec_we), .vec_wmask_o(vm_vec_wmask), .vec_waddr_o(vm_vec_waddr), .vec_wdata_o(vm_vec_wdata),
+    .vec_re_o(vm_vec_re), .vec_raddr_o(vm_vec_raddr), .vec_rdata_i(vec_rdata)
+  );
+
+  // The token stream's output register: the command processor sends a token when it is empty.
+  ks_fifo #(.Width(34), .Depth(1)) u_tok (
+    .clk_i, .rst_ni,
+    .in_valid_i(tok_valid), .in_ready_o(tok_ready), .in_data_i({tok_last, tok_forced, tok_data}),
+    .out_valid_o(m_axis_tvalid_o), .out_ready_i(m_axis_tready_i),
+    .out_data_o({m_axis_tlast_o, m_axis_tuser_o, m_axis_tdata_o}), .count_o());
 
   // ---- engines --------------------------------------------------------------------------------
   ks_load_engine #(.DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW)) u_load (
     .clk_i, .rst_ni, .abort_i(abort),
     .cmd_valid_i(load_valid), .cmd_ready_o(load_ready),
-    .cmd_bank_i(load_cmd[XferW-1 -: 2]), .cmd_sram_addr_i(load_cmd[XferW-3 -: 32]),
-    .cmd_host_addr_i(load_cmd[XferW-35 -: AddrW]), .cmd_rows_i(load_cmd[XferW-35-AddrW -: 16]),
-    .cmd_row_bytes_i(load_cmd[XferW-51-AddrW -: 24]), .cmd_host_stride_i(load_cmd[32 +: AddrW]),
+    .cmd_bank_i(load_cmd[XferW-1 -: 3]), .cmd_sram_addr_i(load_cmd[XferW-4 -: 32]),
+    .cmd_host_addr_i(load_cmd[XferW-36 -: AddrW]), .cmd_rows_i(load_cmd[XferW-36-AddrW -: 16]),
+    .cmd_row_bytes_i(load_cmd[XferW-52-AddrW -: 24]), .cmd_host_stride_i(load_cmd[32 +: AddrW]),
     .cmd_sram_stride_i(load_cmd[0 +: 32]),
     .done_o(load_done), .err_o(load_err), .err_addr_o(load_err_addr),
     .req_valid_o(rd_req_valid[1]), .req_ready_i(rd_req_ready[1]),
@@ -264,9 +346,9 @@ module ks_core #(
   ks_store_engine #(.DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW)) u_store (
     .clk_i, .rst_ni, .abort_i(abort),
     .cmd_valid_i(store_valid), .cmd_ready_o(store_ready),
-    .cmd_bank_i(store_cmd[XferW-1 -: 2]), .cmd_sram_addr_i(store_cmd[XferW-3 -: 32]),
-    .cmd_host_addr_i(store_cmd[XferW-35 -: AddrW]), .cmd_rows_i(store_cmd[XferW-35-AddrW -: 16]),
-    .cmd_row_bytes_i(store_cmd[XferW-51-AddrW -: 24]), .cmd_host_stride_i(store_cmd[32 +: AddrW]),
+    .cmd_bank_i(store_cmd[XferW-1 -: 3]), .cmd_sram_addr_i(store_cmd[XferW-4 -: 32]),
+    .cmd_host_addr_i(store_cmd[XferW-36 -: AddrW]), .cmd_rows_i(store_cmd[XferW-36-AddrW -: 16]),
+    .cmd_row_bytes_i(store_cmd[XferW-52-AddrW -: 24]), .cmd_host_stride_i(store_cmd[32 +: AddrW]),
     .cmd_sram_stride_i(store_cmd[0 +: 32]),
     .done_o(store_done), .err_o(store_err), .err_addr_o(store_err_addr),
     .req_valid_o(wr_req_valid[0]), .req_ready_i(wr_req_ready[0]),
@@ -324,9 +406,13 @@ module ks_core #(
                                                       popcount(m_axi_wstrb_o) : 16'd0;
     ctr_inc[ks_regs_pkg::CtrDmaRdWait*16 +: 16]      = 16'(rd_wait);
     ctr_inc[ks_regs_pkg::CtrDmaWrWait*16 +: 16]      = 16'(wr_wait);
+    ctr_inc[ks_regs_pkg::CtrVecBusy*16 +: 16]        = 16'(vec_busy || vm_busy);
+    ctr_inc[ks_regs_pkg::CtrDecSteps*16 +: 16]       = 16'(dec_step);
+    ctr_inc[ks_regs_pkg::CtrStreamWait*16 +: 16]     = 16'(m_axis_tvalid_o && !m_axis_tready_i);
   end
 
   logic unused;
   assign unused = ^{unused_nr_wgt, unused_nr_act, unused_wr_kv, unused_wr_acc, ld_addr, st_addr,
-                   ld_we[2], st_re[1:0]};  // LOAD never writes ACC; STORE never reads WGT/ACT
+                   ld_we[2], st_re[1:0],  // LOAD never writes ACC; STORE never reads WGT/ACT
+                   vec_bad};              // VEC instructions were checked before dispatch
 endmodule

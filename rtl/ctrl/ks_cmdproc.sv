@@ -1,7 +1,18 @@
 /// Command processor: fetches descriptors from the ring in host memory, checks them, and
 /// hands them to the load, compute and store engines, which run concurrently and are
-/// ordered only by dependency tokens (docs/descriptors.md). NOP and COMPLETE are fences;
-/// COMPLETE writes its sequence number to memory and may raise the completion interrupt.
+/// ordered only by dependency tokens (docs/descriptors.md), and to the vector unit. NOP and
+/// COMPLETE are fences; COMPLETE writes its sequence number to memory and may raise the
+/// completion interrupt. VEC goes to the vector unit's queue once no LOAD/STORE of bank VEC
+/// is queued or running, and such a LOAD/STORE goes out only while no VEC is; VMOVE runs
+/// (ks_vmove) at a fence and holds everything after it until it is done.
+///
+/// DECODE (the token-streaming controller) runs at a fence: it reads PROMPT[0], then for each
+/// step fetches the step program (PROG_LEN descriptors at PROG_ADDR) and runs it like ring
+/// descriptors, with the step's pos and token applied to the POS_/TOKEN_ flags (POS_ADDR and
+/// TOKEN_ADDR by a shift-add multiplier, a cycle per bit of ROW_BYTES), fences, takes the next
+/// token from PROMPT[i + 1] (forced) or S7 and sends it on the token stream (tok_*), with
+/// tlast and DEC_STATUS.REASON when a stop condition holds. RING_HEAD stays on the DECODE
+/// until it ends; errors in the program halt the queue on it (DEC_PC: the program index).
 ///
 /// Errors halt the queue with a code, the ring index of the descriptor and a detail
 /// value. A descriptor that fails its checks is not consumed (RING_HEAD stays on it) and
@@ -24,10 +35,13 @@ module ks_cmdproc #(
   parameter int unsigned WgtWordBytes = 16,
   parameter int unsigned ActWordBytes = 16,
   parameter int unsigned AccWordBytes = 16,
+  parameter int unsigned VecLanes     = 8,
+  parameter int unsigned VecRows      = 256,
   parameter int unsigned QueueDepth   = 2,
   // Widths of the engine command payloads (see the pack order below)
-  parameter int unsigned XferW        = 2 + 32 + AddrW + 16 + 24 + AddrW + 32,
-  parameter int unsigned MatW         = 1 + 16 * 4 + 32 * 3 + 16 * 4
+  parameter int unsigned XferW        = 3 + 32 + AddrW + 16 + 24 + AddrW + 32,
+  parameter int unsigned MatW         = 1 + 16 * 4 + 32 * 3 + 16 * 4,
+  parameter int unsigned VecW         = 4 + 4 + 1 + 1 + 16 * 4 + 32
 ) (
   input  logic                  clk_i,
   input  logic                  rst_ni,
@@ -57,6 +71,21 @@ module ks_cmdproc #(
   output logic                  irq_error_o,
   output logic                  token_wait_o,
   output logic [2:0]            desc_done_o,     // descriptors that finished this cycle
+  // DECODE state to the registers, CTRL.ABORT from them
+  input  logic                  dec_abort_i,     // CTRL.ABORT written with 1
+  output logic                  dec_running_o,
+  output logic [3:0]            dec_reason_o,
+  output logic [15:0]           dec_pos_o,
+  output logic [31:0]           dec_tokens_o,
+  output logic [31:0]           dec_last_o,
+  output logic [15:0]           dec_pc_o,
+  output logic                  dec_step_o,      // a step's token went out
+  // Token stream (into the core's output register)
+  output logic                  tok_valid_o,
+  input  logic                  tok_ready_i,
+  output logic [31:0]           tok_data_o,
+  output logic                  tok_forced_o,
+  output logic                  tok_last_o,
   // Descriptor fetch (DMA read client)
   output logic                  fetch_valid_o,
   input  logic                  fetch_ready_i,
@@ -95,7 +124,23 @@ module ks_cmdproc #(
   input  logic                  mat_ready_i,
   output logic [MatW-1:0]       mat_cmd_o,
   input  logic                  mat_done_i,
-  input  logic                  engines_busy_i,
+  // Vector unit: instruction queue, its busy flag and S7
+  output logic                  vec_valid_o,
+  input  logic                  vec_ready_i,
+  output logic [VecW-1:0]       vec_cmd_o,       // {kind, op, swap_b, b_imm, dst, a, b, len, imm}
+  input  logic                  vec_busy_i,
+  input  logic [31:0]           vec_s7_i,
+  // VMOVE
+  output logic                  vmove_valid_o,
+  input  logic                  vmove_ready_i,
+  output logic                  vmove_dir_o,
+  output logic [31:0]           vmove_elem_o,
+  output logic [31:0]           vmove_bank_o,
+  output logic [15:0]           vmove_count_o,
+  output logic [15:0]           vmove_groups_o,
+  output logic [15:0]           vmove_gstride_o,
+  input  logic                  vmove_done_i,
+  input  logic                  engines_busy_i,  // any engine, the vector unit or VMOVE
   input  logic                  dma_busy_i
 );
   localparam int unsigned DescBits = ks_desc_pkg::DescBytes * 8;
@@ -106,9 +151,12 @@ module ks_cmdproc #(
   localparam int unsigned AccDepthW = AccBytes / AccWordBytes;
   localparam int unsigned KB8 = Cols;
   localparam int unsigned KB4 = 2 * Cols;
+  localparam int unsigned VecElems = VecLanes * VecRows;
+  localparam int unsigned VecBytes = VecElems * 4;
 
-  typedef enum logic [3:0] {
-    SIdle, SFetch, SRecv, SCheck, SRange, SDispatch, SFence, SCplReq, SCplData, SCplWait, SReset
+  typedef enum logic [4:0] {
+    SIdle, SFetch, SRecv, SPatch, SCheck, SVmCalc, SRange, SDispatch, SFence, SCplReq, SCplData, SCplWait,
+    SVmove, SVmoveWait, SPrompt, SPromptRecv, SStepFence, SEmit, SReset
   } state_e;
   state_e state_q, state_d;
 
@@ -139,12 +187,22 @@ module ks_cmdproc #(
   assign w6 = word(desc_q, 6);
   assign w7 = word(desc_q, 7);
 
-  logic is_nop, is_load, is_store, is_mat, is_cpl;
-  assign is_nop   = op == ks_desc_pkg::OpNop;
-  assign is_load  = op == ks_desc_pkg::OpLoad;
-  assign is_store = op == ks_desc_pkg::OpStore;
-  assign is_mat   = op == ks_desc_pkg::OpMatmul;
-  assign is_cpl   = op == ks_desc_pkg::OpComplete;
+  logic is_nop, is_load, is_store, is_mat, is_cpl, is_vec, is_vmove, is_decode;
+  assign is_nop    = op == ks_desc_pkg::OpNop;
+  assign is_load   = op == ks_desc_pkg::OpLoad;
+  assign is_store  = op == ks_desc_pkg::OpStore;
+  assign is_mat    = op == ks_desc_pkg::OpMatmul;
+  assign is_cpl    = op == ks_desc_pkg::OpComplete;
+  assign is_vec    = op == ks_desc_pkg::OpVec;
+  assign is_vmove  = op == ks_desc_pkg::OpVmove;
+  assign is_decode = op == ks_desc_pkg::OpDecode;
+
+  // The token-streaming controller's state (used by the checks below).
+  logic        dec_active_q, dec_abort_q;
+  logic [31:0] dec_prog_q, dec_prompt_q, dec_token_q, dec_tokens_q, dec_last_q;
+  logic [15:0] dec_prog_len_q, dec_stop_q, dec_prompt_len_q, dec_steps_q, dec_seq_len_q;
+  logic [15:0] dec_pos_q, dec_pc_q, dec_step_q;
+  logic [3:0]  dec_reason_q;
 
   // ---- checks, stage 1: everything without a multiplication ------------------------------
   logic [DescBits-1:0] reserved;
@@ -155,6 +213,9 @@ module ks_cmdproc #(
     if (is_store) reserved = ks_desc_pkg::StoreReserved;
     if (is_mat)   reserved = ks_desc_pkg::MatmulReserved;
     if (is_cpl)   reserved = ks_desc_pkg::CompleteReserved;
+    if (is_vec)   reserved = ks_desc_pkg::VecReserved;
+    if (is_vmove) reserved = ks_desc_pkg::VmoveReserved;
+    if (is_decode) reserved = ks_desc_pkg::DecodeReserved;
   end
 
   // Token flags per engine: bit 0 POP_PREV, 1 POP_NEXT, 2 PUSH_PREV, 3 PUSH_NEXT.
@@ -163,6 +224,7 @@ module ks_cmdproc #(
 
   // LOAD/STORE fields
   logic [3:0]  x_bank;
+  logic        x_is_vec;
   logic [31:0] x_sram, x_host, x_hstride, x_sstride;
   logic [15:0] x_rows;
   logic [23:0] x_bytes;
@@ -183,9 +245,11 @@ module ks_cmdproc #(
       ks_desc_pkg::BankAct: begin x_bank_ok = is_load; x_bank_bytes = 32'(ActBytes); end
       ks_desc_pkg::BankAcc: begin x_bank_ok = is_store; x_bank_bytes = 32'(AccBytes); end
       ks_desc_pkg::BankKv:  begin x_bank_ok = 1'b1; x_bank_bytes = 32'(KvBytes); end
+      ks_desc_pkg::BankVec: begin x_bank_ok = 1'b1; x_bank_bytes = 32'(VecBytes); end
       default: ;
     endcase
   end
+  assign x_is_vec = x_bank == ks_desc_pkg::BankVec;
   function automatic logic misal(input logic [LaneW-1:0] v);
     misal = v != '0;
   endfunction
@@ -213,12 +277,53 @@ module ks_cmdproc #(
   assign m_kc = m_int4 ? 16'((32'(m_k) + KB4 - 1) / KB4) : 16'((32'(m_k) + KB8 - 1) / KB8);
   assign m_kx = 16'((32'(m_k) + 2 * Cols - 1) / (2 * Cols));
 
+  // VEC fields (LEN as patched by POS_LEN), checked by the vector unit's own rules
+  logic [3:0]  v_kind, v_op;
+  logic        v_swap_b, v_b_imm, v_bad;
+  logic [15:0] v_dst, v_a, v_b, v_len;
+  assign v_kind   = w1[3:0];
+  assign v_op     = w1[7:4];
+  assign v_swap_b = w1[8];
+  assign v_b_imm  = w1[9];
+  assign v_dst    = w2[15:0];
+  assign v_a      = w2[31:16];
+  assign v_b      = w3[15:0];
+  assign v_len    = w3[31:16];
+  ks_vec_check #(.Lanes(VecLanes), .Rows(VecRows)) u_vec_check (
+    .kind_i(v_kind), .swap_b_i(v_swap_b), .b_imm_i(v_b_imm), .dst_i(v_dst), .a_i(v_a), .b_i(v_b),
+    .len_i(v_len), .bad_o(v_bad)
+  );
+
+  // VMOVE fields
+  logic [3:0]  vm_dir;
+  logic [31:0] vm_elem, vm_bank;
+  logic [15:0] vm_count, vm_groups, vm_gstride;
+  assign vm_dir     = w1[3:0];
+  assign vm_elem    = w2;
+  assign vm_bank    = w3;
+  assign vm_count   = w4[15:0];
+  assign vm_groups  = w5[15:0];
+  assign vm_gstride = w5[31:16];
+
+  // DECODE fields
+  logic [31:0] d_prog, d_prompt;
+  logic [15:0] d_prog_len, d_stop, d_prompt_len, d_steps, d_start, d_seq_len;
+  assign d_prog       = w1;
+  assign d_prog_len   = w2[15:0];
+  assign d_stop       = w2[31:16];
+  assign d_prompt     = w3;
+  assign d_prompt_len = w4[15:0];
+  assign d_steps      = w4[31:16];
+  assign d_start      = w5[15:0];
+  assign d_seq_len    = w5[31:16];
+
   logic [7:0]  chk_code;
   logic [31:0] chk_info;
   always_comb begin
     chk_code = ks_desc_pkg::ErrNone;
     chk_info = '0;
-    if (!(is_nop || is_load || is_store || is_mat || is_cpl)) begin
+    if (!(is_nop || is_load || is_store || is_mat || is_cpl || is_vec || is_vmove || is_decode) ||
+        (is_decode && dec_active_q)) begin
       chk_code = ks_desc_pkg::ErrBadOpcode;
       chk_info = 32'(op);
     end else if ((desc_q & reserved) != '0) begin
@@ -260,6 +365,23 @@ module ks_cmdproc #(
       if (w3[1:0] != 2'b00) begin
         chk_code = ks_desc_pkg::ErrMisaligned; chk_info = w3;
       end
+    end else if (is_vmove) begin
+      // (ACC_TO_VEC: COUNT a multiple of GROUPS is checked first thing in SRange.)
+      if (vm_dir > 4'd1) begin
+        chk_code = ks_desc_pkg::ErrBadVector; chk_info = w1;
+      end else if (vm_count == '0 || (vm_dir == 4'd0 && vm_groups == '0)) begin
+        chk_code = ks_desc_pkg::ErrZeroSize;
+      end else if ((vm_dir == 4'd0) ? (vm_bank % AccWordBytes != 0) : (vm_bank % ActWordBytes != 0)) begin
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = vm_bank;
+      end
+    end else if (is_decode) begin
+      if (d_prog_len == '0 || d_prompt_len == '0 || d_steps == '0 || d_seq_len == '0) begin
+        chk_code = ks_desc_pkg::ErrZeroSize;
+      end else if (d_prog[4:0] != '0) begin
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = d_prog;
+      end else if (d_prompt[1:0] != '0) begin
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = d_prompt;
+      end
     end
   end
 
@@ -271,6 +393,13 @@ module ks_cmdproc #(
   logic [47:0] host_span_q, sram_span_q;
   logic [31:0] wgt_tiles_q, act_words_q, acc_words_q;
   logic [15:0] nb_q, kc_q, kx_q, rows_last_q, k_last_q, cpg_q, groups_q;
+  logic [31:0] vm_acc_words_q, vm_act_pad_q;
+  // VMOVE ACC_TO_VEC, from the sequential unit (SVmCalc): COUNT % GROUPS, COUNT / GROUPS x Rows,
+  // and (GROUPS - 1) x GSTRIDE in mul_prod_q.
+  logic [15:0] vm_rem_q;
+  logic [31:0] vm_qrows_q;
+  logic [63:0] mul_prod_q, mul_mcand_q;
+  logic [23:0] mul_mplier_q;
   assign x_rows_m1  = x_rows - 16'd1;
   assign m_wgt_word = m_wgt / 32'(WgtWordBytes);
   assign m_act_word = m_act / 32'(ActWordBytes);
@@ -289,6 +418,8 @@ module ks_cmdproc #(
       kx_q        <= m_kx;
       rows_last_q <= 16'(32'(m_n) - (32'(m_nb) - 1) * Rows);
       k_last_q    <= 16'(32'(m_k) - (32'(m_kc) - 1) * 32'(m_kb));
+      vm_acc_words_q <= vm_bank / 32'(AccWordBytes);
+      vm_act_pad_q   <= ((32'(vm_count) + ActWordBytes - 1) / ActWordBytes) * ActWordBytes;
     end
   end
   logic [63:0] host_end, sram_end, wgt_end, act_end, acc_end;
@@ -324,6 +455,34 @@ module ks_cmdproc #(
       end else if (acc_end > 64'(AccDepthW)) begin
         rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_acc;
       end
+    end else if (is_vec) begin
+      if (v_bad) begin
+        rng_code = ks_desc_pkg::ErrBadVector; rng_info = w1;
+      end
+    end else if (is_vmove) begin
+      if (vm_dir == 4'd0) begin
+        if (vm_rem_q != '0) begin
+          rng_code = ks_desc_pkg::ErrMisaligned; rng_info = 32'(vm_count);
+        end else if (64'(vm_acc_words_q) + 64'(vm_count) > 64'(AccDepthW)) begin
+          rng_code = ks_desc_pkg::ErrSramRange; rng_info = vm_bank;
+        end else if (64'(vm_elem) + 64'(mul_prod_q) + 64'(vm_qrows_q) > 64'(VecElems)) begin
+          rng_code = ks_desc_pkg::ErrBadVector; rng_info = w1;
+        end
+      end else begin
+        if (64'(vm_bank) + 64'(vm_act_pad_q) > 64'(ActBytes)) begin
+          rng_code = ks_desc_pkg::ErrSramRange; rng_info = vm_bank;
+        end else if (64'(vm_elem) + 64'(vm_count) > 64'(VecElems)) begin
+          rng_code = ks_desc_pkg::ErrBadVector; rng_info = w1;
+        end
+      end
+    end else if (is_decode) begin
+      if (d_prog < win_base_i || 64'(d_prog) + {43'b0, d_prog_len, 5'b0} > win_end) begin
+        rng_code = ks_desc_pkg::ErrHostRange; rng_info = d_prog;
+      end else if (d_prompt < win_base_i || 64'(d_prompt) + {46'b0, d_prompt_len, 2'b0} > win_end) begin
+        rng_code = ks_desc_pkg::ErrHostRange; rng_info = d_prompt;
+      end else if (d_start >= d_seq_len) begin
+        rng_code = ks_desc_pkg::ErrDecodeRange; rng_info = 32'(d_start);
+      end
     end
   end
 
@@ -331,18 +490,20 @@ module ks_cmdproc #(
   // Queue entry: {ring index, token flags, payload}
   localparam int unsigned XQW = 16 + 4 + XferW;
   localparam int unsigned MQW = 16 + 4 + MatW;
-  logic lq_push, sq_push, mq_push, lq_ready, sq_ready, mq_ready;
-  logic lq_valid, sq_valid, mq_valid, lq_pop, sq_pop, mq_pop;
+  logic lq_push, sq_push, mq_push, vq_push, lq_ready, sq_ready, mq_ready, vq_ready;
+  logic lq_valid, sq_valid, mq_valid, vq_valid, lq_pop, sq_pop, mq_pop, vq_pop;
   logic [XQW-1:0] lq_head, sq_head;
   logic [MQW-1:0] mq_head;
   logic [XferW-1:0] xfer_payload;
   logic [MatW-1:0]  mat_payload;
+  logic [VecW-1:0]  vec_payload;
   logic flush;
 
-  assign xfer_payload = {x_bank[1:0], x_sram, x_host, x_rows, x_bytes, x_hstride, x_sstride};
+  assign xfer_payload = {x_bank[2:0], x_sram, x_host, x_rows, x_bytes, x_hstride, x_sstride};
   assign mat_payload  = {m_int4, m_m, nb_q, kc_q, kx_q,
                          m_wgt_word, m_act_word, m_acc_word,
                          rows_last_q, k_last_q, cpg_q, groups_q};
+  assign vec_payload  = {v_kind, v_op, v_swap_b, v_b_imm, v_dst, v_a, v_b, v_len, w4};
 
   ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_lq (
     .clk_i, .rst_ni(rst_ni && !flush),
@@ -356,6 +517,11 @@ module ks_cmdproc #(
     .clk_i, .rst_ni(rst_ni && !flush),
     .in_valid_i(mq_push), .in_ready_o(mq_ready), .in_data_i({head_q, deps, mat_payload}),
     .out_valid_o(mq_valid), .out_ready_i(mq_pop), .out_data_o(mq_head), .count_o());
+  // VEC instructions were checked before dispatch and never fail: no ring index needed.
+  ks_fifo #(.Width(VecW), .Depth(QueueDepth)) u_vq (
+    .clk_i, .rst_ni(rst_ni && !flush),
+    .in_valid_i(vq_push), .in_ready_o(vq_ready), .in_data_i(vec_payload),
+    .out_valid_o(vq_valid), .out_ready_i(vq_pop), .out_data_o(vec_cmd_o), .count_o());
 
   // Tokens: l2c (load->compute), c2l, c2s, s2c.
   logic [7:0] l2c_q, c2l_q, c2s_q, s2c_q;
@@ -371,14 +537,42 @@ module ks_cmdproc #(
   assign load_valid_o  = lq_valid && l_tokens_ok && !abort_o;
   assign store_valid_o = sq_valid && s_tokens_ok && !abort_o;
   assign mat_valid_o   = mq_valid && m_tokens_ok && !abort_o;
+  assign vec_valid_o   = vq_valid && !abort_o;
   assign load_cmd_o    = lq_head[XferW-1:0];
   assign store_cmd_o   = sq_head[XferW-1:0];
   assign mat_cmd_o     = mq_head[MatW-1:0];
   assign lq_pop = load_valid_o && load_ready_i;
   assign sq_pop = store_valid_o && store_ready_i;
   assign mq_pop = mat_valid_o && mat_ready_i;
+  assign vq_pop = vec_valid_o && vec_ready_i;
   assign token_wait_o = (lq_valid && !l_tokens_ok) || (sq_valid && !s_tokens_ok) ||
                         (mq_valid && !m_tokens_ok);
+
+  // Order between the vector unit and LOAD/STORE of bank VEC: how many such transfers are
+  // queued, and whether the load or store engine runs one.
+  logic [$clog2(QueueDepth + 1)-1:0] lq_vec_q, sq_vec_q;
+  logic l_run_vec_q, s_run_vec_q, vxfer_pending, vec_pending;
+  logic lq_head_vec, sq_head_vec;
+  assign lq_head_vec = lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVec);
+  assign sq_head_vec = sq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVec);
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni || flush) begin
+      lq_vec_q <= '0;
+      sq_vec_q <= '0;
+    end else begin
+      lq_vec_q <= lq_vec_q + $bits(lq_vec_q)'(lq_push && x_is_vec) - $bits(lq_vec_q)'(lq_pop && lq_head_vec);
+      sq_vec_q <= sq_vec_q + $bits(sq_vec_q)'(sq_push && x_is_vec) - $bits(sq_vec_q)'(sq_pop && sq_head_vec);
+    end
+    if (!rst_ni) begin
+      l_run_vec_q <= 1'b0;
+      s_run_vec_q <= 1'b0;
+    end else begin
+      if (lq_pop) l_run_vec_q <= lq_head_vec; else if (load_done_i) l_run_vec_q <= 1'b0;
+      if (sq_pop) s_run_vec_q <= sq_head_vec; else if (store_done_i) s_run_vec_q <= 1'b0;
+    end
+  end
+  assign vxfer_pending = lq_vec_q != '0 || sq_vec_q != '0 || l_run_vec_q || s_run_vec_q;
+  assign vec_pending   = vq_valid || vec_busy_i;
 
   // What each engine is running: its ring index and push flags.
   logic [15:0] l_idx_q, s_idx_q, m_idx_q;
@@ -466,16 +660,78 @@ module ks_cmdproc #(
     end
   end
 
+  // ---- DECODE: patching, the next token, stop conditions -------------------------------------
+  // POS_ADDR / TOKEN_ADDR: HOST_ADDR + (pos + token) x ROW_BYTES by shift-add (mul_*), then the
+  // field checks see the patched descriptor. Past 32 bits: HOST_RANGE; ROWS + pos or LEN + pos
+  // past 16 bits: SRAM_RANGE / BAD_VECTOR (the model's order).
+  logic        p_addr, p_token, p_rows, p_len, patch_run_q, mul_done;
+  logic [63:0] patch_host;
+  logic [16:0] patch_rows, patch_len;
+  assign p_addr     = (is_load || is_store) && desc_q[ks_desc_pkg::LoadPosAddrLsb];
+  assign p_token    = (is_load || is_store) && desc_q[ks_desc_pkg::LoadTokenAddrLsb];
+  assign p_rows     = (is_load || is_store) && desc_q[ks_desc_pkg::LoadPosRowsLsb];
+  assign p_len      = is_vec && desc_q[ks_desc_pkg::VecPosLenLsb];
+  assign mul_done   = mul_mplier_q == '0;
+  assign patch_host = 64'(x_host) + mul_prod_q;
+  assign patch_rows = 17'(x_rows) + 17'(dec_pos_q);
+  assign patch_len  = 17'(v_len) + 17'(dec_pos_q);
+
+  logic [7:0]  patch_code;
+  logic [31:0] patch_info;
+  always_comb begin
+    patch_code = ks_desc_pkg::ErrNone;
+    patch_info = '0;
+    if (patch_host > 64'hFFFF_FFFF) begin
+      patch_code = ks_desc_pkg::ErrHostRange; patch_info = patch_host[31:0];
+    end else if (p_rows && patch_rows[16]) begin
+      patch_code = ks_desc_pkg::ErrSramRange; patch_info = x_sram;
+    end else if (p_len && patch_len[16]) begin
+      patch_code = ks_desc_pkg::ErrBadVector; patch_info = w1;
+    end
+  end
+
+  // The prompt token being read: PROMPT[0] to start, PROMPT[i + 1] at the end of step i.
+  logic        prompt_first_q, next_forced_q;
+  logic [31:0] prompt_addr, next_q;
+  logic [15:0] prompt_idx;
+  logic [LaneW-3:0] prompt_lane;
+  assign prompt_idx  = prompt_first_q ? 16'd0 : dec_step_q + 16'd1;
+  assign prompt_addr = dec_prompt_q + {14'b0, prompt_idx, 2'b0};
+  assign prompt_lane = prompt_addr[LaneW-1:2];
+
+  // Stop conditions of the token going out, in priority order (DEC_STATUS.REASON).
+  logic        forced;
+  logic [3:0]  reason;
+  assign forced = 17'(dec_step_q) + 17'd1 < 17'(dec_prompt_len_q);
+  always_comb begin
+    if (dec_stop_q != 16'hFFFF && next_q == 32'(dec_stop_q)) begin
+      reason = 4'd3;                                      // STOP_TOKEN
+    end else if (17'(dec_step_q) + 17'd1 == 17'(dec_steps_q)) begin
+      reason = 4'd1;                                      // STEPS
+    end else if (17'(dec_pos_q) + 17'd1 == 17'(dec_seq_len_q)) begin
+      reason = 4'd2;                                      // SEQ_LEN
+    end else if (dec_abort_q) begin
+      reason = 4'd4;                                      // ABORT
+    end else begin
+      reason = 4'd0;
+    end
+  end
+
   // ---- the state machine -----------------------------------------------------------------
   logic [15:0] size_mask;
   assign size_mask = 16'(ring_size_i - 1);
   logic engines_idle;
-  assign engines_idle = !engines_busy_i && !lq_valid && !sq_valid && !mq_valid;
+  assign engines_idle = !engines_busy_i && !lq_valid && !sq_valid && !mq_valid && !vq_valid;
 
   logic        raise;
   logic [7:0]  raise_code;
   logic [31:0] raise_info, raise_idx;
-  logic        advance, cpl_ok;
+  logic        advance, consumed, cpl_ok, dec_start, tok_fire, dec_end;
+  logic        vm_calc_done;
+  logic [4:0]  vm_cnt_q;
+  assign vm_calc_done = vm_cnt_q == 5'd16;
+  assign tok_fire     = tok_valid_o && tok_ready_i;
+  assign dec_end      = tok_fire && reason != 4'd0;
 
   always_comb begin
     state_d    = state_q;
@@ -483,14 +739,20 @@ module ks_cmdproc #(
     raise_code = '0;
     raise_info = '0;
     raise_idx  = 32'(head_q);
-    advance    = 1'b0;
+    consumed   = 1'b0;
     cpl_ok     = 1'b0;
+    dec_start  = 1'b0;
     lq_push    = 1'b0;
     sq_push    = 1'b0;
     mq_push    = 1'b0;
+    vq_push    = 1'b0;
     unique case (state_q)
       SIdle: begin
-        if (enable_i && !halted_q && head_q != tail_q) state_d = SFetch;
+        if (dec_active_q && enable_i && !halted_q && dec_pc_q == dec_prog_len_q) begin
+          state_d = SStepFence;                        // the step program has been handed out
+        end else if (enable_i && !halted_q && (dec_active_q || head_q != tail_q)) begin
+          state_d = SFetch;
+        end
       end
       SFetch: if (fetch_ready_i) state_d = SRecv;
       SRecv: begin
@@ -499,6 +761,18 @@ module ks_cmdproc #(
             raise = 1'b1;
             raise_code = ks_desc_pkg::ErrFetchBusError;
             raise_info = fetch_addr_o;
+            state_d = SIdle;
+          end else begin
+            state_d = dec_active_q ? SPatch : SCheck;
+          end
+        end
+      end
+      SPatch: begin
+        if (halted_q) begin
+          state_d = SIdle;
+        end else if (patch_run_q && mul_done) begin
+          if (patch_code != ks_desc_pkg::ErrNone) begin
+            raise = 1'b1; raise_code = patch_code; raise_info = patch_info;
             state_d = SIdle;
           end else begin
             state_d = SCheck;
@@ -512,26 +786,29 @@ module ks_cmdproc #(
           raise = 1'b1; raise_code = chk_code; raise_info = chk_info;
           state_d = SIdle;
         end else begin
-          state_d = SRange;
+          state_d = (is_vmove && vm_dir == 4'd0) ? SVmCalc : SRange;
         end
       end
+      SVmCalc: if (vm_calc_done) state_d = SRange;
       SRange: begin
         if (rng_code != ks_desc_pkg::ErrNone) begin
           raise = 1'b1; raise_code = rng_code; raise_info = rng_info;
           state_d = SIdle;
         end else begin
-          state_d = (is_nop || is_cpl) ? SFence : SDispatch;
+          state_d = (is_nop || is_cpl || is_vmove || is_decode) ? SFence : SDispatch;
         end
       end
       SDispatch: begin
         if (halted_q) begin
           state_d = SIdle;
-        end else if (is_load && lq_ready) begin
-          lq_push = 1'b1; advance = 1'b1; state_d = SIdle;
-        end else if (is_store && sq_ready) begin
-          sq_push = 1'b1; advance = 1'b1; state_d = SIdle;
+        end else if (is_load && lq_ready && !(x_is_vec && vec_pending)) begin
+          lq_push = 1'b1; consumed = 1'b1; state_d = SIdle;
+        end else if (is_store && sq_ready && !(x_is_vec && vec_pending)) begin
+          sq_push = 1'b1; consumed = 1'b1; state_d = SIdle;
         end else if (is_mat && mq_ready) begin
-          mq_push = 1'b1; advance = 1'b1; state_d = SIdle;
+          mq_push = 1'b1; consumed = 1'b1; state_d = SIdle;
+        end else if (is_vec && vq_ready && !vxfer_pending) begin
+          vq_push = 1'b1; consumed = 1'b1; state_d = SIdle;
         end
       end
       SFence: begin
@@ -540,8 +817,12 @@ module ks_cmdproc #(
         end else if (engines_idle) begin
           if (is_cpl) begin
             state_d = SCplReq;
+          end else if (is_vmove) begin
+            state_d = SVmove;
+          end else if (is_decode) begin
+            state_d = SPrompt;
           end else begin
-            advance = 1'b1;
+            consumed = 1'b1;
             state_d = SIdle;
           end
         end
@@ -556,8 +837,48 @@ module ks_cmdproc #(
             raise_info = w3;
           end else begin
             cpl_ok = 1'b1;
-            advance = 1'b1;
+            consumed = 1'b1;
           end
+          state_d = SIdle;
+        end
+      end
+      SVmove: if (vmove_ready_i) state_d = SVmoveWait;
+      SVmoveWait: begin
+        if (vmove_done_i) begin
+          consumed = 1'b1;
+          state_d = SIdle;
+        end
+      end
+      SPrompt: if (fetch_ready_i) state_d = SPromptRecv;
+      SPromptRecv: begin
+        if (fetch_rsp_valid_i && fetch_rsp_last_i) begin
+          if (fetch_rsp_err_i) begin
+            raise = 1'b1;
+            raise_code = ks_desc_pkg::ErrFetchBusError;
+            raise_info = prompt_addr;
+            state_d = SIdle;
+          end else if (halted_q) begin
+            state_d = SIdle;                           // halted meanwhile (a register error)
+          end else if (prompt_first_q) begin
+            dec_start = 1'b1;
+            state_d = SIdle;
+          end else begin
+            state_d = SEmit;
+          end
+        end
+      end
+      SStepFence: begin
+        // The step's fence; then the next token: forced from the prompt, or S7.
+        if (halted_q || !dec_active_q) begin
+          state_d = SIdle;
+        end else if (engines_idle) begin
+          state_d = forced ? SPrompt : SEmit;
+        end
+      end
+      SEmit: begin
+        if (halted_q || !dec_active_q) begin
+          state_d = SIdle;
+        end else if (tok_ready_i) begin
           state_d = SIdle;
         end
       end
@@ -569,6 +890,10 @@ module ks_cmdproc #(
     // A queue reset overrides everything (the DMA finishes what it started meanwhile).
     if (queue_reset_i) state_d = SReset;
   end
+
+  // A consumed descriptor moves RING_HEAD, or DEC_PC inside a step program; the DECODE itself
+  // is consumed when its last token goes out.
+  assign advance = (consumed && !dec_active_q) || dec_end;
 
   assign flush = state_q == SReset || exec_abort_q;
 
@@ -659,7 +984,121 @@ module ks_cmdproc #(
     end
   end
 
-  // Descriptor beats arrive in order: beat k is bytes [k*AxiBytes, (k+1)*AxiBytes).
+  // ---- the DECODE's registers -------------------------------------------------------------------
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      dec_active_q   <= 1'b0;
+      dec_abort_q    <= 1'b0;
+      dec_reason_q   <= '0;
+      dec_pos_q      <= '0;
+      dec_pc_q       <= '0;
+      dec_step_q     <= '0;
+      dec_tokens_q   <= '0;
+      dec_last_q     <= '0;
+      prompt_first_q <= 1'b0;
+    end else begin
+      if (state_q == SFence && state_d == SPrompt) prompt_first_q <= 1'b1;
+      if (state_q == SStepFence && state_d == SPrompt) prompt_first_q <= 1'b0;
+      if (dec_start) begin
+        // desc_q still holds the DECODE: nothing has been fetched since its fence.
+        dec_active_q     <= 1'b1;
+        dec_abort_q      <= 1'b0;
+        dec_reason_q     <= '0;
+        dec_prog_q       <= d_prog;
+        dec_prog_len_q   <= d_prog_len;
+        dec_stop_q       <= d_stop;
+        dec_prompt_len_q <= d_prompt_len;
+        dec_steps_q      <= d_steps;
+        dec_seq_len_q    <= d_seq_len;
+        dec_pos_q        <= d_start;
+        dec_token_q      <= fetch_rsp_data_i[32'(prompt_lane)*32 +: 32];
+        dec_pc_q         <= '0;
+        dec_step_q       <= '0;
+        dec_tokens_q     <= '0;
+      end
+      if (consumed && dec_active_q) dec_pc_q <= dec_pc_q + 1'b1;
+      if (dec_abort_i && dec_active_q) dec_abort_q <= 1'b1;
+      if (tok_fire) begin
+        dec_tokens_q <= dec_tokens_q + 1'b1;
+        dec_last_q   <= next_q;
+        if (reason != 4'd0) begin
+          dec_active_q <= 1'b0;
+          dec_reason_q <= reason;
+        end else begin
+          dec_pos_q   <= dec_pos_q + 1'b1;
+          dec_step_q  <= dec_step_q + 1'b1;
+          dec_token_q <= next_q;
+          dec_pc_q    <= '0;
+        end
+      end
+      // An error (or a queue reset) ends the DECODE; resuming runs it again from its start.
+      if (err_set || state_q == SReset) begin
+        dec_active_q <= 1'b0;
+        dec_abort_q  <= 1'b0;
+      end
+    end
+  end
+  // The prompt address and the step's next token.
+  always_ff @(posedge clk_i) begin
+    if (state_q == SFence && state_d == SPrompt) dec_prompt_q <= d_prompt;
+    if (state_q == SStepFence && state_d == SEmit) begin
+      next_q        <= vec_s7_i;
+      next_forced_q <= 1'b0;
+    end
+    if (state_q == SPromptRecv && state_d == SEmit) begin
+      next_q        <= fetch_rsp_data_i[32'(prompt_lane)*32 +: 32];
+      next_forced_q <= 1'b1;
+    end
+  end
+
+  assign tok_valid_o  = state_q == SEmit && dec_active_q && !halted_q;
+  assign tok_data_o   = next_q;
+  assign tok_forced_o = next_forced_q;
+  assign tok_last_o   = reason != 4'd0;
+
+  // ---- sequential arithmetic: the POS_/TOKEN_ patch and VMOVE's ACC_TO_VEC bounds ----------
+  // SPatch: mul_prod = (pos + token) x ROW_BYTES, LSB first. SVmCalc: 16 steps of restoring
+  // division COUNT / GROUPS (remainder, and the quotient times Rows, MSB first) next to
+  // mul_prod = (GROUPS - 1) x GSTRIDE.
+  logic [32:0] patch_mcand;
+  logic [15:0] vm_groups_m1;
+  assign patch_mcand  = (p_addr ? 33'(dec_pos_q) : 33'd0) + (p_token ? 33'(dec_token_q) : 33'd0);
+  assign vm_groups_m1 = vm_groups - 16'd1;
+  logic [17:0] div_try;
+  assign div_try = {1'b0, vm_rem_q, vm_count[15 - vm_cnt_q[3:0]]} - {2'b0, vm_groups};
+  always_ff @(posedge clk_i) begin
+    if (state_q != SPatch) patch_run_q <= 1'b0;
+    if (state_q == SPatch && !patch_run_q) begin
+      patch_run_q  <= 1'b1;
+      mul_prod_q   <= '0;
+      mul_mcand_q  <= 64'(patch_mcand);
+      mul_mplier_q <= (p_addr || p_token) ? x_bytes : 24'd0;
+    end else if (state_q == SCheck && is_vmove) begin
+      vm_cnt_q     <= '0;
+      vm_rem_q     <= '0;
+      vm_qrows_q   <= '0;
+      mul_prod_q   <= '0;
+      mul_mcand_q  <= 64'(vm_gstride);
+      mul_mplier_q <= 24'(vm_groups_m1);
+    end else if ((state_q == SPatch || state_q == SVmCalc) && !mul_done) begin
+      mul_prod_q   <= mul_prod_q + (mul_mplier_q[0] ? mul_mcand_q : 64'd0);
+      mul_mcand_q  <= mul_mcand_q << 1;
+      mul_mplier_q <= mul_mplier_q >> 1;
+    end
+    if (state_q == SVmCalc && !vm_calc_done) begin
+      vm_cnt_q <= vm_cnt_q + 1'b1;
+      if (!div_try[17]) begin
+        vm_rem_q   <= div_try[15:0];
+        vm_qrows_q <= (vm_qrows_q << 1) + 32'(Rows);
+      end else begin
+        vm_rem_q   <= {vm_rem_q[14:0], vm_count[15 - vm_cnt_q[3:0]]};
+        vm_qrows_q <= vm_qrows_q << 1;
+      end
+    end
+  end
+
+  // Descriptor beats arrive in order: beat k is bytes [k*AxiBytes, (k+1)*AxiBytes). A step
+  // program's descriptor is patched in place before its checks.
   always_ff @(posedge clk_i) begin
     if (state_q == SFetch) begin
       beat_q      <= '0;
@@ -668,12 +1107,28 @@ module ks_cmdproc #(
       desc_q[32'(beat_q)*AxiBytes*8 +: AxiBytes*8] <= fetch_rsp_data_i;
       beat_q <= beat_q + 1'b1;
       if (fetch_rsp_err_i) fetch_err_q <= 1'b1;
+    end else if (state_q == SPatch && state_d == SCheck) begin
+      if (p_addr || p_token) desc_q[3*32 +: 32] <= patch_host[31:0];
+      if (p_rows) desc_q[4*32 +: 16] <= patch_rows[15:0];
+      if (p_len) desc_q[3*32 + 16 +: 16] <= patch_len[15:0];
     end
   end
 
-  assign fetch_valid_o = state_q == SFetch;
-  assign fetch_addr_o  = ring_base_i + 32'({head_q, 5'b0});
-  assign fetch_beats_o = BeatsW'(DescBeats);
+  logic fetch_desc;
+  assign fetch_desc    = state_q != SPrompt && state_q != SPromptRecv;
+  assign fetch_valid_o = state_q == SFetch || state_q == SPrompt;
+  assign fetch_addr_o  = !fetch_desc ? {prompt_addr[AddrW-1:LaneW], {LaneW{1'b0}}} :
+                         dec_active_q ? dec_prog_q + 32'({dec_pc_q, 5'b0}) : ring_base_i + 32'({head_q, 5'b0});
+  assign fetch_beats_o = fetch_desc ? BeatsW'(DescBeats) : BeatsW'(1);
+
+  // VMOVE: the checked descriptor in hand.
+  assign vmove_valid_o   = state_q == SVmove;
+  assign vmove_dir_o     = vm_dir[0];
+  assign vmove_elem_o    = vm_elem;
+  assign vmove_bank_o    = vm_bank;
+  assign vmove_count_o   = vm_count;
+  assign vmove_groups_o  = vm_groups;
+  assign vmove_gstride_o = vm_gstride;
 
   // Completion: one beat at the aligned address, the sequence number in its 4-byte lane.
   logic [LaneW-1:0] cpl_lane;
@@ -686,7 +1141,7 @@ module ks_cmdproc #(
   assign cpl_dat_strb_o  = AxiBytes'(4'hf) << cpl_lane;
 
   assign enable_clear_o   = state_q == SReset && state_d == SIdle;
-  assign busy_o           = state_q != SIdle || !engines_idle ||
+  assign busy_o           = state_q != SIdle || !engines_idle || dec_active_q ||
                             (enable_i && !halted_q && head_q != tail_q);
   assign halted_o         = halted_q;
   assign resetting_o      = state_q == SReset;
@@ -699,12 +1154,21 @@ module ks_cmdproc #(
   assign last_seq_o       = last_seq_q;
   assign irq_completion_o = cpl_ok && w2[0];
   assign irq_error_o      = err_set;
-  assign desc_done_o      = 3'(advance && (is_nop || is_cpl)) + 3'(l_push_ok) + 3'(s_push_ok) + 3'(m_push_ok);
+  assign desc_done_o      = 3'(consumed && (is_nop || is_cpl || is_vmove)) + 3'(dec_end) + 3'(l_push_ok) + 3'(s_push_ok) + 3'(m_push_ok) +
+                            3'(vq_pop && !flush);
+  assign dec_running_o    = dec_active_q;
+  assign dec_reason_o     = dec_reason_q;
+  assign dec_pos_o        = dec_pos_q;
+  assign dec_tokens_o     = dec_tokens_q;
+  assign dec_last_o       = dec_last_q;
+  assign dec_pc_o         = dec_pc_q;
+  assign dec_step_o       = tok_fire;
 
   // Flags an engine cannot have are rejected before dispatch; w4[31:16] is reserved everywhere.
   logic unused;
-  assign unused = ^{l_deps[0], s_deps[1], l_push_q[0], s_push_q[1], w4[31:16]};
+  assign unused = ^{l_deps[0], s_deps[1], l_push_q[0], s_push_q[1], w4[31:16], vm_dir[3:1], div_try[16]};
 
   `KS_ASSERT(fetch_only_when_waiting_a, !fetch_rsp_valid_i || state_q == SRecv || state_q == SReset ||
-                                        state_q == SIdle)
+                                        state_q == SIdle || state_q == SPromptRecv)
+  `KS_ASSERT(vec_only_when_no_vec_xfer_a, !vq_pop || !(l_run_vec_q || s_run_vec_q))
 endmodule

@@ -19,6 +19,8 @@ module ks_ctrl_regs #(
   parameter int unsigned ActBytes    = 1024,
   parameter int unsigned AccBytes    = 1024,
   parameter int unsigned KvBytes     = 1024,
+  parameter int unsigned VecLanes    = 8,
+  parameter int unsigned VecRows     = 256,
   parameter int unsigned AddrW       = ks_regs_pkg::AddrBits,
   parameter int unsigned NumCounters = ks_regs_pkg::NumCounters
 ) (
@@ -51,6 +53,7 @@ module ks_ctrl_regs #(
   // Events to the command processor
   output logic                      enable_write_o,   // CTRL written with ENABLE = 1
   output logic                      queue_reset_o,    // CTRL.QUEUE_RESET written with 1
+  output logic                      dec_abort_o,      // CTRL.ABORT written with 1
   output logic                      tail_write_o,     // RING_TAIL written
   output logic [31:0]               tail_value_o,
   // Live state from the command processor
@@ -65,6 +68,12 @@ module ks_ctrl_regs #(
   input  logic [31:0]               tail_i,
   input  logic [31:0]               completions_i,
   input  logic [31:0]               last_seq_i,
+  input  logic                      dec_running_i,
+  input  logic [3:0]                dec_reason_i,
+  input  logic [15:0]               dec_pos_i,
+  input  logic [31:0]               dec_tokens_i,
+  input  logic [31:0]               dec_last_i,
+  input  logic [15:0]               dec_pc_i,
   // Interrupts
   input  logic                      irq_completion_i, // pulse
   input  logic                      irq_error_i,      // pulse
@@ -125,6 +134,7 @@ module ks_ctrl_regs #(
   logic perf_clear;
   assign enable_write_o = wr_fire && w_ctrl && wdata[ks_regs_pkg::CtrlEnableLsb];
   assign queue_reset_o  = wr_fire && w_ctrl && wdata[ks_regs_pkg::CtrlQueueResetLsb];
+  assign dec_abort_o    = wr_fire && w_ctrl && wdata[ks_regs_pkg::CtrlAbortLsb];
   assign tail_write_o   = wr_fire && w_ring_tail;
   assign tail_value_o   = wdata;
   assign perf_clear     = wr_fire && w_perf_ctrl && wdata[ks_regs_pkg::PerfCtrlClearLsb];
@@ -195,6 +205,7 @@ module ks_ctrl_regs #(
       ks_regs_pkg::IdOffset:         rdata = ks_regs_pkg::IdValueValue;
       ks_regs_pkg::VersionOffset:    rdata = {ks_regs_pkg::VersionMajorValue, ks_regs_pkg::VersionMinorValue};
       ks_regs_pkg::HwArrayOffset:    rdata = {8'(AccAddrBits), 8'(AxiBytes), 8'(Cols), 8'(Rows)};
+      ks_regs_pkg::HwVecOffset:      rdata = {16'(VecRows), 8'd0, 8'(VecLanes)};
       ks_regs_pkg::HwWgtBytesOffset: rdata = 32'(WgtBytes);
       ks_regs_pkg::HwActBytesOffset: rdata = 32'(ActBytes);
       ks_regs_pkg::HwAccBytesOffset: rdata = 32'(AccBytes);
@@ -215,6 +226,11 @@ module ks_ctrl_regs #(
       ks_regs_pkg::CompletionsOffset: rdata = completions_i;
       ks_regs_pkg::LastSeqOffset:    rdata = last_seq_i;
       ks_regs_pkg::PerfCtrlOffset:   rdata = {30'b0, freeze_q, 1'b0};
+      ks_regs_pkg::DecStatusOffset:  rdata = {24'b0, dec_reason_i, 3'b0, dec_running_i};
+      ks_regs_pkg::DecPosOffset:     rdata = 32'(dec_pos_i);
+      ks_regs_pkg::DecTokensOffset:  rdata = dec_tokens_i;
+      ks_regs_pkg::DecLastTokenOffset: rdata = dec_last_i;
+      ks_regs_pkg::DecPcOffset:      rdata = 32'(dec_pc_i);
       default: begin
         if (r_counter) begin
           rdata = r_counter_hi ? hi_shadow_q : ctr_q[32'(ctr_idx)*64 +: 32];

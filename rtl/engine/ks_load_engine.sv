@@ -20,7 +20,7 @@ module ks_load_engine #(
   // Command
   input  logic                   cmd_valid_i,
   output logic                   cmd_ready_o,
-  input  logic [1:0]             cmd_bank_i,
+  input  logic [2:0]             cmd_bank_i,
   input  logic [SramW-1:0]       cmd_sram_addr_i,
   input  logic [AddrW-1:0]       cmd_host_addr_i,
   input  logic [15:0]            cmd_rows_i,
@@ -40,7 +40,7 @@ module ks_load_engine #(
   input  logic                   rsp_last_i,
   input  logic                   rsp_err_i,
   // Bank write (byte address in the selected bank)
-  output logic [3:0]             bank_we_o,
+  output logic [4:0]             bank_we_o,
   output logic [SramW-1:0]       bank_addr_o,
   output logic [DataBytes*8-1:0] bank_data_o,
   // Status
@@ -49,7 +49,7 @@ module ks_load_engine #(
   localparam int unsigned LaneW = $clog2(DataBytes);
 
   logic        busy_q, err_q, aborted_q;
-  logic [1:0]  bank_q;
+  logic [2:0]  bank_q;
   logic [15:0] rows_q, issued_q, returned_q;
   logic [BeatsW-1:0] beats_q;
   logic [AddrW-1:0]  host_stride_q, issue_addr_q, ret_host_q, err_addr_q;

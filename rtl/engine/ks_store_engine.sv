@@ -20,7 +20,7 @@ module ks_store_engine #(
   // Command
   input  logic                   cmd_valid_i,
   output logic                   cmd_ready_o,
-  input  logic [1:0]             cmd_bank_i,
+  input  logic [2:0]             cmd_bank_i,
   input  logic [SramW-1:0]       cmd_sram_addr_i,
   input  logic [AddrW-1:0]       cmd_host_addr_i,
   input  logic [15:0]            cmd_rows_i,
@@ -42,14 +42,14 @@ module ks_store_engine #(
   input  logic                   wr_err_i,
   input  logic [AddrW-1:0]       wr_err_addr_i,
   // Bank read (byte address; data the next cycle)
-  output logic [3:0]             bank_re_o,
+  output logic [4:0]             bank_re_o,
   output logic [SramW-1:0]       bank_addr_o,
   input  logic [DataBytes*8-1:0] bank_data_i,
   // Status
   output logic                   busy_o
 );
   logic        busy_q, err_q, aborted_q;
-  logic [1:0]  bank_q;
+  logic [2:0]  bank_q;
   logic [15:0] rows_q, issued_q, confirmed_q, read_rows_q;
   logic [BeatsW-1:0] beats_q, read_beat_q;
   logic [AddrW-1:0]  host_stride_q, issue_addr_q, err_addr_q;

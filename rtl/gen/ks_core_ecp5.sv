@@ -46,6 +46,11 @@ module ks_core_ecp5 (
   input  logic m_axi_bvalid_i,
   output logic m_axi_bready_o,
   input  logic [2-1:0] m_axi_bresp_i,
+  output logic m_axis_tvalid_o,
+  input  logic m_axis_tready_i,
+  output logic [32-1:0] m_axis_tdata_o,
+  output logic m_axis_tuser_o,
+  output logic m_axis_tlast_o,
   output logic irq_o
 );
   ks_core #(
@@ -110,6 +115,11 @@ module ks_core_ecp5 (
     .m_axi_bvalid_i,
     .m_axi_bready_o,
     .m_axi_bresp_i,
+    .m_axis_tvalid_o,
+    .m_axis_tready_i,
+    .m_axis_tdata_o,
+    .m_axis_tuser_o,
+    .m_axis_tlast_o,
     .irq_o
   );
 endmodule

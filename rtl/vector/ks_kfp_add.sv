@@ -31,12 +31,27 @@ module ks_kfp_add (
   assign mx = swap ? mb : ma;
   assign my = swap ? ma : mb;
 
+  // Shifts as explicit log-shifters (a mux per stage): Yosys's SAT-based resource sharing
+  // runs out of memory on variable $shl/$shr cells in this datapath.
+  function automatic logic [53:0] shr54(input logic [53:0] v, input logic [4:0] n);
+    shr54 = v;
+    for (int i = 0; i < 5; i++) begin
+      if (n[i]) shr54 = shr54 >> (1 << i);
+    end
+  endfunction
+  function automatic logic [26:0] shl27(input logic [26:0] v, input logic [4:0] n);
+    shl27 = v;
+    for (int i = 0; i < 5; i++) begin
+      if (n[i]) shl27 = shl27 << (1 << i);
+    end
+  endfunction
+
   // Align the smaller operand: 27 bits (mantissa, guard, round, sticky).
   logic [7:0]  d;
   logic [53:0] wide;
   logic [26:0] my_al;
   assign d    = ex - ey;
-  assign wide = {my, 3'b000, 27'd0} >> ((d > 8'd27) ? 8'd27 : d);
+  assign wide = shr54({my, 3'b000, 27'd0}, (d > 8'd27) ? 5'd27 : d[4:0]);
   assign my_al = (d >= 8'd27) ? {26'd0, my != 24'd0} : {wide[53:28], wide[27] | (wide[26:0] != 27'd0)};
 
   // Add or subtract, then normalize.
@@ -65,7 +80,7 @@ module ks_kfp_add (
       norm = {sum[27:2], sum[1] | sum[0]};
       e_n  = {2'b00, ex} + 10'd1;
     end else begin
-      norm = sum[26:0] << lz;
+      norm = shl27(sum[26:0], lz);
       e_n  = {2'b00, ex} - {5'd0, lz};
     end
   end

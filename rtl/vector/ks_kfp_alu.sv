@@ -14,6 +14,21 @@ module ks_kfp_alu (
                          OpFromInt = 4'd5, OpToInt = 4'd6, OpScale2 = 4'd7, OpISub = 4'd8,
                          OpShr1 = 4'd9;
 
+  // Variable shifts as explicit log-shifters (a mux per stage): Yosys's SAT-based resource
+  // sharing runs out of memory merging $shl/$shr cells of this datapath.
+  function automatic logic [63:0] shl64(input logic [63:0] v, input logic [5:0] n);
+    shl64 = v;
+    for (int i = 0; i < 6; i++) begin
+      if (n[i]) shl64 = shl64 << (1 << i);
+    end
+  endfunction
+  function automatic logic [63:0] shr64(input logic [63:0] v, input logic [5:0] n);
+    shr64 = v;
+    for (int i = 0; i < 6; i++) begin
+      if (n[i]) shr64 = shr64 >> (1 << i);
+    end
+  endfunction
+
   // ---- add / sub / mul ----------------------------------------------------------------------
   logic [31:0] sum, prod;
   ks_kfp_add u_add (.a_i, .b_i, .sub_i(op_i == OpSub), .z_o(sum));
@@ -48,7 +63,7 @@ module ks_kfp_alu (
   // Normalize so the leading one lands at bit 31, then mantissa = [31:8], guard [7],
   // round [6], sticky |[5:0].
   logic [31:0] fi_norm;
-  assign fi_norm = fi_mag << (5'd31 - fi_msb);
+  assign fi_norm = 32'(shl64(64'(fi_mag), {1'b0, 5'd31 - fi_msb}));
   logic [31:0] from_int;
   ks_kfp_round u_round_fi (
     .sign_i(fi_sign), .exp_i(10'd127 + 10'(fi_msb)), .mant_i(fi_norm[31:8]), .g_i(fi_norm[7]),
@@ -64,6 +79,8 @@ module ks_kfp_alu (
   logic [31:0] ti_lim, to_int;
   assign ti_mant = (a_i[30:23] == 8'd0) ? 24'd0 : {1'b1, a_i[22:0]};
   assign ti_sh   = $signed({2'b00, a_i[30:23]}) - 10'sd150;
+  logic [5:0] ti_neg;                      // -ti_sh where it is used: 1..25
+  assign ti_neg  = 6'(-ti_sh);
   assign ti_lim  = b_i[31] ? 32'd0 : b_i;
   always_comb begin
     ti_whole = '0;
@@ -74,13 +91,13 @@ module ks_kfp_alu (
       ti_q = '0;
     end else if (ti_sh >= 0) begin
       // Past 2^40 every bound saturates anyway.
-      ti_q = (ti_sh > 10'sd20) ? 64'h100_0000_0000 : (64'(ti_mant) << ti_sh);
+      ti_q = (ti_sh > 10'sd20) ? 64'h100_0000_0000 : shl64(64'(ti_mant), ti_sh[5:0]);
     end else if (ti_sh < -10'sd25) begin
       ti_q = '0;
     end else begin
-      ti_whole = 64'(ti_mant) >> (-ti_sh);
-      ti_rem   = 64'(ti_mant) & ((64'd1 << (-ti_sh)) - 64'd1);
-      ti_half  = 64'd1 << (-ti_sh - 10'sd1);
+      ti_whole = shr64(64'(ti_mant), ti_neg);
+      ti_rem   = 64'(ti_mant) & (shl64(64'd1, ti_neg) - 64'd1);
+      ti_half  = shl64(64'd1, ti_neg - 6'd1);
       ti_q     = ti_whole + 64'((ti_rem > ti_half) || (ti_rem == ti_half && ti_whole[0]));
     end
   end

@@ -4,7 +4,7 @@
 /// ks::golden::VectorUnitModel and the instruction set is in docs/vector_unit.md:
 ///
 ///   kind 0 VV: vector[dst] = op(vector[a], vector[b])     kind 1 VS: ... op(vector[a], S[b])
-///   kind 2 SS: S[dst] = op(S[a], S[b])                   kind 3 SUM, 4 MAX: S[dst] = reduce(vector[a])
+///   kind 2 SS: S[dst] = op(S[a], S[b]) (on lane 0)      kind 3 SUM, 4 MAX: S[dst] = reduce(vector[a])
 ///   kind 5 ARGMAX: S[dst] = first index of the largest  kind 6 LOADS: S[dst] = vector[a][len]
 ///   kind 7 STORES: vector[dst][len] = S[a]               kind 8 SETS: S[dst] = imm
 ///   kind 9 DOTROWS: vector[dst][t] = lane-tree sum of row a+t times row b, t < len
@@ -25,8 +25,8 @@
 /// not in_valid_i is high, and when accepted it does nothing.
 ///
 /// The memory port moves one AxiBytes beat (AxiBytes / 4 elements, byte address 4e =
-/// element e) per cycle for the DMA and VMOVE, while the unit is idle: writes with a
-/// per-element mask, reads with the data the next cycle.
+/// element e) per cycle each way for the DMA and VMOVE, while the unit is idle: a write
+/// with a per-element mask and a read (data the next cycle), at their own addresses.
 `include "ks_assert.svh"
 
 module ks_vector_unit #(
@@ -53,12 +53,13 @@ module ks_vector_unit #(
   input  logic [31:0]           in_imm_i,
   output logic                  in_bad_o,
   output logic                  busy_o,
-  // Memory port (DMA, VMOVE): only while idle
+  // Memory port (DMA, VMOVE): only while idle; byte addresses, multiples of AxiBytes
   input  logic                  mem_we_i,
   input  logic [Elems-1:0]      mem_wmask_i,
-  input  logic                  mem_re_i,
-  input  logic [MemAddrW-1:0]   mem_addr_i,     // byte address, a multiple of AxiBytes
+  input  logic [MemAddrW-1:0]   mem_waddr_i,
   input  logic [AxiBytes*8-1:0] mem_wdata_i,
+  input  logic                  mem_re_i,
+  input  logic [MemAddrW-1:0]   mem_raddr_i,
   output logic [AxiBytes*8-1:0] mem_rdata_o,
   // Scalar registers
   input  logic [2:0]            s_sel_i,
@@ -73,7 +74,7 @@ module ks_vector_unit #(
                          KLoadS = 4'd6, KStoreS = 4'd7, KSetS = 4'd8, KDot = 4'd9, KAxpy = 4'd10;
   localparam logic [3:0] OpAdd = 4'd0, OpMul = 4'd2, OpMax = 4'd3;
 
-  typedef enum logic [2:0] {SIdle, SStream, SDrain, STree, SLoadS, SPipe} state_e;
+  typedef enum logic [2:0] {SIdle, SStream, SDrain, STree, SLoadS, SPipe, SScalar} state_e;
   state_e state_q;
 
   // ---- the instruction in hand ---------------------------------------------------------------
@@ -83,7 +84,25 @@ module ks_vector_unit #(
   logic [31:0] imm_q;
   logic [15:0] rows_q, k_q;                  // rows to stream, rows issued
   logic [LaneW:0] level_q;
-  logic [31:0] s_q [8];
+  logic [8*32-1:0] s_q;                      // S0..S7, flat
+
+  // Selections as mux trees (no memories, variable shifts or part-selects: Yosys's SAT-based
+  // resource sharing runs out of memory on those in this datapath).
+  function automatic logic [31:0] pick_s(input logic [8*32-1:0] v, input logic [2:0] i);
+    pick_s = v[31:0];
+    for (int k = 1; k < 8; k++) begin
+      if (i == 3'(k)) pick_s = v[k*32 +: 32];
+    end
+  endfunction
+  function automatic logic [31:0] pick_lane(input logic [Lanes*32-1:0] v, input logic [LaneW-1:0] i);
+    pick_lane = v[31:0];
+    for (int k = 1; k < Lanes; k++) begin
+      if (i == LaneW'(k)) pick_lane = v[k*32 +: 32];
+    end
+  endfunction
+  function automatic logic [Lanes-1:0] onehot(input logic [LaneW-1:0] i);
+    for (int k = 0; k < Lanes; k++) onehot[k] = i == LaneW'(k);
+  endfunction
 
   logic accept, exec, store_s;
   assign in_ready_o = state_q == SIdle;
@@ -93,43 +112,10 @@ module ks_vector_unit #(
   assign busy_o     = state_q != SIdle;
 
   // ---- instruction checks (VectorUnitModel::execute's) ---------------------------------------
-  always_comb begin : p_check
-    logic [31:0] len, r, dst, a, b;
-    logic        bad;
-    len = 32'(in_len_i);
-    r   = (len + 32'(Lanes - 1)) >> LaneW;     // rows of a len-element vector
-    dst = 32'(in_dst_i);
-    a   = 32'(in_a_i);
-    b   = 32'(in_b_i);
-    bad = 1'b0;
-    if (in_swap_b_i && in_kind_i != KVV) bad = 1'b1;
-    if (in_b_imm_i && in_kind_i != KVS && in_kind_i != KSS) bad = 1'b1;
-    unique case (in_kind_i)
-      KVV, KVS: begin
-        if (dst + r > Rows || a + r > Rows) bad = 1'b1;
-        if (in_kind_i == KVV && b + r > Rows) bad = 1'b1;
-        if (in_kind_i == KVS && !in_b_imm_i && b >= 32'd8) bad = 1'b1;
-        // A destination must equal a source or not overlap it.
-        if (a != dst && a < dst + r && dst < a + r) bad = 1'b1;
-        if (in_kind_i == KVV && b != dst && b < dst + r && dst < b + r) bad = 1'b1;
-      end
-      KSS: if (dst >= 32'd8 || a >= 32'd8 || (!in_b_imm_i && b >= 32'd8)) bad = 1'b1;
-      KSum, KMax, KArgmax: if (a + r > Rows || dst >= 32'd8) bad = 1'b1;
-      KLoadS: if (dst >= 32'd8 || a + (len >> LaneW) >= Rows) bad = 1'b1;
-      KStoreS: if (a >= 32'd8 || dst + (len >> LaneW) >= Rows) bad = 1'b1;
-      KSetS: if (dst >= 32'd8) bad = 1'b1;
-      KDot: begin
-        if (a + len > Rows || b >= Rows || dst + r > Rows) bad = 1'b1;
-        if ((a < dst + r && dst < a + len) || (b >= dst && b < dst + r)) bad = 1'b1;
-      end
-      KAxpy: begin
-        if (a + len > Rows || b + r > Rows || dst >= Rows) bad = 1'b1;
-        if ((dst >= a && dst < a + len) || (dst >= b && dst < b + r)) bad = 1'b1;
-      end
-      default: bad = 1'b1;
-    endcase
-    in_bad_o = bad;
-  end
+  ks_vec_check #(.Lanes(Lanes), .Rows(Rows)) u_check (
+    .kind_i(in_kind_i), .swap_b_i(in_swap_b_i), .b_imm_i(in_b_imm_i), .dst_i(in_dst_i), .a_i(in_a_i),
+    .b_i(in_b_i), .len_i(in_len_i), .bad_o(in_bad_o)
+  );
 
   // ---- vector memory: two copies, per lane --------------------------------------------------
   logic                rd_a_en, rd_b_en, wr_en;
@@ -154,15 +140,22 @@ module ks_vector_unit #(
   end
 
   // Memory port: row and beat within the row.
-  logic [RowW-1:0] mem_row;
-  logic [GrpW-1:0] mem_grp, mem_grp_q;
-  assign mem_row = RowW'(mem_addr_i >> RowByteW);
-  assign mem_grp = (Groups > 1) ? GrpW'(mem_addr_i >> $clog2(AxiBytes)) : '0;
+  logic [RowW-1:0] mem_wrow, mem_rrow;
+  logic [GrpW-1:0] mem_wgrp, mem_rgrp, mem_grp_q;
+  assign mem_wrow = RowW'(mem_waddr_i >> RowByteW);
+  assign mem_rrow = RowW'(mem_raddr_i >> RowByteW);
+  assign mem_wgrp = (Groups > 1) ? GrpW'(mem_waddr_i >> $clog2(AxiBytes)) : '0;
+  assign mem_rgrp = (Groups > 1) ? GrpW'(mem_raddr_i >> $clog2(AxiBytes)) : '0;
   always_ff @(posedge clk_i) begin
-    if (mem_re_i) mem_grp_q <= mem_grp;
+    if (mem_re_i) mem_grp_q <= mem_rgrp;
   end
-  assign mem_rdata_o = rd_a[32'(mem_grp_q)*AxiBytes*8 +: AxiBytes*8];
-  assign s_o         = s_q[s_sel_i];
+  always_comb begin
+    mem_rdata_o = rd_a[AxiBytes*8-1:0];
+    for (int g = 1; g < Groups; g++) begin
+      if (mem_grp_q == GrpW'(g)) mem_rdata_o = rd_a[g*AxiBytes*8 +: AxiBytes*8];
+    end
+  end
+  assign s_o         = pick_s(s_q, s_sel_i);
 
   // ---- streaming: issue row k, data the next cycle -----------------------------------------
   logic        stream_issue, data_valid_q;
@@ -174,7 +167,7 @@ module ks_vector_unit #(
     if (stream_issue) begin
       rd_row_a = RowW'(a_q + k_q);
     end else if (mem_re_i) begin
-      rd_row_a = mem_row;
+      rd_row_a = mem_rrow;
     end else begin
       rd_row_a = RowW'(in_a_i + (in_len_i >> LaneW));   // LOADS
     end
@@ -206,7 +199,7 @@ module ks_vector_unit #(
   logic                tree;
   logic [31:0]         axpy_w;                 // AXPYROWS: element t of vector b
   assign tree   = state_q == STree;
-  assign axpy_w = rd_b[32'(data_row_q[LaneW-1:0])*32 +: 32];
+  assign axpy_w = pick_lane(rd_b, data_row_q[LaneW-1:0]);
 
   // The lane ALUs: elementwise ops while streaming, accumulation for reductions, products for
   // DOTROWS/AXPYROWS, and in the tree, lane i combines accumulators 2i and 2i+1.
@@ -220,7 +213,7 @@ module ks_vector_unit #(
           for (int l = 0; l < Lanes; l++) alu_b[l*32 +: 32] = rd_b[(l ^ 1)*32 +: 32];
         end
       end
-      KVS: alu_b = {Lanes{b_imm_q ? imm_q : s_q[b_q[2:0]]}};
+      KVS: alu_b = {Lanes{b_imm_q ? imm_q : pick_s(s_q, b_q[2:0])}};
       KSum, KMax: begin
         alu_op = (kind_q == KSum) ? OpAdd : OpMax;
         alu_a  = acc_q;
@@ -231,6 +224,11 @@ module ks_vector_unit #(
             alu_b[i*32 +: 32] = acc_q[(2*i+1)*32 +: 32];
           end
         end
+      end
+      KSS: begin
+        // Scalar operations run on the lanes (lane 0's result is taken): no ALU of their own.
+        alu_a = {Lanes{pick_s(s_q, a_q[2:0])}};
+        alu_b = {Lanes{b_imm_q ? imm_q : pick_s(s_q, b_q[2:0])}};
       end
       KDot: alu_op = OpMul;
       KAxpy: begin
@@ -343,7 +341,7 @@ module ks_vector_unit #(
     end else if (dot_out) begin
       wr_en   = 1'b1;
       wr_row  = RowW'(dst_q + (dot_t >> LaneW));
-      wr_mask = Lanes'(1) << dot_t[LaneW-1:0];
+      wr_mask = onehot(dot_t[LaneW-1:0]);
       wr_data = {Lanes{node_q[(Lanes-2)*32 +: 32]}};
     end else if (axpy_write) begin
       wr_en   = 1'b1;
@@ -353,13 +351,13 @@ module ks_vector_unit #(
     end else if (store_s) begin
       wr_en   = 1'b1;
       wr_row  = store_row;
-      wr_mask = Lanes'(1) << store_lane;
-      wr_data = {Lanes{s_q[in_a_i[2:0]]}};
+      wr_mask = onehot(store_lane);
+      wr_data = {Lanes{pick_s(s_q, in_a_i[2:0])}};
     end else if (mem_we_i) begin
       wr_en   = 1'b1;
-      wr_row  = mem_row;
+      wr_row  = mem_wrow;
       for (int l = 0; l < Lanes; l++) begin
-        wr_mask[l] = 32'(mem_grp) == l / Elems && mem_wmask_i[l % Elems];
+        wr_mask[l] = 32'(mem_wgrp) == l / Elems && mem_wmask_i[l % Elems];
       end
       wr_data = {Groups{mem_wdata_i}};
     end
@@ -417,14 +415,39 @@ module ks_vector_unit #(
   logic [15:0] rows_d;
   assign rows_d = (in_kind_i == KDot || in_kind_i == KAxpy) ? in_len_i :
                   16'((32'(in_len_i) + Lanes - 1) >> LaneW);
-  logic [31:0] ss_z;
-  ks_kfp_alu u_scalar (.op_i(in_op_i), .a_i(s_q[in_a_i[2:0]]), .b_i(in_b_imm_i ? in_imm_i : s_q[in_b_i[2:0]]),
-                       .z_o(ss_z));
+
+  // One scalar-register write per cycle.
+  logic        s_we;
+  logic [2:0]  s_widx;
+  logic [31:0] s_wdata;
+  logic        tree_last;
+  assign tree_last = (state_q == STree && 32'(level_q) == Levels - 1) ||
+                     (state_q == SDrain && Levels == 0 && (kind_q == KSum || kind_q == KMax || kind_q == KArgmax));
+  always_comb begin
+    s_we    = 1'b0;
+    s_widx  = dst_q[2:0];
+    s_wdata = alu_z[31:0];
+    if (state_q == SIdle && exec && (((in_kind_i == KSum || in_kind_i == KMax || in_kind_i == KArgmax) &&
+                                      rows_d == 16'd0) || in_kind_i == KSetS)) begin
+      s_we    = 1'b1;
+      s_widx  = in_dst_i[2:0];
+      s_wdata = (in_kind_i == KSetS) ? in_imm_i : 32'd0;  // an empty reduction gives 0
+    end else if (state_q == SLoadS) begin
+      s_we    = 1'b1;
+      s_wdata = pick_lane(rd_a, len_q[LaneW-1:0]);
+    end else if (state_q == SScalar) begin
+      s_we    = 1'b1;                                    // lane 0's result
+    end else if (tree_last) begin
+      // Reductions finish with the tree's last level (or straight from the lanes).
+      s_we    = 1'b1;
+      s_wdata = (kind_q == KArgmax) ? 32'(tree_idx) : tree_val;
+    end
+  end
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
       state_q <= SIdle;
-      for (int i = 0; i < 8; i++) s_q[i] <= '0;
+      s_q     <= '0;
     end else begin
       unique case (state_q)
         SIdle: begin
@@ -432,16 +455,9 @@ module ks_vector_unit #(
             unique case (in_kind_i)
               KVV, KVS, KDot: state_q <= (rows_d == 16'd0) ? SIdle : SStream;
               KAxpy: state_q <= (rows_d == 16'd0) ? SPipe : SStream;
-              KSum, KMax, KArgmax: begin
-                if (rows_d == 16'd0) begin
-                  s_q[in_dst_i[2:0]] <= '0;  // an empty reduction gives 0
-                end else begin
-                  state_q <= SStream;
-                end
-              end
-              KSS: s_q[in_dst_i[2:0]] <= ss_z;
+              KSum, KMax, KArgmax: state_q <= (rows_d == 16'd0) ? SIdle : SStream;
+              KSS: state_q <= SScalar;
               KLoadS: state_q <= SLoadS;
-              KSetS: s_q[in_dst_i[2:0]] <= in_imm_i;
               default: ;
             endcase
           end
@@ -457,22 +473,14 @@ module ks_vector_unit #(
             state_q <= (Levels == 0) ? SIdle : STree;
           end
         end
-        STree: begin
-          if (32'(level_q) == Levels - 1) begin
-            state_q <= SIdle;
-          end
-        end
-        SLoadS: begin
-          s_q[dst_q[2:0]] <= rd_a[32'(len_q[LaneW-1:0])*32 +: 32];
-          state_q <= SIdle;
-        end
+        STree: if (32'(level_q) == Levels - 1) state_q <= SIdle;
+        SLoadS: state_q <= SIdle;
         SPipe: if (pipe_done) state_q <= SIdle;
+        SScalar: state_q <= SIdle;
         default: state_q <= SIdle;
       endcase
-      // Reductions finish with the tree's last level (or straight from the lanes).
-      if ((state_q == STree && 32'(level_q) == Levels - 1) || (state_q == SDrain && Levels == 0 &&
-          (kind_q == KSum || kind_q == KMax || kind_q == KArgmax))) begin
-        s_q[dst_q[2:0]] <= (kind_q == KArgmax) ? 32'(tree_idx) : tree_val;
+      for (int k = 0; k < 8; k++) begin
+        if (s_we && s_widx == 3'(k)) s_q[k*32 +: 32] <= s_wdata;
       end
     end
   end
@@ -526,6 +534,6 @@ module ks_vector_unit #(
 
   `KS_ASSERT(no_memory_port_while_busy_a, !(busy_o && (mem_we_i || mem_re_i)))
   `KS_ASSERT(no_memory_port_with_an_instruction_a, !(accept && (mem_we_i || mem_re_i)))
-  `KS_ASSERT(one_memory_port_access_a, !(mem_we_i && mem_re_i))
-  `KS_ASSERT(memory_port_aligned_a, !(mem_we_i || mem_re_i) || mem_addr_i[$clog2(AxiBytes)-1:0] == '0)
+  `KS_ASSERT(memory_write_aligned_a, !mem_we_i || mem_waddr_i[$clog2(AxiBytes)-1:0] == '0)
+  `KS_ASSERT(memory_read_aligned_a, !mem_re_i || mem_raddr_i[$clog2(AxiBytes)-1:0] == '0)
 endmodule

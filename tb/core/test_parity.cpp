@@ -1,9 +1,17 @@
 // The emulated core and the golden-model backend run the same random command lists on the
 // same memory image: memory afterwards, completions and error reports must be identical.
-// Lists mix LOAD/STORE of random 2-D shapes, MATMULs with operands in the bank layouts, and,
-// now and then, a descriptor with an error; they are race-free (see random_list).
+// Lists mix LOAD/STORE of random 2-D shapes (bank VEC included), MATMULs with operands in the
+// bank layouts, vector-unit instructions (VEC, every kind and flag), VMOVEs both ways, and,
+// now and then, a descriptor with an error; they are race-free (see random_list). Each round
+// ends by storing the scalar registers and the whole vector memory, so both are compared too.
+//
+// Left out on purpose: VV with SWAP_B in place (B = DST), where the RTL reads each row before
+// writing it and VectorUnitModel's element loop does not (tb/vector/test_vector_unit.cpp).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <string>
@@ -14,6 +22,7 @@
 #include "kestrel/driver/model.h"
 #include "kestrel/driver/queue.h"
 #include "kestrel/golden/matmul.h"
+#include "kestrel/golden/vector_unit.h"
 #include "kestrel/regs.h"
 #include "test_seed.h"
 
@@ -21,7 +30,7 @@ namespace {
 
 using namespace ks;
 
-constexpr uint32_t kRing = 32;
+constexpr uint32_t kRing = 64;
 constexpr size_t kMem = 1u << 20;
 
 struct Side {
@@ -46,7 +55,7 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
     for (auto& b : image) b = static_cast<uint8_t>(rng_());
     for (Side& s : sides_) {
       s.dev->mem_write(base_, image.data(), image.size());
-      s.q = std::make_unique<drv::CommandQueue>(*s.dev, base_, kRing, base_ + 0x400);
+      s.q = std::make_unique<drv::CommandQueue>(*s.dev, base_, kRing, base_ + 0x800);
       s.q->start();
     }
   }
@@ -86,11 +95,121 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
     return list;
   }
 
+  uint32_t vec_bytes() const { return cfg().vec_lanes * cfg().vec_rows * 4; }
+
+  /// A vector-unit instruction: mostly valid (random kind, operands inside the memory), now
+  /// and then one the unit rejects (BAD_VECTOR).
+  golden::VecInstr random_vec(bool valid) {
+    const uint32_t lanes = cfg().vec_lanes, rows = cfg().vec_rows;
+    const golden::VectorUnitModel probe(lanes, rows);
+    for (;;) {
+      golden::VecInstr in;
+      in.kind = static_cast<golden::VecKind>(rng_() % (valid ? golden::kVecKinds : 16));
+      in.op = static_cast<golden::kfp::AluOp>(rng_() % 16);
+      in.imm = static_cast<uint32_t>(rng_());
+      in.len = static_cast<uint16_t>(rng_() % (3 * lanes + 1));
+      const uint32_t span = std::max<uint32_t>(in.len, (in.len + lanes - 1) / lanes);
+      auto row = [&]() { return static_cast<uint16_t>(rng_() % (rows - span + 1)); };
+      auto reg = [&]() { return static_cast<uint16_t>(rng_() % 8); };
+      const bool scalar_dst = in.kind == golden::VecKind::kSS || in.kind == golden::VecKind::kSum ||
+                              in.kind == golden::VecKind::kMax || in.kind == golden::VecKind::kArgmax ||
+                              in.kind == golden::VecKind::kLoadS || in.kind == golden::VecKind::kSetS;
+      in.dst = scalar_dst ? reg() : row();
+      in.a = (in.kind == golden::VecKind::kSS || in.kind == golden::VecKind::kStoreS) ? reg() : row();
+      in.b = (in.kind == golden::VecKind::kVS || in.kind == golden::VecKind::kSS) ? reg() : row();
+      if (in.kind == golden::VecKind::kVV) in.swap_b = rng_() % 3 == 0;
+      if (in.kind == golden::VecKind::kVS || in.kind == golden::VecKind::kSS) in.b_imm = rng_() % 3 == 0;
+      if (rng_() % 4 == 0 && in.kind != golden::VecKind::kSS) in.dst = in.a;
+      if (!valid) {
+        switch (rng_() % 4) {
+          case 0: in.swap_b = !in.swap_b; break;
+          case 1: in.dst = static_cast<uint16_t>(rows - rng_() % 2); break;
+          case 2: in.a = static_cast<uint16_t>(8 + rng_() % 4); break;
+          default: in.len = static_cast<uint16_t>(rng_()); break;
+        }
+      }
+      if (in.kind == golden::VecKind::kVV && in.swap_b && in.b == in.dst) continue;  // file comment
+      if (probe.check(in).empty() == valid) return in;
+    }
+  }
+
+  /// A VMOVE inside its banks (ACC_TO_VEC: COUNT a multiple of GROUPS), now and then not.
+  drv::VmoveArgs random_vmove(bool valid) {
+    drv::VmoveArgs v;
+    const uint32_t elems = cfg().vec_lanes * cfg().vec_rows;
+    if (rng_() % 2 == 0) {
+      v.dir = drv::VmoveDir::kAccToVec;
+      const uint32_t words = cfg().acc_bank_bytes / cfg().acc_word_bytes;
+      v.groups = 1 + static_cast<uint32_t>(rng_() % 3);
+      v.count = v.groups * (1 + static_cast<uint32_t>(rng_() % 3));
+      v.bank_addr = static_cast<uint32_t>(rng_() % (words - v.count + 1)) * cfg().acc_word_bytes;
+      v.gstride = static_cast<uint32_t>(rng_() % 40);
+      const uint32_t span = (v.groups - 1) * v.gstride + (v.count / v.groups) * cfg().array_rows;
+      v.vec_elem = static_cast<uint32_t>(rng_() % (elems - span + 1));
+    } else {
+      v.dir = drv::VmoveDir::kVecToAct;
+      v.count = 1 + static_cast<uint32_t>(rng_() % 70);
+      const uint32_t padded = (v.count + cfg().act_word_bytes - 1) / cfg().act_word_bytes * cfg().act_word_bytes;
+      v.bank_addr = static_cast<uint32_t>(rng_() % ((cfg().act_bank_bytes - padded) / cfg().act_word_bytes + 1)) *
+                    cfg().act_word_bytes;
+      v.vec_elem = static_cast<uint32_t>(rng_() % (elems - v.count + 1));
+    }
+    if (!valid) {
+      switch (rng_() % 5) {
+        case 0: v.dir = static_cast<drv::VmoveDir>(2 + rng_() % 3); break;       // BAD_VECTOR
+        case 1: v.count = 0; break;                                            // ZERO_SIZE
+        case 2: v.vec_elem = elems - static_cast<uint32_t>(rng_() % 4); break;  // BAD_VECTOR
+        case 3: v.bank_addr += 4; break;                                       // MISALIGNED
+        default:
+          if (v.dir == drv::VmoveDir::kAccToVec && v.groups > 1) {
+            v.count += 1;                                                      // COUNT % GROUPS
+          } else {
+            v.bank_addr = cfg().acc_bank_bytes + cfg().act_bank_bytes;          // SRAM_RANGE
+          }
+      }
+    }
+    return v;
+  }
+
+  /// The scalar registers into row 0 of the vector memory, then the whole memory out to
+  /// memory, so the final memory compare covers the vector unit's state.
+  void append_vec_dump(std::vector<desc::Words>& list) {
+    for (uint16_t i = 0; i < 8; ++i) {
+      golden::VecInstr st;
+      st.kind = golden::VecKind::kStoreS;
+      st.a = i;
+      st.dst = 0;
+      st.len = i;
+      list.push_back(drv::make_vec(st));
+    }
+    list.push_back(drv::make_nop());
+    list.push_back(drv::make_store({desc::Bank::kVec, 0, base_ + 0x80000, 1, vec_bytes(), 0, 0}));
+  }
+
   std::vector<desc::Words> random_descriptors() {
     std::vector<desc::Words> list;
-    std::uniform_int_distribution<int> kind(0, 9);
-    for (int i = 0; i < 6; ++i) {
+    errors_ = rng_() % 3 == 0;  // a third of the lists may contain errors
+    std::uniform_int_distribution<int> kind(0, 17);
+    for (int i = 0; i < 8; ++i) {
       switch (kind(rng_)) {
+        case 10:
+        case 11:
+        case 12:
+          list.push_back(drv::make_vec(random_vec(!errors_ || rng_() % 6 != 0)));
+          break;
+        case 13:
+          list.push_back(drv::make_load(random_xfer(desc::Bank::kVec, vec_bytes())));
+          break;
+        case 14:
+          list.push_back(drv::make_store(random_xfer(desc::Bank::kVec, vec_bytes())));
+          break;
+        case 15:
+        case 16:
+          list.push_back(drv::make_vmove(random_vmove(!errors_ || rng_() % 4 != 0)));
+          break;
+        case 17:
+          list.push_back(drv::make_load(random_xfer(desc::Bank::kAct, cfg().act_bank_bytes)));
+          break;
         case 0:
         case 1:
           list.push_back(drv::make_load(random_xfer(desc::Bank::kKv, cfg().kv_bank_bytes)));
@@ -112,7 +231,8 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
           break;
         case 8: {  // an error now and then
           desc::Words w = drv::make_load(random_xfer(desc::Bank::kKv, cfg().kv_bank_bytes));
-          switch (rng_() % 4) {
+          switch (errors_ ? rng_() % 4 : 4) {
+            case 4: break;
             case 0: w[1] |= 0x100; break;                                  // reserved bit
             case 1: desc::kLoadHostAddr.set(w, base_ - 4096); break;        // outside the window
             case 2: desc::kLoadBank.set(w, 2); break;                       // LOAD into ACC
@@ -158,6 +278,7 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
   }
 
   Side sides_[2];
+  bool errors_ = false;
   uint32_t base_ = 0;
   uint64_t seed_ = 0;
   std::mt19937_64 rng_;
@@ -165,8 +286,9 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
 
 TEST_P(ParityTest, RandomListsGiveIdenticalMemoryCompletionsAndErrors) {
   SCOPED_TRACE(ks::tb::seed_note(seed_));
-  for (int round = 0; round < 25; ++round) {
-    const std::vector<desc::Words> list = random_list();
+  for (int round = 0; round < 40; ++round) {
+    std::vector<desc::Words> list = random_list();
+    append_vec_dump(list);
     std::string outcome[2];
     for (int s = 0; s < 2; ++s) {
       try {
@@ -183,6 +305,14 @@ TEST_P(ParityTest, RandomListsGiveIdenticalMemoryCompletionsAndErrors) {
     for (const auto& w : list) listing += "  " + drv::describe(w) + "\n";
     SCOPED_TRACE("round " + std::to_string(round) + ", outcome " + outcome[0] + ", list:\n" + listing);
     ASSERT_EQ(outcome[0], outcome[1]);
+    if (std::getenv("KS_PARITY_VERBOSE")) {
+      std::vector<uint8_t> dump(vec_bytes());
+      sides_[0].dev->mem_read(base_ + 0x80000, dump.data(), dump.size());
+      uint64_t h = 0;
+      for (uint8_t v : dump) h = h * 131 + v;
+      std::printf("round %d: %s (%zu descriptors), vector memory hash %016llx\n", round, outcome[0].c_str(), list.size(),
+                  static_cast<unsigned long long>(h));
+    }
     const uint32_t regs_to_compare[] = {regs::kRingHead, regs::kRingTail, regs::kErrCode, regs::kErrIndex,
                                         regs::kErrInfo, regs::kCompletions, regs::kLastSeq, regs::kIrqStatus};
     for (uint32_t r : regs_to_compare) {

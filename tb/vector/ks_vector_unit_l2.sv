@@ -18,9 +18,10 @@ module ks_vector_unit_l2 (
   output logic        busy_o,
   input  logic        mem_we_i,
   input  logic [1:0]  mem_wmask_i,
-  input  logic        mem_re_i,
-  input  logic [8:0]  mem_addr_i,
+  input  logic [8:0]  mem_waddr_i,
   input  logic [63:0] mem_wdata_i,
+  input  logic        mem_re_i,
+  input  logic [8:0]  mem_raddr_i,
   output logic [63:0] mem_rdata_o,
   input  logic [2:0]  s_sel_i,
   output logic [31:0] s_o

@@ -56,7 +56,7 @@ class VectorUnitTest : public ::testing::Test {
     }
     sim_->mem_we_i = 1;
     sim_->mem_wmask_i = mask;
-    sim_->mem_addr_i = static_cast<uint32_t>(first * 4);
+    sim_->mem_waddr_i = static_cast<uint32_t>(first * 4);
     ks::emu::put_bytes(sim_->mem_wdata_i, bytes.data(), kAxi);
     sim_.tick();
     sim_->mem_we_i = 0;
@@ -73,7 +73,7 @@ class VectorUnitTest : public ::testing::Test {
 
   std::vector<Bits> port_read(size_t first) {
     sim_->mem_re_i = 1;
-    sim_->mem_addr_i = static_cast<uint32_t>(first * 4);
+    sim_->mem_raddr_i = static_cast<uint32_t>(first * 4);
     sim_.tick();
     sim_->mem_re_i = 0;
     sim_.eval();
@@ -347,7 +347,8 @@ TEST_F(VectorUnitTest, MemoryPortWritesMaskedElementsAndReadsBeats) {
 }
 
 // Cycles per instruction, counted from the handshake edge until the unit is idle again:
-// ceil(len / Lanes) + 2 for VV/VS, plus log2(Lanes) for SUM/MAX/ARGMAX; len + 3 + log2(Lanes)
+// ceil(len / Lanes) + 2 for VV/VS, plus log2(Lanes) for SUM/MAX/ARGMAX; 2 for SS (on lane 0's
+// ALU); len + 3 + log2(Lanes)
 // for DOTROWS (one row per cycle into the registered tree); len + 4 for AXPYROWS.
 TEST_F(VectorUnitTest, CycleCounts) {
   const size_t levels = static_cast<size_t>(__builtin_ctzll(kLanes));
@@ -360,7 +361,7 @@ TEST_F(VectorUnitTest, CycleCounts) {
   } rows[] = {
       {"VV", {VecKind::kVV, AluOp::kAdd, 0, 8, 16, vlen, 0}, 4u + 2},
       {"SUM", {VecKind::kSum, AluOp::kAdd, 0, 8, 0, vlen, 0}, 4u + 2 + levels},
-      {"SS", {VecKind::kSS, AluOp::kAdd, 0, 1, 2, 0, 0}, 1},
+      {"SS", {VecKind::kSS, AluOp::kAdd, 0, 1, 2, 0, 0}, 2},
       {"DOTROWS", {VecKind::kDotRows, AluOp::kAdd, 0, 16, 12, n, 0}, n + 3u + levels},
       {"AXPYROWS", {VecKind::kAxpyRows, AluOp::kAdd, 0, 16, 8, n, 0}, n + 4u},
   };

@@ -1,6 +1,7 @@
 // The emulated backend: a Verilated ks_core_<config> clocked in-process, with its AXI4
-// master wired to an AxiMemory model every cycle and its AXI4-Lite slave driven by
-// register accesses.
+// master wired to an AxiMemory model every cycle, its AXI4-Lite slave driven by register
+// accesses, and its AXI4-Stream token output sampled every clock into a host FIFO (with a
+// seeded random tready pattern for backpressure tests).
 #include "kestrel/driver/emulated.h"
 
 #include <verilated.h>
@@ -14,6 +15,9 @@
 #include <verilated_cov.h>
 #endif
 
+#include <deque>
+#include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -37,7 +41,13 @@ class EmulatedDevice final : public EmulatedBase {
   EmulatedDevice(const hw::HwConfig& cfg, const EmulatedOptions& opt)
       : cfg_(cfg),
         ctx_(std::make_unique<VerilatedContext>()),
-        mem_(make_mem_config(cfg, opt), opt.mem_base, opt.mem_size) {
+        mem_(make_mem_config(cfg, opt), opt.mem_base, opt.mem_size),
+        stall_(opt.stream_stall),
+        stall_rng_(opt.stream_seed) {
+    if (!(opt.stream_stall >= 0 && opt.stream_stall < 1)) {
+      throw std::invalid_argument("emulated device: stream_stall must be in [0, 1), got " +
+                                  std::to_string(opt.stream_stall));
+    }
     ctx_->randReset(0);
 #if VM_TRACE
     if (!opt.waveform.empty()) ctx_->traceEverOn(true);
@@ -56,6 +66,7 @@ class EmulatedDevice final : public EmulatedBase {
     top_->clk_i = 0;
     top_->rst_ni = 0;
     idle_lite();
+    next_tready();
     for (int i = 0; i < 8; ++i) tick();
     top_->rst_ni = 1;
   }
@@ -83,8 +94,12 @@ class EmulatedDevice final : public EmulatedBase {
   const hw::HwConfig& config() const override { return cfg_; }
   emu::AxiMemory& memory() override { return mem_; }
   uint64_t cycles() const override { return cycles_; }
-  std::vector<StreamToken> read_tokens(uint64_t /*timeout*/) override {
-    throw std::runtime_error("emulated device: the token stream is not connected yet");  // replaced by the AXIS sink
+  /// Beats collected so far; with none, runs up to `timeout` cycles until one arrives.
+  std::vector<StreamToken> read_tokens(uint64_t timeout) override {
+    for (uint64_t i = 0; i < timeout && tokens_.empty(); ++i) tick();
+    std::vector<StreamToken> out(tokens_.begin(), tokens_.end());
+    tokens_.clear();
+    return out;
   }
   uint64_t mem_base() const override { return mem_.base(); }
   size_t mem_size() const override { return mem_.size(); }
@@ -186,9 +201,18 @@ class EmulatedDevice final : public EmulatedBase {
     top_->eval();
   }
 
-  /// One clock edge for both the core and the memory model.
+  /// tready for the next cycle: low with probability stall_.
+  void next_tready() {
+    top_->m_axis_tready_i = !(stall_ > 0 && std::uniform_real_distribution<double>(0, 1)(stall_rng_) < stall_);
+  }
+
+  /// One clock edge for the core, the memory model and the token sink.
   void tick() {
     settle();
+    if (top_->m_axis_tvalid_o && top_->m_axis_tready_i) {
+      tokens_.push_back(StreamToken{static_cast<uint32_t>(top_->m_axis_tdata_o), top_->m_axis_tuser_o != 0,
+                                    top_->m_axis_tlast_o != 0});
+    }
 #if VM_TRACE
     if (trace_) trace_->dump(ctx_->time());
 #endif
@@ -221,6 +245,7 @@ class EmulatedDevice final : public EmulatedBase {
 #endif
     ctx_->timeInc(5);
     ++cycles_;
+    next_tready();
   }
 
   const hw::HwConfig& cfg_;
@@ -232,6 +257,9 @@ class EmulatedDevice final : public EmulatedBase {
   std::unique_ptr<VerilatedFstC> trace_;
 #endif
   uint64_t cycles_ = 0;
+  double stall_;
+  std::mt19937_64 stall_rng_;
+  std::deque<StreamToken> tokens_;  ///< beats taken from the stream, not yet read
 };
 
 }  // namespace

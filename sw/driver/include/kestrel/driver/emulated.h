@@ -20,6 +20,8 @@ struct EmulatedOptions {
   uint32_t max_outstanding = 8;       ///< memory model: bursts in flight per direction
   double bytes_per_cycle = 0;         ///< memory bandwidth; 0 = the configuration's default
   std::string waveform;               ///< FST file to write (needs a KS_TRACE build)
+  double stream_stall = 0;            ///< token stream sink: probability tready is low in a cycle
+  uint64_t stream_seed = 1;           ///< seed of the tready pattern
 };
 
 /// The core in configuration `config` on the emulated backend. Throws std::invalid_argument
