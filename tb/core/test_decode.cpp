@@ -521,19 +521,26 @@ TEST_P(DecodeBackpressureTest, NoTokenIsLostOrRepeated) {
 
 TEST_P(DecodeTest, StepOverheadInCycles) {
   if (is_model()) GTEST_SKIP() << "cycles are measured on the emulated core";
-  // A program of one NOP: what a step costs beyond its descriptors.
-  const std::vector<desc::Words> nop{drv::make_nop()};
-  write_program(nop, prog_);
+  // Programs of one and of two NOPs, 1 and 33 steps: the cost of a step beyond its descriptors
+  // (fence, S7, the token, the next step's start) and of a program descriptor.
   const std::vector<uint32_t> prompt{1};
   write_prompt(prompt);
-  for (uint32_t steps : {1u, 33u}) {
-    drv::DecodeArgs d = args(prompt, steps, 0, kRamp, 0xFFFF, 1);
-    const uint64_t c0 = dev_->cycles();
-    run_decode(prompt, d);
-    const uint64_t c1 = dev_->cycles();
-    std::printf("  %s: DECODE of %u one-NOP steps: %llu cycles (incl. ring + completion)\n", config_name().c_str(),
-                steps, static_cast<unsigned long long>(c1 - c0));
+  uint64_t c[2][2];
+  for (uint32_t len : {1u, 2u}) {
+    write_program(std::vector<desc::Words>(len, drv::make_nop()), prog_);
+    for (uint32_t steps : {1u, 33u}) {
+      const uint64_t c0 = dev_->cycles();
+      run_decode(prompt, args(prompt, steps, 0, kRamp, 0xFFFF, len));
+      c[len - 1][steps == 33] = dev_->cycles() - c0;
+    }
   }
+  const double per_step[2] = {(c[0][1] - c[0][0]) / 32.0, (c[1][1] - c[1][0]) / 32.0};
+  const double per_desc = per_step[1] - per_step[0];
+  std::printf("  %s: cycles per step: %.1f (1-NOP program), %.1f (2 NOPs); a NOP in the program %.1f, "
+              "the step itself %.1f (memory read latency %u)\n",
+              config_name().c_str(), per_step[0], per_step[1], per_desc, per_step[0] - per_desc,
+              options().read_latency);
+  EXPECT_LT(per_step[0] - per_desc, 16.0);
 }
 
 // VEC_BUSY per instruction on the core: VMOVE moves one element per cycle (ACC_TO_VEC: COUNT x

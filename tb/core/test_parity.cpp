@@ -78,6 +78,22 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
     return x;
   }
 
+  /// A LOAD/STORE of bank VEC long enough to overlap the next descriptors' fetch: up to 16 rows
+  /// of up to 4 beats, inside the vector memory.
+  drv::Xfer long_vec_xfer() {
+    const uint32_t a = cfg().axi_data_bytes;
+    drv::Xfer x;
+    x.bank = desc::Bank::kVec;
+    x.row_bytes = (1 + static_cast<uint32_t>(rng_() % 4)) * a;
+    x.rows = 1 + static_cast<uint32_t>(rng_() % std::min<uint32_t>(16, vec_bytes() / x.row_bytes));
+    x.host_stride = x.row_bytes;
+    x.sram_stride = x.row_bytes;
+    const uint32_t span = x.rows * x.row_bytes;
+    x.sram_addr = static_cast<uint32_t>(rng_() % ((vec_bytes() - span) / a + 1)) * a;
+    x.host_addr = base_ + 0x1000 + static_cast<uint32_t>(rng_() % 4096) * a;
+    return x;
+  }
+
   /// Engines run concurrently, so two descriptors that touch the same bank or memory without
   /// a token between them race, and then the hardware's result depends on timing. The lists
   /// here are race-free: a NOP fence separates every descriptor from the next, except
@@ -99,7 +115,7 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
 
   /// A vector-unit instruction: mostly valid (random kind, operands inside the memory), now
   /// and then one the unit rejects (BAD_VECTOR).
-  golden::VecInstr random_vec(bool valid) {
+  golden::VecInstr random_vec(bool valid, uint32_t max_len = 0) {
     const uint32_t lanes = cfg().vec_lanes, rows = cfg().vec_rows;
     const golden::VectorUnitModel probe(lanes, rows);
     for (;;) {
@@ -107,7 +123,7 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
       in.kind = static_cast<golden::VecKind>(rng_() % (valid ? golden::kVecKinds : 16));
       in.op = static_cast<golden::kfp::AluOp>(rng_() % 16);
       in.imm = static_cast<uint32_t>(rng_());
-      in.len = static_cast<uint16_t>(rng_() % (3 * lanes + 1));
+      in.len = static_cast<uint16_t>(rng_() % ((max_len ? max_len : 3 * lanes) + 1));
       const uint32_t span = std::max<uint32_t>(in.len, (in.len + lanes - 1) / lanes);
       auto row = [&]() { return static_cast<uint16_t>(rng_() % (rows - span + 1)); };
       auto reg = [&]() { return static_cast<uint16_t>(rng_() % 8); };
@@ -326,6 +342,60 @@ TEST_P(ParityTest, RandomListsGiveIdenticalMemoryCompletionsAndErrors) {
     }
     if (outcome[0] != "completed") {
       for (Side& s : sides_) s.q->reset();
+    }
+  }
+  EXPECT_TRUE(drv::emulated_violations(*sides_[0].dev).empty());
+}
+
+// No NOP fences: VEC, LOAD and STORE of bank VEC and VMOVE are ordered by their own rules
+// (a VEC waits for earlier LOAD/STORE of bank VEC, those wait for the vector unit, VMOVE is a
+// fence). Between a LOAD and a STORE of bank VEC -- different engines, not ordered by those
+// rules -- there is always a VEC. LOADs read an area no STORE writes.
+TEST_P(ParityTest, VectorOrderingRulesAloneGiveIdenticalResults) {
+  SCOPED_TRACE(ks::tb::seed_note(seed_));
+  errors_ = false;
+  for (int round = 0; round < 30; ++round) {
+    std::vector<desc::Words> list;
+    uint32_t store_at = base_ + 0xA0000;
+    bool last_xfer = false;
+    for (int i = 0; i < 24; ++i) {
+      const int k = static_cast<int>(rng_() % 11);
+      if (k == 10 && !last_xfer) {
+        // A long AXPYROWS, then at once a STORE and a LOAD of its destination row.
+        const uint16_t n = static_cast<uint16_t>(std::min<uint32_t>(cfg().vec_rows / 2, 100));
+        const uint16_t dst = static_cast<uint16_t>(cfg().vec_rows - 1);
+        list.push_back(drv::make_vec({golden::VecKind::kAxpyRows, golden::kfp::AluOp::kAdd, dst, 0, n, n, 0}));
+        const uint32_t row = cfg().vec_lanes * 4;
+        list.push_back(drv::make_store({desc::Bank::kVec, dst * row, store_at, 1, row, 0, 0}));
+        store_at += row;
+        last_xfer = true;
+      } else if (k < 5 || last_xfer) {
+        list.push_back(drv::make_vec(random_vec(true, std::min<uint32_t>(cfg().vec_rows / 3, 64))));
+        last_xfer = false;
+      } else if (k < 7) {
+        list.push_back(drv::make_load(long_vec_xfer()));
+        last_xfer = true;
+      } else if (k < 9) {
+        drv::Xfer x = long_vec_xfer();
+        x.host_addr = store_at;
+        store_at += (x.rows - 1) * x.host_stride + x.row_bytes;
+        list.push_back(drv::make_store(x));
+        last_xfer = true;
+      } else {
+        list.push_back(drv::make_vmove(random_vmove(true)));
+        last_xfer = false;
+      }
+    }
+    append_vec_dump(list);
+    for (Side& s : sides_) s.q->run(list, 2'000'000);
+    std::string listing;
+    for (const auto& w : list) listing += "  " + drv::describe(w) + "\n";
+    SCOPED_TRACE("round " + std::to_string(round) + ", list:\n" + listing);
+    std::vector<uint8_t> a(kMem), b(kMem);
+    sides_[0].dev->mem_read(base_, a.data(), kMem);
+    sides_[1].dev->mem_read(base_, b.data(), kMem);
+    for (size_t i = 0; i < kMem; ++i) {
+      ASSERT_EQ(a[i], b[i]) << "memory differs at " << std::hex << base_ + i << ", round " << std::dec << round;
     }
   }
   EXPECT_TRUE(drv::emulated_violations(*sides_[0].dev).empty());
