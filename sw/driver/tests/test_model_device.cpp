@@ -203,6 +203,7 @@ class OtherDevice : public drv::Device {
   void mem_write(uint64_t, const void*, size_t) override {}
   void mem_read(uint64_t, void*, size_t) override {}
   bool wait_irq(uint64_t) override { return false; }
+  std::vector<drv::StreamToken> read_tokens(uint64_t) override { return {}; }
   uint64_t cycles() const override { return 0; }
 };
 
