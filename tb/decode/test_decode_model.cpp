@@ -156,7 +156,7 @@ TEST_P(DecodeTest, RandomModelStreamedWeights) {
         ks::rt::Placement::kStreamed);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, DecodeTest, ::testing::Values("model"),
+INSTANTIATE_TEST_SUITE_P(Backends, DecodeTest, ::testing::Values("model", "emulated"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 }  // namespace
