@@ -3,6 +3,7 @@
 //   kestrel <checkpoint> [-z tokenizer] [-t temperature] [-p topp] [-s seed] [-n steps]
 //           [-i prompt] [--backend ref|model|rtl] [--precision fp32|int8|int4] [--config name]
 //           [--placement auto|resident|streamed] [--waveform file.fst] [--report json]
+//           [--dump-program file.txt]
 //
 // Flags as in run.c (greedy at -t 0, top-p sampling otherwise). Backends: `ref`, the float32
 // reference (identical to run.c token for token); `rtl`, the Verilated core (the emulated
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -34,7 +36,8 @@ namespace {
                "kestrel: %s\n"
                "usage: kestrel <checkpoint> [-z tokenizer] [-t temperature] [-p topp] [-s seed] [-n steps]\n"
                "               [-i prompt] [--backend ref|model|rtl] [--precision fp32|int8|int4] [--config name]\n"
-               "               [--placement auto|resident|streamed] [--waveform file.fst] [--report json]\n",
+               "               [--placement auto|resident|streamed] [--waveform file.fst] [--report json]\n"
+               "               [--dump-program file.txt]\n",
                msg.c_str());
   std::exit(2);
 }
@@ -51,7 +54,7 @@ float to_float(const std::string& flag, const std::string& v) {
 int main(int argc, char** argv) {
   if (argc < 2) usage("no checkpoint given");
   std::string checkpoint = argv[1], tokenizer_path, prompt, backend = "ref", precision, report;
-  std::string config(ks::hw::kDefaultConfig), placement = "auto", waveform;
+  std::string config(ks::hw::kDefaultConfig), placement = "auto", waveform, dump;
   float temperature = 1.0f, topp = 0.9f;
   uint64_t seed = 0;
   int steps = 256;
@@ -71,6 +74,7 @@ int main(int argc, char** argv) {
     else if (a == "--config") config = v;
     else if (a == "--placement") placement = v;
     else if (a == "--waveform") waveform = v;
+    else if (a == "--dump-program") dump = v;
     else usage("unknown flag " + a);
   }
   if (backend != "ref" && backend != "model" && backend != "rtl") usage("unknown backend '" + backend + "' (ref, model, rtl)");
@@ -84,6 +88,7 @@ int main(int argc, char** argv) {
   else if (placement != "auto") usage("--placement takes auto, resident or streamed");
   if (ks::hw::find_config(config) == nullptr) usage("unknown configuration '" + config + "'");
   if (!waveform.empty() && backend != "rtl") usage("--waveform needs --backend rtl");
+  if (!dump.empty() && backend == "ref") usage("--dump-program needs --backend rtl or model");
   if (!report.empty() && report != "json") usage("--report takes json");
   if (seed == 0) seed = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   try {
@@ -133,6 +138,21 @@ int main(int argc, char** argv) {
       bo.seq_len = static_cast<uint32_t>(steps);
       bo.store_logits = !greedy;
       prog = std::make_unique<ks::rt::DecodeProgram>(*qm, dev->config(), dev->mem_base(), dev->mem_size() - 65536, bo);
+      if (!dump.empty()) {
+        // The compiled program as text: the setup list, the step program, the program memory.
+        std::FILE* f = std::fopen(dump.c_str(), "w");
+        if (f == nullptr) throw std::runtime_error("cannot write " + dump);
+        for (const ks::desc::Words& w : prog->setup()) std::fprintf(f, "setup %s\n", ks::drv::describe(w).c_str());
+        for (size_t i = 0; i < prog->step().size(); ++i) {
+          std::fprintf(f, "step %zu %s\n", i, ks::drv::describe(prog->step()[i]).c_str());
+        }
+        for (size_t i = 0; i < prog->vector_program().size(); ++i) {
+          ks::desc::Words w = ks::drv::make_vec({});
+          for (size_t j = 0; j < 4; ++j) w[j + 1] = prog->vector_program()[i][j];
+          std::fprintf(f, "vprog %zu %s\n", i, ks::drv::describe(w).c_str());
+        }
+        std::fclose(f);
+      }
       chip = std::make_unique<ks::rt::OnChipDecoder>(*dev, *prog);
       forward = [&](int token, int pos) -> std::vector<float>& { return chip->forward(token, pos); };
     }
@@ -183,6 +203,7 @@ int main(int argc, char** argv) {
       char b[2048];
       std::snprintf(b, sizeof b,
                     "\"config\":\"%s\",\"placement\":\"%s\",\"weights_resident\":%s,\"step_descriptors\":%zu,"
+                    "\"vector_instructions_per_step\":%llu,\"vector_program_entries\":%zu,"
                     "\"tokens_streamed\":%u,\"prefill_tokens\":%u,\"decode_tokens\":%u,\"cycles\":%llu,"
                     "\"cycles_per_token\":%.1f,\"prefill_cycles_per_token\":%.1f,\"decode_cycles_per_token\":%.1f,"
                     "\"ideal_cycles_per_token\":%.1f,\"cycles_vs_ideal\":%.3f,\"macs\":%llu,\"mu_utilization\":%.4f,"
@@ -191,7 +212,8 @@ int main(int argc, char** argv) {
                     "\"bytes_read\":%llu,\"bytes_written\":%llu,\"bytes_per_token\":%.1f,"
                     "\"bandwidth_utilization\":%.4f,\"target_mhz\":%u,\"tokens_per_s_at_target\":%.2f,"
                     "\"sim_cycles_per_s\":%.0f,\"stop_reason\":%u,",
-                    hw.name.data(), placement.c_str(), prog->resident() ? "true" : "false", prog->step().size(), toks,
+                    hw.name.data(), placement.c_str(), prog->resident() ? "true" : "false", prog->step().size(),
+                    static_cast<unsigned long long>(prog->vector_instructions()), prog->vector_program().size(), toks,
                     st.prefill_tokens, st.decode_tokens, static_cast<unsigned long long>(st.cycles), per_tok,
                     pre_per_tok, dec_per_tok, ideal, ideal > 0 ? dec_per_tok / ideal : 0,
                     static_cast<unsigned long long>(st.macs), cyc > 0 ? st.macs / (cyc * peak) : 0,

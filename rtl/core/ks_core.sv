@@ -22,6 +22,7 @@ module ks_core #(
   parameter int unsigned KvBytes       = 65536,
   parameter int unsigned VecLanes      = 8,
   parameter int unsigned VecRows       = 1024,
+  parameter int unsigned VecProgDepth  = 1024,
   parameter int unsigned WgtWordBytes  = 128,
   parameter int unsigned ActWordBytes  = 32,
   parameter int unsigned AccWordBytes  = 32,
@@ -87,7 +88,8 @@ module ks_core #(
   localparam int unsigned DataW     = AxiBytes * 8;
   localparam int unsigned XferW     = 3 + 32 + AddrW + 16 + 24 + AddrW + 32;
   localparam int unsigned MatW      = 1 + 16 * 4 + 32 * 3 + 16 * 4;
-  localparam int unsigned VecW      = 4 + 4 + 1 + 1 + 16 * 4 + 32;
+  localparam int unsigned VecW      = 1 + 4 + 4 + 1 + 1 + 16 * 4 + 32;
+  localparam int unsigned ProgAddrW = $clog2(VecProgDepth * 16);
   localparam int unsigned VecAddrW  = $clog2(VecLanes * VecRows * 4);
   localparam int unsigned Elems     = AxiBytes / 4;
   localparam int unsigned WgtWordW  = $clog2(WgtBytes / WgtWordBytes);
@@ -110,7 +112,7 @@ module ks_core #(
   ks_ctrl_regs #(
     .Rows(Rows), .Cols(Cols), .AxiBytes(AxiBytes), .AccAddrBits($clog2(AccDepth)),
     .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
-    .VecLanes(VecLanes), .VecRows(VecRows)
+    .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth)
   ) u_regs (
     .clk_i, .rst_ni,
     .s_awvalid_i(s_axil_awvalid_i), .s_awready_o(s_axil_awready_o), .s_awaddr_i(s_axil_awaddr_i),
@@ -186,14 +188,16 @@ module ks_core #(
   logic [VecW-1:0]  vec_cmd;
   logic [31:0]      vec_s7, vm_elem, vm_bank;
   logic [15:0]      vm_count, vm_groups, vm_gstride;
-  logic             tok_valid, tok_ready, tok_forced, tok_last, vec_bad;
+  logic             tok_valid, tok_ready, tok_forced, tok_last, vec_bad, vec_run_err;
+  logic [15:0]      vec_run_err_idx;
   logic [31:0]      tok_data;
 
   ks_cmdproc #(
     .AxiBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .Rows(Rows), .Cols(Cols),
     .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
     .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes),
-    .VecLanes(VecLanes), .VecRows(VecRows), .XferW(XferW), .MatW(MatW), .VecW(VecW)
+    .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth), .XferW(XferW), .MatW(MatW),
+    .VecW(VecW)
   ) u_cmdproc (
     .clk_i, .rst_ni,
     .enable_i(enable), .ring_base_i(ring_base), .ring_size_i(ring_size), .win_base_i(win_base),
@@ -223,7 +227,7 @@ module ks_core #(
     .store_done_i(store_done), .store_err_i(store_err), .store_err_addr_i(store_err_addr),
     .mat_valid_o(mat_valid), .mat_ready_i(mat_ready), .mat_cmd_o(mat_cmd), .mat_done_i(mat_done),
     .vec_valid_o(vec_valid), .vec_ready_i(vec_ready), .vec_cmd_o(vec_cmd), .vec_busy_i(vec_busy),
-    .vec_s7_i(vec_s7),
+    .vec_run_err_i(vec_run_err), .vec_run_err_idx_i(vec_run_err_idx), .vec_s7_i(vec_s7),
     .vmove_valid_o(vm_valid), .vmove_ready_i(vm_ready), .vmove_dir_o(vm_dir), .vmove_elem_o(vm_elem),
     .vmove_bank_o(vm_bank), .vmove_count_o(vm_count), .vmove_groups_o(vm_groups),
     .vmove_gstride_o(vm_gstride), .vmove_done_i(vm_done),
@@ -235,7 +239,8 @@ module ks_core #(
   // Narrow ports: the load engine writes WGT, ACT, KV and VEC; the store engine reads ACC, KV
   // and VEC. VMOVE reads ACC and writes ACT through the same ports (it runs at a fence, so
   // the engines are idle) and uses the vector unit's memory port like the DMA.
-  logic [4:0]       ld_we, st_re;
+  logic [5:0]       ld_we;
+  logic [4:0]       st_re;
   logic [31:0]      ld_addr, st_addr;
   logic [DataW-1:0] ld_data, st_data, acc_nr_data, kv_nr_data, vec_rdata;
   logic [1:0]       st_src_q;                  // 0 ACC, 1 KV, 2 VEC: the read in flight
@@ -291,13 +296,14 @@ module ks_core #(
   assign st_data = (st_src_q == 2'd2) ? vec_rdata : (st_src_q == 2'd1) ? kv_nr_data : acc_nr_data;
 
   // ---- vector unit and VMOVE ------------------------------------------------------------------
-  ks_vector_unit #(.Lanes(VecLanes), .Rows(VecRows), .AxiBytes(AxiBytes)) u_vec (
-    .clk_i, .rst_ni,
-    .in_valid_i(vec_valid), .in_ready_o(vec_ready),
+  ks_vector_unit #(.Lanes(VecLanes), .Rows(VecRows), .AxiBytes(AxiBytes), .ProgDepth(VecProgDepth)) u_vec (
+    .clk_i, .rst_ni, .abort_i(abort),
+    .in_valid_i(vec_valid), .in_ready_o(vec_ready), .in_run_i(vec_cmd[106]),
     .in_kind_i(vec_cmd[102 +: 4]), .in_op_i(vec_cmd[98 +: 4]), .in_swap_b_i(vec_cmd[97]),
     .in_b_imm_i(vec_cmd[96]), .in_dst_i(vec_cmd[80 +: 16]), .in_a_i(vec_cmd[64 +: 16]),
     .in_b_i(vec_cmd[48 +: 16]), .in_len_i(vec_cmd[32 +: 16]), .in_imm_i(vec_cmd[0 +: 32]),
-    .in_bad_o(vec_bad), .busy_o(vec_busy),
+    .in_bad_o(vec_bad), .busy_o(vec_busy), .run_err_o(vec_run_err), .run_err_idx_o(vec_run_err_idx),
+    .prog_we_i(ld_we[5]), .prog_waddr_i(ld_addr[ProgAddrW-1:0]), .prog_wdata_i(ld_data),
     .mem_we_i(ld_we[4] || vm_vec_we), .mem_wmask_i(ld_we[4] ? '1 : vm_vec_wmask),
     .mem_waddr_i(ld_we[4] ? ld_addr[VecAddrW-1:0] : vm_vec_waddr),
     .mem_wdata_i(ld_we[4] ? ld_data : vm_vec_wdata),

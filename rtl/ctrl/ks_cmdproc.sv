@@ -37,11 +37,12 @@ module ks_cmdproc #(
   parameter int unsigned AccWordBytes = 16,
   parameter int unsigned VecLanes     = 8,
   parameter int unsigned VecRows      = 256,
+  parameter int unsigned VecProgDepth = 64,
   parameter int unsigned QueueDepth   = 2,
   // Widths of the engine command payloads (see the pack order below)
   parameter int unsigned XferW        = 3 + 32 + AddrW + 16 + 24 + AddrW + 32,
   parameter int unsigned MatW         = 1 + 16 * 4 + 32 * 3 + 16 * 4,
-  parameter int unsigned VecW         = 4 + 4 + 1 + 1 + 16 * 4 + 32
+  parameter int unsigned VecW         = 1 + 4 + 4 + 1 + 1 + 16 * 4 + 32
 ) (
   input  logic                  clk_i,
   input  logic                  rst_ni,
@@ -127,8 +128,10 @@ module ks_cmdproc #(
   // Vector unit: instruction queue, its busy flag and S7
   output logic                  vec_valid_o,
   input  logic                  vec_ready_i,
-  output logic [VecW-1:0]       vec_cmd_o,       // {kind, op, swap_b, b_imm, dst, a, b, len, imm}
+  output logic [VecW-1:0]       vec_cmd_o,       // {run, kind, op, swap_b, b_imm, dst, a, b, len, imm}
   input  logic                  vec_busy_i,
+  input  logic                  vec_run_err_i,   // a VRUN entry failed its checks (not executed)
+  input  logic [15:0]           vec_run_err_idx_i,
   input  logic [31:0]           vec_s7_i,
   // VMOVE
   output logic                  vmove_valid_o,
@@ -187,7 +190,7 @@ module ks_cmdproc #(
   assign w6 = word(desc_q, 6);
   assign w7 = word(desc_q, 7);
 
-  logic is_nop, is_load, is_store, is_mat, is_cpl, is_vec, is_vmove, is_decode;
+  logic is_nop, is_load, is_store, is_mat, is_cpl, is_vec, is_vmove, is_decode, is_vrun;
   assign is_nop    = op == ks_desc_pkg::OpNop;
   assign is_load   = op == ks_desc_pkg::OpLoad;
   assign is_store  = op == ks_desc_pkg::OpStore;
@@ -196,6 +199,7 @@ module ks_cmdproc #(
   assign is_vec    = op == ks_desc_pkg::OpVec;
   assign is_vmove  = op == ks_desc_pkg::OpVmove;
   assign is_decode = op == ks_desc_pkg::OpDecode;
+  assign is_vrun   = op == ks_desc_pkg::OpVrun;
 
   // The token-streaming controller's state (used by the checks below).
   logic        dec_active_q, dec_abort_q;
@@ -216,6 +220,7 @@ module ks_cmdproc #(
     if (is_vec)   reserved = ks_desc_pkg::VecReserved;
     if (is_vmove) reserved = ks_desc_pkg::VmoveReserved;
     if (is_decode) reserved = ks_desc_pkg::DecodeReserved;
+    if (is_vrun)  reserved = ks_desc_pkg::VrunReserved;
   end
 
   // Token flags per engine: bit 0 POP_PREV, 1 POP_NEXT, 2 PUSH_PREV, 3 PUSH_NEXT.
@@ -246,10 +251,12 @@ module ks_cmdproc #(
       ks_desc_pkg::BankAcc: begin x_bank_ok = is_store; x_bank_bytes = 32'(AccBytes); end
       ks_desc_pkg::BankKv:  begin x_bank_ok = 1'b1; x_bank_bytes = 32'(KvBytes); end
       ks_desc_pkg::BankVec: begin x_bank_ok = 1'b1; x_bank_bytes = 32'(VecBytes); end
+      ks_desc_pkg::BankVprog: begin x_bank_ok = is_load; x_bank_bytes = 32'(VecProgDepth * 16); end
       default: ;
     endcase
   end
-  assign x_is_vec = x_bank == ks_desc_pkg::BankVec;
+  // Banks VEC and VPROG are the vector unit's: transfers are ordered with VEC and VRUN.
+  assign x_is_vec = x_bank == ks_desc_pkg::BankVec || x_bank == ks_desc_pkg::BankVprog;
   function automatic logic misal(input logic [LaneW-1:0] v);
     misal = v != '0;
   endfunction
@@ -294,6 +301,11 @@ module ks_cmdproc #(
     .len_i(v_len), .bad_o(v_bad)
   );
 
+  // VRUN fields
+  logic [15:0] vr_start, vr_count;
+  assign vr_start = w1[15:0];
+  assign vr_count = w1[31:16];
+
   // VMOVE fields
   logic [3:0]  vm_dir;
   logic [31:0] vm_elem, vm_bank;
@@ -322,7 +334,7 @@ module ks_cmdproc #(
   always_comb begin
     chk_code = ks_desc_pkg::ErrNone;
     chk_info = '0;
-    if (!(is_nop || is_load || is_store || is_mat || is_cpl || is_vec || is_vmove || is_decode) ||
+    if (!(is_nop || is_load || is_store || is_mat || is_cpl || is_vec || is_vmove || is_decode || is_vrun) ||
         (is_decode && dec_active_q)) begin
       chk_code = ks_desc_pkg::ErrBadOpcode;
       chk_info = 32'(op);
@@ -374,6 +386,8 @@ module ks_cmdproc #(
       end else if ((vm_dir == 4'd0) ? (vm_bank % AccWordBytes != 0) : (vm_bank % ActWordBytes != 0)) begin
         chk_code = ks_desc_pkg::ErrMisaligned; chk_info = vm_bank;
       end
+    end else if (is_vrun) begin
+      if (vr_count == '0) chk_code = ks_desc_pkg::ErrZeroSize;
     end else if (is_decode) begin
       if (d_prog_len == '0 || d_prompt_len == '0 || d_steps == '0 || d_seq_len == '0) begin
         chk_code = ks_desc_pkg::ErrZeroSize;
@@ -459,6 +473,10 @@ module ks_cmdproc #(
       if (v_bad) begin
         rng_code = ks_desc_pkg::ErrBadVector; rng_info = w1;
       end
+    end else if (is_vrun) begin
+      if (17'(vr_start) + 17'(vr_count) > 17'(VecProgDepth)) begin
+        rng_code = ks_desc_pkg::ErrSramRange; rng_info = 32'(vr_start);
+      end
     end else if (is_vmove) begin
       if (vm_dir == 4'd0) begin
         if (vm_rem_q != '0) begin
@@ -490,10 +508,12 @@ module ks_cmdproc #(
   // Queue entry: {ring index, token flags, payload}
   localparam int unsigned XQW = 16 + 4 + XferW;
   localparam int unsigned MQW = 16 + 4 + MatW;
+  localparam int unsigned VQW = 16 + VecW;
   logic lq_push, sq_push, mq_push, vq_push, lq_ready, sq_ready, mq_ready, vq_ready;
   logic lq_valid, sq_valid, mq_valid, vq_valid, lq_pop, sq_pop, mq_pop, vq_pop;
   logic [XQW-1:0] lq_head, sq_head;
   logic [MQW-1:0] mq_head;
+  logic [VQW-1:0] vq_head;
   logic [XferW-1:0] xfer_payload;
   logic [MatW-1:0]  mat_payload;
   logic [VecW-1:0]  vec_payload;
@@ -503,7 +523,10 @@ module ks_cmdproc #(
   assign mat_payload  = {m_int4, m_m, nb_q, kc_q, kx_q,
                          m_wgt_word, m_act_word, m_acc_word,
                          rows_last_q, k_last_q, cpg_q, groups_q};
-  assign vec_payload  = {v_kind, v_op, v_swap_b, v_b_imm, v_dst, v_a, v_b, v_len, w4};
+  // VRUN: START in A, COUNT in LEN, the DECODE pos (0 outside one) in IMM.
+  assign vec_payload  = is_vrun ? {1'b1, 10'b0, 16'b0, vr_start, 16'b0, vr_count,
+                                   16'b0, dec_active_q ? dec_pos_q : 16'd0}
+                                : {1'b0, v_kind, v_op, v_swap_b, v_b_imm, v_dst, v_a, v_b, v_len, w4};
 
   ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_lq (
     .clk_i, .rst_ni(rst_ni && !flush),
@@ -517,11 +540,13 @@ module ks_cmdproc #(
     .clk_i, .rst_ni(rst_ni && !flush),
     .in_valid_i(mq_push), .in_ready_o(mq_ready), .in_data_i({head_q, deps, mat_payload}),
     .out_valid_o(mq_valid), .out_ready_i(mq_pop), .out_data_o(mq_head), .count_o());
-  // VEC instructions were checked before dispatch and never fail: no ring index needed.
-  ks_fifo #(.Width(VecW), .Depth(QueueDepth)) u_vq (
+  // VEC instructions were checked before dispatch and never fail; a VRUN's entries are
+  // checked as they run, and the ring index names the VRUN when one fails.
+  ks_fifo #(.Width(VQW), .Depth(QueueDepth)) u_vq (
     .clk_i, .rst_ni(rst_ni && !flush),
-    .in_valid_i(vq_push), .in_ready_o(vq_ready), .in_data_i(vec_payload),
-    .out_valid_o(vq_valid), .out_ready_i(vq_pop), .out_data_o(vec_cmd_o), .count_o());
+    .in_valid_i(vq_push), .in_ready_o(vq_ready), .in_data_i({head_q, vec_payload}),
+    .out_valid_o(vq_valid), .out_ready_i(vq_pop), .out_data_o(vq_head), .count_o());
+  assign vec_cmd_o = vq_head[VecW-1:0];
 
   // Tokens: l2c (load->compute), c2l, c2s, s2c.
   logic [7:0] l2c_q, c2l_q, c2s_q, s2c_q;
@@ -553,7 +578,8 @@ module ks_cmdproc #(
   logic [$clog2(QueueDepth + 1)-1:0] lq_vec_q, sq_vec_q;
   logic l_run_vec_q, s_run_vec_q, vxfer_pending, vec_pending;
   logic lq_head_vec, sq_head_vec;
-  assign lq_head_vec = lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVec);
+  assign lq_head_vec = lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVec) ||
+                       lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVprog);
   assign sq_head_vec = sq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVec);
   always_ff @(posedge clk_i) begin
     if (!rst_ni || flush) begin
@@ -575,12 +601,13 @@ module ks_cmdproc #(
   assign vec_pending   = vq_valid || vec_busy_i;
 
   // What each engine is running: its ring index and push flags.
-  logic [15:0] l_idx_q, s_idx_q, m_idx_q;
+  logic [15:0] l_idx_q, s_idx_q, m_idx_q, v_idx_q;
   logic [1:0]  l_push_q, s_push_q, m_push_q;  // {PUSH_NEXT, PUSH_PREV}
   always_ff @(posedge clk_i) begin
     if (lq_pop) begin l_idx_q <= lq_head[XQW-1 -: 16]; l_push_q <= l_deps[3:2]; end
     if (sq_pop) begin s_idx_q <= sq_head[XQW-1 -: 16]; s_push_q <= s_deps[3:2]; end
     if (mq_pop) begin m_idx_q <= mq_head[MQW-1 -: 16]; m_push_q <= m_deps[3:2]; end
+    if (vq_pop) v_idx_q <= vq_head[VQW-1 -: 16];
   end
 
   // Token arithmetic: pops when an engine starts, pushes when it finishes without error.
@@ -639,6 +666,8 @@ module ks_cmdproc #(
       exec_code = ks_desc_pkg::ErrWriteBusError; exec_info = store_err_addr_i; exec_idx = 32'(s_idx_q);
     end else if (tok_overflow) begin
       exec_code = ks_desc_pkg::ErrTokenOverflow; exec_idx = 32'(tok_overflow_idx);
+    end else if (vec_run_err_i) begin
+      exec_code = ks_desc_pkg::ErrBadVector; exec_info = 32'(vec_run_err_idx_i); exec_idx = 32'(v_idx_q);
     end else begin
       exec_err = 1'b0;
     end
@@ -667,10 +696,13 @@ module ks_cmdproc #(
   logic        p_addr, p_token, p_rows, p_len, patch_run_q, mul_done;
   logic [63:0] patch_host;
   logic [16:0] patch_rows, patch_len;
-  assign p_addr     = (is_load || is_store) && desc_q[ks_desc_pkg::LoadPosAddrLsb];
-  assign p_token    = (is_load || is_store) && desc_q[ks_desc_pkg::LoadTokenAddrLsb];
-  assign p_rows     = (is_load || is_store) && desc_q[ks_desc_pkg::LoadPosRowsLsb];
-  assign p_len      = is_vec && desc_q[ks_desc_pkg::VecPosLenLsb];
+  assign p_addr     = (is_load || is_store) &&
+                      desc_q[ks_desc_pkg::LoadPosAddrWord * 32 + ks_desc_pkg::LoadPosAddrLsb];
+  assign p_token    = (is_load || is_store) &&
+                      desc_q[ks_desc_pkg::LoadTokenAddrWord * 32 + ks_desc_pkg::LoadTokenAddrLsb];
+  assign p_rows     = (is_load || is_store) &&
+                      desc_q[ks_desc_pkg::LoadPosRowsWord * 32 + ks_desc_pkg::LoadPosRowsLsb];
+  assign p_len      = is_vec && desc_q[ks_desc_pkg::VecPosLenWord * 32 + ks_desc_pkg::VecPosLenLsb];
   assign mul_done   = mul_mplier_q == '0;
   assign patch_host = 64'(x_host) + mul_prod_q;
   assign patch_rows = 17'(x_rows) + 17'(dec_pos_q);
@@ -807,7 +839,7 @@ module ks_cmdproc #(
           sq_push = 1'b1; consumed = 1'b1; state_d = SIdle;
         end else if (is_mat && mq_ready) begin
           mq_push = 1'b1; consumed = 1'b1; state_d = SIdle;
-        end else if (is_vec && vq_ready && !vxfer_pending) begin
+        end else if ((is_vec || is_vrun) && vq_ready && !vxfer_pending) begin
           vq_push = 1'b1; consumed = 1'b1; state_d = SIdle;
         end
       end

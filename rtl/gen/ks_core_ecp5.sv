@@ -67,6 +67,7 @@ module ks_core_ecp5 (
     .KvBytes     (ks_cfg_pkg::Ecp5KvBankBytes),
     .VecLanes    (ks_cfg_pkg::Ecp5VecLanes),
     .VecRows     (ks_cfg_pkg::Ecp5VecRows),
+    .VecProgDepth(ks_cfg_pkg::Ecp5VecProgDepth),
     .WgtWordBytes(ks_cfg_pkg::Ecp5WgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Ecp5ActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Ecp5AccWordBytes)

@@ -67,6 +67,7 @@ module ks_core_odd (
     .KvBytes     (ks_cfg_pkg::OddKvBankBytes),
     .VecLanes    (ks_cfg_pkg::OddVecLanes),
     .VecRows     (ks_cfg_pkg::OddVecRows),
+    .VecProgDepth(ks_cfg_pkg::OddVecProgDepth),
     .WgtWordBytes(ks_cfg_pkg::OddWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::OddActWordBytes),
     .AccWordBytes(ks_cfg_pkg::OddAccWordBytes)

@@ -67,6 +67,7 @@ module ks_core_up5k (
     .KvBytes     (ks_cfg_pkg::Up5kKvBankBytes),
     .VecLanes    (ks_cfg_pkg::Up5kVecLanes),
     .VecRows     (ks_cfg_pkg::Up5kVecRows),
+    .VecProgDepth(ks_cfg_pkg::Up5kVecProgDepth),
     .WgtWordBytes(ks_cfg_pkg::Up5kWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Up5kActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Up5kAccWordBytes)

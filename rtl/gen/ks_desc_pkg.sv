@@ -13,6 +13,7 @@ package ks_desc_pkg;
   localparam logic [7:0] OpVec = 8'd5;
   localparam logic [7:0] OpVmove = 8'd6;
   localparam logic [7:0] OpDecode = 8'd7;
+  localparam logic [7:0] OpVrun = 8'd8;
   localparam int unsigned EngineLoad = 0;
   localparam int unsigned EngineCompute = 1;
   localparam int unsigned EngineStore = 2;
@@ -23,6 +24,7 @@ package ks_desc_pkg;
   localparam logic [3:0] BankAcc = 4'd2;
   localparam logic [3:0] BankKv = 4'd3;
   localparam logic [3:0] BankVec = 4'd4;
+  localparam logic [3:0] BankVprog = 4'd5;
   localparam logic [7:0] ErrNone = 8'd0;
   localparam logic [7:0] ErrBadOpcode = 8'd1;
   localparam logic [7:0] ErrReservedBits = 8'd2;
@@ -158,9 +160,6 @@ package ks_desc_pkg;
   localparam int unsigned CompleteHostAddrWidth = 32;
   // Reserved bits of COMPLETE, word w at [w*32 +: 32]
   localparam logic [255:0] CompleteReserved = 256'hffffffffffffffffffffffffffffffff00000000fffffffe00000000fffff000;
-  localparam int unsigned VecPosLenWord = 0;
-  localparam int unsigned VecPosLenLsb = 14;
-  localparam int unsigned VecPosLenWidth = 1;
   localparam int unsigned VecKindWord = 1;
   localparam int unsigned VecKindLsb = 0;
   localparam int unsigned VecKindWidth = 4;
@@ -173,6 +172,9 @@ package ks_desc_pkg;
   localparam int unsigned VecBImmWord = 1;
   localparam int unsigned VecBImmLsb = 9;
   localparam int unsigned VecBImmWidth = 1;
+  localparam int unsigned VecPosLenWord = 1;
+  localparam int unsigned VecPosLenLsb = 10;
+  localparam int unsigned VecPosLenWidth = 1;
   localparam int unsigned VecDstWord = 2;
   localparam int unsigned VecDstLsb = 0;
   localparam int unsigned VecDstWidth = 16;
@@ -189,7 +191,7 @@ package ks_desc_pkg;
   localparam int unsigned VecImmLsb = 0;
   localparam int unsigned VecImmWidth = 32;
   // Reserved bits of VEC, word w at [w*32 +: 32]
-  localparam logic [255:0] VecReserved = 256'hffffffffffffffffffffffff000000000000000000000000fffffc00ffffb000;
+  localparam logic [255:0] VecReserved = 256'hffffffffffffffffffffffff000000000000000000000000fffff800fffff000;
   localparam int unsigned VmoveDirWord = 1;
   localparam int unsigned VmoveDirLsb = 0;
   localparam int unsigned VmoveDirWidth = 4;
@@ -236,4 +238,12 @@ package ks_desc_pkg;
   localparam int unsigned DecodeSeqLenWidth = 16;
   // Reserved bits of DECODE, word w at [w*32 +: 32]
   localparam logic [255:0] DecodeReserved = 256'hffffffffffffffff0000000000000000000000000000000000000000fffff000;
+  localparam int unsigned VrunStartWord = 1;
+  localparam int unsigned VrunStartLsb = 0;
+  localparam int unsigned VrunStartWidth = 16;
+  localparam int unsigned VrunCountWord = 1;
+  localparam int unsigned VrunCountLsb = 16;
+  localparam int unsigned VrunCountWidth = 16;
+  // Reserved bits of VRUN, word w at [w*32 +: 32]
+  localparam logic [255:0] VrunReserved = 256'hffffffffffffffffffffffffffffffffffffffffffffffff00000000fffff000;
 endpackage

@@ -26,6 +26,8 @@ package ks_regs_pkg;
   localparam logic [11:0] HwVecOffset = 12'h00c;
   localparam int unsigned HwVecLanesLsb = 0;
   localparam int unsigned HwVecLanesWidth = 8;
+  localparam int unsigned HwVecProgLog2Lsb = 8;
+  localparam int unsigned HwVecProgLog2Width = 5;
   localparam int unsigned HwVecRowsLsb = 16;
   localparam int unsigned HwVecRowsWidth = 16;
   localparam logic [11:0] HwWgtBytesOffset = 12'h010;

@@ -1,7 +1,7 @@
 /// The vector unit: Lanes KFP32 lanes (ks_kfp_alu) over a vector memory of Rows rows of
-/// Lanes words, and eight scalar registers. It executes one instruction at a time
-/// (valid/ready; ready when idle), one row per cycle; the bit-exact model is
-/// ks::golden::VectorUnitModel and the instruction set is in docs/vector_unit.md:
+/// Lanes words, and eight scalar registers. It executes one instruction at a time, one row
+/// per cycle; the bit-exact model is ks::golden::VectorUnitModel and the instruction set is
+/// in docs/vector_unit.md:
 ///
 ///   kind 0 VV: vector[dst] = op(vector[a], vector[b])     kind 1 VS: ... op(vector[a], S[b])
 ///   kind 2 SS: S[dst] = op(S[a], S[b]) (on lane 0)      kind 3 SUM, 4 MAX: S[dst] = reduce(vector[a])
@@ -10,6 +10,15 @@
 ///   kind 9 DOTROWS: vector[dst][t] = lane-tree sum of row a+t times row b, t < len
 ///   kind 10 AXPYROWS: row dst = sum over t < len, in order from +0, of vector[b][t] x row a+t
 ///   flags: SWAP_B (VV: b's lane l read from lane l^1), B_IMM (VS, SS: operand b = imm)
+///
+/// Instructions come from the input port (valid/ready; ready when idle) or, for a VRUN
+/// (in_run_i: in_a_i = START, in_len_i = COUNT, in_imm_i[15:0] = the DECODE pos), from the
+/// program memory: ProgDepth entries of 16 bytes, each words 1..4 of a VEC descriptor
+/// (ks_desc_pkg field positions), written through the prog_* port while idle. The sequencer
+/// runs START .. START + COUNT - 1 back to back, adding pos to LEN where POS_LEN is set; the
+/// first entry that fails the checks below (or has a reserved bit set, or LEN + pos past 16
+/// bits) is not executed, pulses run_err_o with its index and ends the run; abort_i ends a
+/// run after the instruction in progress.
 ///
 /// Element e of the vector at row r is lane e % Lanes of row r + e / Lanes. Reductions run
 /// lane-wise over the rows, then combine the lanes pairwise, one tree level per cycle.
@@ -30,18 +39,22 @@
 `include "ks_assert.svh"
 
 module ks_vector_unit #(
-  parameter int unsigned Lanes    = 8,
-  parameter int unsigned Rows     = 256,
-  parameter int unsigned AxiBytes = 16,
-  parameter int unsigned RowW     = $clog2(Rows),
-  parameter int unsigned MemAddrW = $clog2(Lanes * Rows * 4),
-  parameter int unsigned Elems    = AxiBytes / 4       // elements per memory-port beat
+  parameter int unsigned Lanes     = 8,
+  parameter int unsigned Rows      = 256,
+  parameter int unsigned AxiBytes  = 16,
+  parameter int unsigned ProgDepth = 64,
+  parameter int unsigned RowW      = $clog2(Rows),
+  parameter int unsigned MemAddrW  = $clog2(Lanes * Rows * 4),
+  parameter int unsigned ProgAddrW = $clog2(ProgDepth * 16),
+  parameter int unsigned Elems     = AxiBytes / 4       // elements per memory-port beat
 ) (
   input  logic                  clk_i,
   input  logic                  rst_ni,
-  // Instructions
+  input  logic                  abort_i,
+  // Instructions (and VRUN commands)
   input  logic                  in_valid_i,
   output logic                  in_ready_o,
+  input  logic                  in_run_i,
   input  logic [3:0]            in_kind_i,
   input  logic [3:0]            in_op_i,
   input  logic                  in_swap_b_i,
@@ -53,6 +66,12 @@ module ks_vector_unit #(
   input  logic [31:0]           in_imm_i,
   output logic                  in_bad_o,
   output logic                  busy_o,
+  output logic                  run_err_o,
+  output logic [15:0]           run_err_idx_o,
+  // Program memory write port (DMA): only while idle; byte addresses, multiples of AxiBytes
+  input  logic                  prog_we_i,
+  input  logic [ProgAddrW-1:0]  prog_waddr_i,
+  input  logic [AxiBytes*8-1:0] prog_wdata_i,
   // Memory port (DMA, VMOVE): only while idle; byte addresses, multiples of AxiBytes
   input  logic                  mem_we_i,
   input  logic [Elems-1:0]      mem_wmask_i,
@@ -104,18 +123,115 @@ module ks_vector_unit #(
     for (int k = 0; k < Lanes; k++) onehot[k] = i == LaneW'(k);
   endfunction
 
-  logic accept, exec, store_s;
-  assign in_ready_o = state_q == SIdle;
-  assign accept     = in_valid_i && in_ready_o;
-  assign exec       = accept && !in_bad_o;
-  assign store_s    = exec && in_kind_i == KStoreS;  // one element, written at once
-  assign busy_o     = state_q != SIdle;
+  // ---- the instruction source: the input port, or the program memory during a VRUN --------
+  localparam int unsigned ProgW    = $clog2(ProgDepth);
+  localparam int unsigned ProgSubs = 16 / AxiBytes;          // memory-port beats per entry
+  localparam int unsigned SubW     = (ProgSubs > 1) ? $clog2(ProgSubs) : 1;
+
+  logic         run_q;                     // a VRUN is running
+  logic [15:0]  pc_q, left_q, pos_q;       // entry in hand, entries left (it included), DECODE pos
+  logic         ent_valid_q;               // ent holds entry pc_q
+  logic [127:0] ent;                       // words 1..4 of a VEC descriptor
+  logic [16:0]  ent_len;                   // LEN, + pos with POS_LEN
+  logic         ent_bad;                   // reserved bits set, or LEN + pos past 16 bits
+
+  logic [3:0]  x_kind, x_op;
+  logic        x_swap_b, x_b_imm, x_valid, x_bad, chk_bad;
+  logic [15:0] x_dst, x_a, x_b, x_len;
+  logic [31:0] x_imm;
+  // Field positions from the descriptor format (word w of the descriptor is ent[(w-1)*32 +: 32]).
+  assign ent_len = 17'(ent[(ks_desc_pkg::VecLenWord - 1) * 32 + ks_desc_pkg::VecLenLsb +: 16]) +
+                   (ent[(ks_desc_pkg::VecPosLenWord - 1) * 32 + ks_desc_pkg::VecPosLenLsb] ? 17'(pos_q) : 17'd0);
+  assign ent_bad = (ent & ks_desc_pkg::VecReserved[32 +: 128]) != '0 || ent_len[16];
+  always_comb begin
+    if (run_q) begin
+      x_valid  = ent_valid_q;
+      x_kind   = ent[(ks_desc_pkg::VecKindWord - 1) * 32 + ks_desc_pkg::VecKindLsb +: 4];
+      x_op     = ent[(ks_desc_pkg::VecOpWord - 1) * 32 + ks_desc_pkg::VecOpLsb +: 4];
+      x_swap_b = ent[(ks_desc_pkg::VecSwapBWord - 1) * 32 + ks_desc_pkg::VecSwapBLsb];
+      x_b_imm  = ent[(ks_desc_pkg::VecBImmWord - 1) * 32 + ks_desc_pkg::VecBImmLsb];
+      x_dst    = ent[(ks_desc_pkg::VecDstWord - 1) * 32 + ks_desc_pkg::VecDstLsb +: 16];
+      x_a      = ent[(ks_desc_pkg::VecAWord - 1) * 32 + ks_desc_pkg::VecALsb +: 16];
+      x_b      = ent[(ks_desc_pkg::VecBWord - 1) * 32 + ks_desc_pkg::VecBLsb +: 16];
+      x_len    = ent_len[15:0];
+      x_imm    = ent[(ks_desc_pkg::VecImmWord - 1) * 32 + ks_desc_pkg::VecImmLsb +: 32];
+    end else begin
+      x_valid  = in_valid_i && !in_run_i;
+      x_kind   = in_kind_i;
+      x_op     = in_op_i;
+      x_swap_b = in_swap_b_i;
+      x_b_imm  = in_b_imm_i;
+      x_dst    = in_dst_i;
+      x_a      = in_a_i;
+      x_b      = in_b_i;
+      x_len    = in_len_i;
+      x_imm    = in_imm_i;
+    end
+  end
+  assign x_bad = chk_bad || (run_q && ent_bad);
+
+  logic accept, exec, store_s, run_accept, run_bad;
+  assign in_ready_o = state_q == SIdle && !run_q;
+  assign accept     = x_valid && state_q == SIdle;     // an instruction is taken (or skipped, if bad)
+  assign exec       = accept && !x_bad;
+  assign store_s    = exec && x_kind == KStoreS;  // one element, written at once
+  assign run_accept = in_valid_i && in_run_i && in_ready_o;
+  assign run_bad    = run_q && accept && x_bad;
+  assign busy_o     = state_q != SIdle || run_q;
+  assign run_err_o     = run_bad;
+  assign run_err_idx_o = pc_q;
 
   // ---- instruction checks (VectorUnitModel::execute's) ---------------------------------------
   ks_vec_check #(.Lanes(Lanes), .Rows(Rows)) u_check (
-    .kind_i(in_kind_i), .swap_b_i(in_swap_b_i), .b_imm_i(in_b_imm_i), .dst_i(in_dst_i), .a_i(in_a_i),
-    .b_i(in_b_i), .len_i(in_len_i), .bad_o(in_bad_o)
+    .kind_i(x_kind), .swap_b_i(x_swap_b), .b_imm_i(x_b_imm), .dst_i(x_dst), .a_i(x_a),
+    .b_i(x_b), .len_i(x_len), .bad_o(chk_bad)
   );
+  assign in_bad_o = chk_bad && !run_q && !in_run_i;
+
+  // ---- the program memory (bank VPROG) and the VRUN sequencer -------------------------------
+  // One entry is read ahead: the read for pc + 1 goes out when entry pc is taken, so an
+  // instruction that finishes at once (SETS, STORES) is followed by the next without a gap.
+  logic             prog_re;
+  logic [ProgW-1:0] prog_raddr;
+  assign prog_re    = run_accept || (run_q && exec && left_q != 16'd1 && !abort_i);
+  assign prog_raddr = run_accept ? ProgW'(in_a_i) : ProgW'(pc_q + 16'd1);
+  for (genvar s = 0; s < ProgSubs; s++) begin : g_prog
+    logic [AxiBytes*8-1:0] pmem [ProgDepth];
+    logic [AxiBytes*8-1:0] prd_q;
+    logic [SubW-1:0]       wsub;
+    assign wsub = (ProgSubs > 1) ? SubW'(prog_waddr_i >> $clog2(AxiBytes)) : '0;
+    always_ff @(posedge clk_i) begin
+      if (prog_we_i && wsub == SubW'(s)) pmem[ProgW'(prog_waddr_i >> 4)] <= prog_wdata_i;
+      if (prog_re) prd_q <= pmem[prog_raddr];
+    end
+    assign ent[s*AxiBytes*8 +: AxiBytes*8] = prd_q;
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      run_q       <= 1'b0;
+      ent_valid_q <= 1'b0;
+    end else begin
+      if (run_accept) begin
+        run_q <= in_len_i != 16'd0;
+      end else if (run_q && (abort_i || run_bad || (exec && left_q == 16'd1))) begin
+        run_q <= 1'b0;                       // aborted, a bad entry, or the last one taken
+      end
+      if (prog_re) begin
+        ent_valid_q <= 1'b1;
+      end else if (accept || !run_q) begin
+        ent_valid_q <= 1'b0;
+      end
+    end
+    if (run_accept) begin
+      pc_q   <= in_a_i;
+      left_q <= in_len_i;
+      pos_q  <= in_imm_i[15:0];
+    end else if (run_q && exec) begin
+      pc_q   <= pc_q + 16'd1;
+      left_q <= left_q - 16'd1;
+    end
+  end
 
   // ---- vector memory: two copies, per lane --------------------------------------------------
   logic                rd_a_en, rd_b_en, wr_en;
@@ -161,7 +277,7 @@ module ks_vector_unit #(
   logic        stream_issue, data_valid_q;
   logic [15:0] data_row_q;                   // which row of the vector (or t) the data are
   assign stream_issue = state_q == SStream;
-  assign rd_a_en  = stream_issue || (exec && in_kind_i == KLoadS) || mem_re_i;
+  assign rd_a_en  = stream_issue || (exec && x_kind == KLoadS) || mem_re_i;
   assign rd_b_en  = stream_issue;
   always_comb begin
     if (stream_issue) begin
@@ -169,7 +285,7 @@ module ks_vector_unit #(
     end else if (mem_re_i) begin
       rd_row_a = mem_rrow;
     end else begin
-      rd_row_a = RowW'(in_a_i + (in_len_i >> LaneW));   // LOADS
+      rd_row_a = RowW'(x_a + (x_len >> LaneW));   // LOADS
     end
   end
   assign rd_row_b = (kind_q == KDot) ? RowW'(b_q) :
@@ -327,8 +443,8 @@ module ks_vector_unit #(
   // ---- writes into the vector memory (one source per cycle) -------------------------------
   logic [RowW-1:0]  store_row;
   logic [LaneW-1:0] store_lane;
-  assign store_row  = RowW'(in_dst_i + (in_len_i >> LaneW));
-  assign store_lane = in_len_i[LaneW-1:0];
+  assign store_row  = RowW'(x_dst + (x_len >> LaneW));
+  assign store_lane = x_len[LaneW-1:0];
   always_comb begin
     wr_en   = 1'b0;
     wr_row  = RowW'(dst_q + data_row_q);
@@ -352,7 +468,7 @@ module ks_vector_unit #(
       wr_en   = 1'b1;
       wr_row  = store_row;
       wr_mask = onehot(store_lane);
-      wr_data = {Lanes{pick_s(s_q, in_a_i[2:0])}};
+      wr_data = {Lanes{pick_s(s_q, x_a[2:0])}};
     end else if (mem_we_i) begin
       wr_en   = 1'b1;
       wr_row  = mem_wrow;
@@ -413,8 +529,8 @@ module ks_vector_unit #(
 
   // ---- the state machine ------------------------------------------------------------------
   logic [15:0] rows_d;
-  assign rows_d = (in_kind_i == KDot || in_kind_i == KAxpy) ? in_len_i :
-                  16'((32'(in_len_i) + Lanes - 1) >> LaneW);
+  assign rows_d = (x_kind == KDot || x_kind == KAxpy) ? x_len :
+                  16'((32'(x_len) + Lanes - 1) >> LaneW);
 
   // One scalar-register write per cycle.
   logic        s_we;
@@ -427,11 +543,11 @@ module ks_vector_unit #(
     s_we    = 1'b0;
     s_widx  = dst_q[2:0];
     s_wdata = alu_z[31:0];
-    if (state_q == SIdle && exec && (((in_kind_i == KSum || in_kind_i == KMax || in_kind_i == KArgmax) &&
-                                      rows_d == 16'd0) || in_kind_i == KSetS)) begin
+    if (state_q == SIdle && exec && (((x_kind == KSum || x_kind == KMax || x_kind == KArgmax) &&
+                                      rows_d == 16'd0) || x_kind == KSetS)) begin
       s_we    = 1'b1;
-      s_widx  = in_dst_i[2:0];
-      s_wdata = (in_kind_i == KSetS) ? in_imm_i : 32'd0;  // an empty reduction gives 0
+      s_widx  = x_dst[2:0];
+      s_wdata = (x_kind == KSetS) ? x_imm : 32'd0;  // an empty reduction gives 0
     end else if (state_q == SLoadS) begin
       s_we    = 1'b1;
       s_wdata = pick_lane(rd_a, len_q[LaneW-1:0]);
@@ -452,7 +568,7 @@ module ks_vector_unit #(
       unique case (state_q)
         SIdle: begin
           if (exec) begin
-            unique case (in_kind_i)
+            unique case (x_kind)
               KVV, KVS, KDot: state_q <= (rows_d == 16'd0) ? SIdle : SStream;
               KAxpy: state_q <= (rows_d == 16'd0) ? SPipe : SStream;
               KSum, KMax, KArgmax: state_q <= (rows_d == 16'd0) ? SIdle : SStream;
@@ -514,15 +630,15 @@ module ks_vector_unit #(
 
   always_ff @(posedge clk_i) begin
     if (accept) begin
-      kind_q   <= in_kind_i;
-      op_q     <= in_op_i;
-      swap_b_q <= in_swap_b_i;
-      b_imm_q  <= in_b_imm_i;
-      dst_q    <= in_dst_i;
-      a_q      <= in_a_i;
-      b_q      <= in_b_i;
-      len_q    <= in_len_i;
-      imm_q    <= in_imm_i;
+      kind_q   <= x_kind;
+      op_q     <= x_op;
+      swap_b_q <= x_swap_b;
+      b_imm_q  <= x_b_imm;
+      dst_q    <= x_dst;
+      a_q      <= x_a;
+      b_q      <= x_b;
+      len_q    <= x_len;
+      imm_q    <= x_imm;
       rows_q   <= rows_d;
       k_q      <= '0;
       level_q  <= '0;
@@ -532,7 +648,8 @@ module ks_vector_unit #(
     end
   end
 
-  `KS_ASSERT(no_memory_port_while_busy_a, !(busy_o && (mem_we_i || mem_re_i)))
+  `KS_ASSERT(no_memory_port_while_busy_a, !(busy_o && (mem_we_i || mem_re_i || prog_we_i)))
+  `KS_ASSERT(prog_write_aligned_a, !prog_we_i || prog_waddr_i[$clog2(AxiBytes)-1:0] == '0)
   `KS_ASSERT(no_memory_port_with_an_instruction_a, !(accept && (mem_we_i || mem_re_i)))
   `KS_ASSERT(memory_write_aligned_a, !mem_we_i || mem_waddr_i[$clog2(AxiBytes)-1:0] == '0)
   `KS_ASSERT(memory_read_aligned_a, !mem_re_i || mem_raddr_i[$clog2(AxiBytes)-1:0] == '0)

@@ -7,7 +7,8 @@
 // (nothing lost or repeated), errors inside the program (halt on the DECODE, DEC_PC, no tlast)
 // with recovery by resume or QUEUE_RESET, a second DECODE after the first, the DECODE's field
 // checks, patch overflows, DECODE inside a program, a prompt read bus error, and the step
-// overhead in cycles.
+// overhead in cycles. The same program with its VEC runs in the vector program memory
+// (VRUN, POS_LEN applied there), VRUN's checks, and a bad program entry halting the queue.
 //
 // RTL choices the model is to follow (noted for the model backend):
 //  - STOP_TOKEN 0xFFFF means "no stop token" (docs/descriptors.md); a token 0xFFFF does not stop.
@@ -56,6 +57,7 @@ class DecodeTest : public tb::CoreTest {
     dev_->mem_write(ramp_, r.data(), r.size());
     prompt_ = alloc(256 * 4);
     prog_ = alloc(64 * desc::kBytes);
+    vprog_ = alloc(64 * 16);
     trace_ = alloc(kRamp * a);
     rows_area_ = alloc((kRamp + 1) * a);
     clear_traces();
@@ -102,6 +104,35 @@ class DecodeTest : public tb::CoreTest {
     p.push_back(drv::make_store(rw));                                                   // pos + 1 beats
     if (bad_at >= 0) p[static_cast<size_t>(bad_at)] = bad;
     return p;
+  }
+
+  /// The program with each run of VEC descriptors moved into the vector program memory (bank
+  /// VPROG, loaded here with a LOAD from `vprog_`) and replaced by one VRUN.
+  std::vector<desc::Words> vrun_program(const std::vector<desc::Words>& p, uint32_t first_entry = 0) {
+    std::vector<desc::Words> out;
+    std::vector<uint8_t> img;
+    uint32_t entry = first_entry, run_start = first_entry;
+    auto close_run = [&]() {
+      if (entry > run_start) out.push_back(drv::make_vrun(run_start, entry - run_start));
+      run_start = entry;
+    };
+    for (const desc::Words& w : p) {
+      if (desc::kOpcode.get(w) == static_cast<uint32_t>(desc::Opcode::kVec)) {
+        for (uint32_t j = 1; j <= 4; ++j) {
+          img.resize(img.size() + 4);
+          put32(img, img.size() - 4, w[j]);
+        }
+        ++entry;
+      } else {
+        close_run();
+        out.push_back(w);
+      }
+    }
+    close_run();
+    dev_->mem_write(vprog_, img.data(), img.size());
+    const auto bytes = static_cast<uint32_t>(img.size());
+    q_->run({drv::make_load({desc::Bank::kVprog, first_entry * 16, vprog_, 1, bytes, 0, 0})});
+    return out;
   }
 
   void write_program(const std::vector<desc::Words>& p, uint32_t at) {
@@ -225,7 +256,7 @@ class DecodeTest : public tb::CoreTest {
 
   uint32_t lanes_ = 0, row_bytes_ = 0;
   uint16_t ramp_row_ = 0;
-  uint32_t table_ = 0, ramp_ = 0, prompt_ = 0, prog_ = 0, trace_ = 0, rows_area_ = 0;
+  uint32_t table_ = 0, ramp_ = 0, prompt_ = 0, prog_ = 0, trace_ = 0, rows_area_ = 0, vprog_ = 0;
 };
 
 TEST_P(DecodeTest, PromptIsForcedThenTokensAreGenerated) {
@@ -492,6 +523,108 @@ TEST_P(DecodeTest, FieldChecksAndPatchOverflows) {
     EXPECT_EQ(dev_->read32(regs::kDecPc), 1u);
     q_->reset();
   }
+}
+
+// The step program with its VEC runs in the vector program memory: the same tokens and
+// traces (POS_LEN in a program entry adds the step's pos); fewer descriptors per step.
+TEST_P(DecodeTest, VrunProgramGivesTheSameTokens) {
+  const std::vector<desc::Words> p = vrun_program(step_program(), 3);
+  ASSERT_LT(p.size(), step_program().size());
+  write_program(p, prog_);
+  const std::vector<uint32_t> prompt{1, 40, 7};
+  drv::DecodeArgs d = args(prompt, 12, 2, kRamp);
+  d.prog_len = static_cast<uint32_t>(p.size());
+  const std::vector<StreamToken> got = run_decode(prompt, d);
+  expect_tokens(got, expect(prompt, d).tokens);
+  expect_traces(prompt, got, 2);
+  EXPECT_EQ(dev_->read32(regs::kDecPc), static_cast<uint32_t>(p.size()));
+}
+
+// VRUN's own checks (the descriptor is not consumed), STORE cannot read bank VPROG, a LOAD
+// must fit it; HW_VEC reports the program memory's size.
+TEST_P(DecodeTest, VrunChecks) {
+  const uint32_t depth = cfg().vec_prog_depth;
+  EXPECT_EQ(regs::kHwVecProgLog2.get(dev_->read32(regs::kHwVec)), static_cast<uint32_t>(__builtin_ctz(depth)));
+  desc::Words reserved = drv::make_vrun(0, 1);
+  reserved[2] = 1;
+  struct Case {
+    const char* what;
+    desc::Words w;
+    desc::Error code;
+    uint32_t info;
+  } cases[] = {
+      {"COUNT 0", drv::make_vrun(0, 0), desc::Error::kZeroSize, 0},
+      {"past the memory", drv::make_vrun(depth - 2, 3), desc::Error::kSramRange, depth - 2},
+      {"reserved bits", reserved, desc::Error::kReservedBits, 2},
+      {"STORE from VPROG", drv::make_store({desc::Bank::kVprog, 0, vprog_, 1, axi(), 0, 0}), desc::Error::kBadBank, 5},
+      {"LOAD past VPROG", drv::make_load({desc::Bank::kVprog, depth * 16 - axi(), vprog_, 1, 2 * axi(), 0, 0}),
+       desc::Error::kSramRange, depth * 16 - axi()},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    const uint32_t head0 = dev_->read32(regs::kRingHead);
+    q_->submit({c.w});
+    q_->drain();
+    const drv::QueueError err = q_->error();
+    EXPECT_EQ(err.code(), c.code);
+    EXPECT_EQ(err.info(), c.info);
+    EXPECT_EQ(err.index(), head0);
+    EXPECT_EQ(dev_->read32(regs::kRingHead), head0);  // not consumed
+    q_->reset();
+  }
+  // The last entry of the memory runs.
+  vrun_program({drv::make_vec({VecKind::kSetS, AluOp::kAdd, 6, 0, 0, 0, 0x1234}),
+                drv::make_vec({VecKind::kStoreS, AluOp::kAdd, 1, 6, 0, 0, 0})}, depth - 2);
+  q_->run({drv::make_vrun(depth - 2, 2), drv::make_store({desc::Bank::kVec, row_bytes_, trace_, 1, axi(), 0, 0})});
+  EXPECT_EQ(get32(trace_), 0x1234u);
+}
+
+// A program entry that fails its checks halts the queue with BAD_VECTOR, ERR_INFO its index
+// and ERR_INDEX the VRUN; the entries before it ran, none after it; QUEUE_RESET recovers. In a
+// DECODE the halt names the DECODE and the stream ends without tlast.
+TEST_P(DecodeTest, BadProgramEntryHaltsWithItsIndex) {
+  const uint16_t past = static_cast<uint16_t>(cfg().vec_rows);
+  const std::vector<desc::Words> entries = {
+      drv::make_vec({VecKind::kSetS, AluOp::kAdd, 6, 0, 0, 0, 0x77}),
+      drv::make_vec({VecKind::kStoreS, AluOp::kAdd, 1, 6, 0, 0, 0}),
+      drv::make_vec({VecKind::kSum, AluOp::kAdd, 0, past, 0, 8, 0}),  // rows past the memory
+      drv::make_vec({VecKind::kSetS, AluOp::kAdd, 6, 0, 0, 0, 0x99}),
+      drv::make_vec({VecKind::kStoreS, AluOp::kAdd, 1, 6, 0, 0, 0}),
+  };
+  vrun_program(entries, 5);
+  const uint32_t head0 = dev_->read32(regs::kRingHead);
+  q_->submit({drv::make_nop(), drv::make_vrun(5, 5)});
+  q_->drain();
+  drv::QueueError err = q_->error();
+  EXPECT_EQ(err.code(), desc::Error::kBadVector);
+  EXPECT_EQ(err.info(), 7u);
+  EXPECT_EQ(err.index(), head0 + 1);
+  q_->reset();
+  q_->run({drv::make_store({desc::Bank::kVec, row_bytes_, trace_, 1, axi(), 0, 0})});
+  EXPECT_EQ(get32(trace_), 0x77u);  // entry 6 ran, entry 9 did not
+
+  // Inside a DECODE: the good step program with the bad run after its first descriptor.
+  std::vector<desc::Words> p = vrun_program(step_program(), 20);
+  p.insert(p.begin() + 1, drv::make_vrun(5, 5));
+  write_program(p, prog_);
+  const std::vector<uint32_t> prompt{1};
+  drv::DecodeArgs d = args(prompt, 10, 0, kRamp);
+  d.prog_len = static_cast<uint32_t>(p.size());
+  write_prompt(prompt);
+  const uint32_t head1 = dev_->read32(regs::kRingHead);
+  q_->submit({drv::make_decode(d)});
+  const std::vector<StreamToken> got = collect(200'000);
+  EXPECT_TRUE(got.empty());
+  err = q_->error();
+  EXPECT_EQ(err.code(), desc::Error::kBadVector);
+  EXPECT_EQ(err.info(), 7u);
+  EXPECT_EQ(err.index(), head1);
+  EXPECT_FALSE(dec_running());
+  q_->reset();
+  p.erase(p.begin() + 1);
+  write_program(p, prog_);
+  d.prog_len = static_cast<uint32_t>(p.size());
+  expect_tokens(run_decode(prompt, d), expect(prompt, d).tokens);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DecodeTest, ::testing::ValuesIn(tb::all_backends()), tb::config_name);

@@ -202,12 +202,42 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
     list.push_back(drv::make_store({desc::Bank::kVec, 0, base_ + 0x80000, 1, vec_bytes(), 0, 0}));
   }
 
+  /// A vector program in memory (mostly valid instructions; with errors, now and then one the
+  /// unit rejects) and the LOAD that puts it into bank VPROG.
+  desc::Words random_vprog() {
+    const uint32_t entries = std::min<uint32_t>(cfg().vec_prog_depth, 48);
+    std::vector<uint8_t> img(entries * 16);
+    for (uint32_t i = 0; i < entries; ++i) {
+      const golden::VecEntry e = golden::encode_entry(random_vec(!errors_ || rng_() % 10 != 0), rng_() % 6 == 0);
+      for (uint32_t j = 0; j < 4; ++j) {
+        for (int b = 0; b < 4; ++b) img[16 * i + 4 * j + b] = static_cast<uint8_t>(e[j] >> (8 * b));
+      }
+    }
+    const uint32_t at = base_ + 0x90000;
+    for (Side& side : sides_) side.dev->mem_write(at, img.data(), img.size());
+    vprog_entries_ = entries;
+    return drv::make_load({desc::Bank::kVprog, 0, at, 1, entries * 16, 0, 0});
+  }
+
+  /// A VRUN of a few entries of the program memory (with errors, now and then one past it).
+  desc::Words random_vrun() {
+    const uint32_t count = 1 + static_cast<uint32_t>(rng_() % 6);
+    uint32_t start = static_cast<uint32_t>(rng_() % (vprog_entries_ - count + 1));
+    if (errors_ && rng_() % 8 == 0) start = cfg().vec_prog_depth - count + 1;  // SRAM_RANGE
+    return drv::make_vrun(start, count);
+  }
+
   std::vector<desc::Words> random_descriptors() {
     std::vector<desc::Words> list;
     errors_ = rng_() % 3 == 0;  // a third of the lists may contain errors
-    std::uniform_int_distribution<int> kind(0, 17);
+    list.push_back(random_vprog());
+    std::uniform_int_distribution<int> kind(0, 19);
     for (int i = 0; i < 8; ++i) {
       switch (kind(rng_)) {
+        case 18:
+        case 19:
+          list.push_back(random_vrun());
+          break;
         case 10:
         case 11:
         case 12:
@@ -295,6 +325,7 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
 
   Side sides_[2];
   bool errors_ = false;
+  uint32_t vprog_entries_ = 1;
   uint32_t base_ = 0;
   uint64_t seed_ = 0;
   std::mt19937_64 rng_;

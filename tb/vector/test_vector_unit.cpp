@@ -2,7 +2,8 @@
 // over random memory, every instruction kind (DOTROWS and AXPYROWS included), lane
 // operation and flag (SWAP_B, B_IMM); instructions the model rejects are flagged on in_bad_o
 // and change nothing; a microprogram (RMSNorm) against the quantized decode's own function,
-// bit for bit; the memory port (the DMA's and VMOVE's view); cycle counts.
+// bit for bit; the memory port (the DMA's and VMOVE's view); cycle counts; VRUN from the
+// program memory (random programs with POS_LEN, a bad entry ending the run, abort, cycles).
 //
 // Departure from VectorUnitModel (to be aligned there): a VV with SWAP_B whose B equals DST
 // (in place, e.g. RoPE's rotate-half into the same rows) reads each whole row before writing
@@ -36,7 +37,7 @@ using ks::golden::kfp::AluOp;
 using ks::golden::kfp::Bits;
 using Model = KS_VEC_CLASS;
 
-constexpr size_t kLanes = KS_VEC_LANES, kRows = KS_VEC_ROWS, kAxi = KS_VEC_AXI_BYTES;
+constexpr size_t kLanes = KS_VEC_LANES, kRows = KS_VEC_ROWS, kAxi = KS_VEC_AXI_BYTES, kProg = KS_VEC_PROG;
 constexpr size_t kBeatElems = kAxi / 4;
 
 class VectorUnitTest : public ::testing::Test {
@@ -269,7 +270,62 @@ class VectorUnitTest : public ::testing::Test {
   }
 
   ks::tb::SimHarness<Model> sim_;
-  ks::golden::VectorUnitModel model_{kLanes, kRows};
+  /// One program-memory entry through the prog_* port (16 / kAxi beats), and into the model.
+  void prog_write(size_t index, const ks::golden::VecEntry& e) {
+    uint8_t bytes[16];
+    for (size_t j = 0; j < 4; ++j) {
+      for (int b = 0; b < 4; ++b) bytes[4 * j + b] = static_cast<uint8_t>(e[j] >> (8 * b));
+    }
+    for (size_t off = 0; off < 16; off += kAxi) {
+      sim_->prog_we_i = 1;
+      sim_->prog_waddr_i = static_cast<uint32_t>(index * 16 + off);
+      ks::emu::put_bytes(sim_->prog_wdata_i, bytes + off, kAxi);
+      sim_.tick();
+    }
+    sim_->prog_we_i = 0;
+    model_.entry(index) = e;
+  }
+
+  struct RunOutcome {
+    bool err = false;
+    uint32_t index = 0;
+    uint64_t cycles = 0;
+  };
+
+  /// A VRUN on the RTL (the cycles from the handshake edge until idle, and run_err_o).
+  RunOutcome vrun_rtl(uint16_t start, uint16_t count, uint16_t pos, int abort_after = -1) {
+    sim_->in_run_i = 1;
+    sim_->in_a_i = start;
+    sim_->in_len_i = count;
+    sim_->in_imm_i = pos;
+    sim_->in_valid_i = 1;
+    sim_.eval();
+    EXPECT_TRUE(sim_->in_ready_o);
+    EXPECT_FALSE(sim_->in_bad_o) << "a VRUN is never flagged on in_bad_o";
+    const uint64_t start_cycle = sim_.cycles();
+    sim_.tick();
+    sim_->in_valid_i = 0;
+    sim_->in_run_i = 0;
+    sim_.eval();
+    RunOutcome o;
+    for (int guard = 0; sim_->busy_o; ++guard) {
+      if (guard > 1000000) throw std::runtime_error("VRUN did not finish");
+      if (sim_->run_err_o) {
+        EXPECT_FALSE(o.err) << "run_err_o pulsed twice";
+        o.err = true;
+        o.index = sim_->run_err_idx_o;
+      }
+      sim_->abort_i = guard == abort_after;
+      sim_.tick();
+      sim_.eval();
+    }
+    sim_->abort_i = 0;
+    sim_.eval();
+    o.cycles = sim_.cycles() - start_cycle;
+    return o;
+  }
+
+  ks::golden::VectorUnitModel model_{kLanes, kRows, kProg};
   uint64_t seed_ = 0;
   std::mt19937_64 rng_;
 };
@@ -469,6 +525,103 @@ TEST_F(VectorUnitTest, AttentionRowsEqualTheDirectComputation) {
     for (size_t l = 0; l < kLanes; ++l) acc[l] = ks::golden::kfp::add(acc[l], ks::golden::kfp::mul(s, v[t * kLanes + l]));
   }
   for (size_t l = 0; l < kLanes; ++l) ASSERT_EQ(host_read(OUT * kLanes + l), acc[l]) << "lane " << l;
+}
+
+// VRUN: random programs (valid instructions, some with POS_LEN) at random places in the
+// program memory, run with random positions, equal the model's runs; an entry that fails
+// (POS_LEN pushing an instruction out of range, for one) ends both runs at the same index.
+TEST_F(VectorUnitTest, VrunRandomProgramsMatchTheModel) {
+  SCOPED_TRACE(ks::tb::seed_note(seed_));
+  fill_random();
+  int errors = 0;
+  for (int n = 0; n < 60; ++n) {
+    const uint16_t count = static_cast<uint16_t>(1 + rnd(std::min<size_t>(kProg, 24)));
+    const uint16_t start = rnd(kProg - count + 1);
+    for (uint16_t i = 0; i < count; ++i) {
+      VecInstr in = random_valid();
+      const bool pos_len = rng_() % 4 == 0;
+      if (pos_len) in.len = static_cast<uint16_t>(in.len / 2);
+      prog_write(start + i, ks::golden::encode_entry(in, pos_len));
+    }
+    const uint16_t pos = (rng_() % 8 == 0) ? static_cast<uint16_t>(0xFFF0 + rnd(16)) : rnd(2 * kLanes);
+    const ks::golden::VecRunResult want = model_.run(start, count, pos);
+    const RunOutcome got = vrun_rtl(start, count, pos);
+    ASSERT_EQ(got.err, !want.ok) << "run " << n << ": " << want.why;
+    if (got.err) {
+      ++errors;
+      ASSERT_EQ(got.index, want.bad_index) << "run " << n << ": " << want.why;
+    }
+    expect_same_state(("after run " + std::to_string(n)).c_str());
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GT(errors, 0) << "no run met a bad entry";
+}
+
+// An entry with a reserved bit set, or an instruction the unit rejects, is not executed: the
+// run ends there with its index; the entries before it have run.
+TEST_F(VectorUnitTest, VrunEndsAtTheFirstBadEntry) {
+  SCOPED_TRACE(ks::tb::seed_note(seed_));
+  fill_random();
+  for (int n = 0; n < 40; ++n) {
+    const uint16_t count = static_cast<uint16_t>(2 + rnd(std::min<size_t>(kProg - 1, 12)));
+    const uint16_t start = rnd(kProg - count + 1), bad = static_cast<uint16_t>(start + rnd(count));
+    for (uint16_t i = start; i < start + count; ++i) {
+      ks::golden::VecEntry e = ks::golden::encode_entry(random_valid());
+      if (i == bad) {
+        if (n % 2 == 0) {
+          e[0] |= 1u << (11 + rnd(21));  // a reserved bit of word 1
+        } else {
+          VecInstr in;
+          ks::golden::VectorUnitModel probe(kLanes, kRows);
+          do {
+            in = random_edge();
+          } while (probe.check(in).empty());
+          e = ks::golden::encode_entry(in);
+        }
+      }
+      prog_write(i, e);
+    }
+    const ks::golden::VecRunResult want = model_.run(start, count, 0);
+    ASSERT_FALSE(want.ok);
+    ASSERT_EQ(want.bad_index, bad);
+    const RunOutcome got = vrun_rtl(start, count, 0);
+    ASSERT_TRUE(got.err);
+    ASSERT_EQ(got.index, bad);
+    expect_same_state(("after run " + std::to_string(n)).c_str());
+    if (HasFatalFailure()) return;
+  }
+}
+
+// Back to back: a VRUN costs its instructions' own cycles plus one (the first entry's read).
+TEST_F(VectorUnitTest, VrunRunsEntriesBackToBack) {
+  const uint16_t vlen = static_cast<uint16_t>(3 * kLanes);
+  const uint16_t count = static_cast<uint16_t>(std::min<size_t>(kProg, 16));
+  uint64_t alone = 0;
+  for (uint16_t i = 0; i < count; ++i) {
+    const VecInstr in = (i % 3 == 2) ? VecInstr{VecKind::kSetS, AluOp::kAdd, 3, 0, 0, 0, 0x3F800000u}
+                                     : VecInstr{VecKind::kVV, AluOp::kAdd, static_cast<uint16_t>(8 + 4 * (i % 2)), 0, 4, vlen, 0};
+    prog_write(i, ks::golden::encode_entry(in));
+    alone += in.kind == VecKind::kSetS ? 1 : 3 + 2;  // SETS finishes in its handshake cycle
+  }
+  const RunOutcome got = vrun_rtl(0, count, 0);
+  EXPECT_FALSE(got.err);
+  std::printf("  VRUN of %u entries: %llu cycles (instructions alone: %llu)\n", count,
+              static_cast<unsigned long long>(got.cycles), static_cast<unsigned long long>(alone));
+  EXPECT_LE(got.cycles, alone + 2);
+}
+
+// abort_i ends a run after the instruction in progress; the unit is ready for the next.
+TEST_F(VectorUnitTest, VrunAbortEndsTheRun) {
+  const uint16_t count = static_cast<uint16_t>(std::min<size_t>(kProg, 30));
+  for (uint16_t i = 0; i < count; ++i) {
+    prog_write(i, ks::golden::encode_entry(VecInstr{VecKind::kVV, AluOp::kAdd, 8, 0, 4, static_cast<uint16_t>(2 * kLanes), 0}));
+  }
+  const RunOutcome full = vrun_rtl(0, count, 0);
+  const RunOutcome cut = vrun_rtl(0, count, 0, 10);
+  EXPECT_FALSE(cut.err);
+  EXPECT_LT(cut.cycles, full.cycles / 2);
+  EXPECT_LE(cut.cycles, 10u + 6);
+  EXPECT_TRUE(sim_->in_ready_o);
 }
 
 }  // namespace

@@ -99,7 +99,7 @@ struct Check {
 class ModelDevice final : public Device {
  public:
   ModelDevice(const hw::HwConfig& cfg, const ModelOptions& opt)
-      : cfg_(cfg), base_(opt.mem_base), mem_(opt.mem_size, 0), vu_(cfg.vec_lanes, cfg.vec_rows) {
+      : cfg_(cfg), base_(opt.mem_base), mem_(opt.mem_size, 0), vu_(cfg.vec_lanes, cfg.vec_rows, cfg.vec_prog_depth) {
     // SRAM contents are not reset in the RTL; the emulated backend starts them at zero.
     banks_[static_cast<size_t>(desc::Bank::kWgt)].assign(cfg.wgt_bank_bytes, 0);
     banks_[static_cast<size_t>(desc::Bank::kAct)].assign(cfg.act_bank_bytes, 0);
@@ -151,7 +151,9 @@ class ModelDevice final : public Device {
       case regs::kHwArray:
         return regs::kHwArrayRows.put(cfg_.array_rows) | regs::kHwArrayCols.put(cfg_.array_cols) |
                regs::kHwArrayAxiBytes.put(cfg_.axi_data_bytes) | regs::kHwArrayAccDepthLog2.put(cfg_.acc_addr_bits);
-      case regs::kHwVec: return regs::kHwVecLanes.put(cfg_.vec_lanes) | regs::kHwVecRows.put(cfg_.vec_rows);
+      case regs::kHwVec:
+        return regs::kHwVecLanes.put(cfg_.vec_lanes) | regs::kHwVecRows.put(cfg_.vec_rows) |
+               regs::kHwVecProgLog2.put(static_cast<uint32_t>(__builtin_ctz(cfg_.vec_prog_depth)));
       case regs::kDecStatus: return regs::kDecStatusRunning.put(dec_active_) | regs::kDecStatusReason.put(dec_reason_);
       case regs::kDecPos: return dec_pos_;
       case regs::kDecTokens: return dec_tokens_;
@@ -268,10 +270,12 @@ class ModelDevice final : public Device {
     bool reads, writes;
   };
 
-  /// An engine command: the descriptor and the ring index it came from (for ERR_INDEX).
+  /// An engine command: the descriptor, the ring index it came from (for ERR_INDEX) and, for
+  /// a VRUN, the DECODE pos it runs with (0 outside a DECODE).
   struct Command {
     uint16_t index;
     desc::Words w;
+    uint32_t pos = 0;
   };
 
   struct Engine {
@@ -409,6 +413,7 @@ class ModelDevice final : public Device {
 
   uint32_t bank_bytes(uint32_t bank) const {
     if (bank == static_cast<uint32_t>(desc::Bank::kVec)) return static_cast<uint32_t>(4 * vu_.elements());
+    if (bank == static_cast<uint32_t>(desc::Bank::kVprog)) return static_cast<uint32_t>(16 * vu_.prog_entries());
     return bank < desc::kNumBanks ? static_cast<uint32_t>(banks_[bank].size()) : 0;
   }
 
@@ -421,6 +426,13 @@ class ModelDevice final : public Device {
                                " outside bank VEC");
       }
       return reinterpret_cast<uint8_t*>(&vu_.flat(0)) + offset;
+    }
+    if (bank == desc::Bank::kVprog) {  // the program memory, entry i at byte 16 i
+      if (offset > 16 * vu_.prog_entries() || n > 16 * vu_.prog_entries() - offset) {
+        throw std::logic_error("model device: access of " + std::to_string(n) + " bytes at " + hex(offset) +
+                               " outside bank VPROG");
+      }
+      return vu_.prog_bytes() + offset;
     }
     std::vector<uint8_t>& b = banks_[static_cast<size_t>(bank)];
     if (offset > b.size() || n > b.size() - offset) {
@@ -459,6 +471,7 @@ class ModelDevice final : public Device {
           case static_cast<uint32_t>(desc::Bank::kAcc): bank_ok = !load; break;
           case static_cast<uint32_t>(desc::Bank::kKv):
           case static_cast<uint32_t>(desc::Bank::kVec): bank_ok = true; break;
+          case static_cast<uint32_t>(desc::Bank::kVprog): bank_ok = load; break;
           default: break;
         }
         if (!bank_ok) return {Error::kBadBank, x.bank};
@@ -502,6 +515,9 @@ class ModelDevice final : public Device {
         if ((desc::kDecodePromptAddr.get(w) & 3) != 0) return {Error::kMisaligned, desc::kDecodePromptAddr.get(w)};
         break;
       }
+      case Opcode::kVrun:
+        if (desc::kVrunCount.get(w) == 0) return {Error::kZeroSize, 0};
+        break;
       case Opcode::kVec:
       case Opcode::kNop: break;
     }
@@ -584,6 +600,11 @@ class ModelDevice final : public Device {
       }
       case Opcode::kVec:
         if (!vu_.check(vec_instr(w)).empty()) return {Error::kBadVector, w[1]};
+        break;
+      case Opcode::kVrun:
+        if (uint64_t{desc::kVrunStart.get(w)} + desc::kVrunCount.get(w) > vu_.prog_entries()) {
+          return {Error::kSramRange, desc::kVrunStart.get(w)};
+        }
         break;
       case Opcode::kVmove: {
         const uint32_t dir = desc::kVmoveDir.get(w), count = desc::kVmoveCount.get(w);
@@ -711,13 +732,19 @@ class ModelDevice final : public Device {
     }
   }
 
-  /// Whether a LOAD or STORE of bank VEC is queued or running in the load or store engine.
+  /// Banks VEC and VPROG belong to the vector unit: their transfers are ordered with VEC and VRUN.
+  static bool vector_bank(const desc::Words& w) {
+    const uint32_t b = desc::kLoadBank.get(w);
+    return b == static_cast<uint32_t>(desc::Bank::kVec) || b == static_cast<uint32_t>(desc::Bank::kVprog);
+  }
+
+  /// Whether a LOAD or STORE of bank VEC or VPROG is queued or running in the load or store engine.
   bool vec_xfer_pending() const {
     for (Eng e : {kLoadEng, kStoreEng}) {
       const Engine& en = engines_[e];
-      if (en.current && desc::kLoadBank.get(en.current->w) == static_cast<uint32_t>(desc::Bank::kVec)) return true;
+      if (en.current && vector_bank(en.current->w)) return true;
       for (const Command& c : en.queue) {
-        if (desc::kLoadBank.get(c.w) == static_cast<uint32_t>(desc::Bank::kVec)) return true;
+        if (vector_bank(c.w)) return true;
       }
     }
     return false;
@@ -865,12 +892,11 @@ class ModelDevice final : public Device {
         if (e.queue.size() >= kQueueDepth) return false;
         // VEC after LOAD/STORE of bank VEC, and the other way round, in descriptor order.
         if (eng == kVecEng && vec_xfer_pending()) return false;
-        if ((eng == kLoadEng || eng == kStoreEng) &&
-            desc::kLoadBank.get(in_hand_) == static_cast<uint32_t>(desc::Bank::kVec) &&
+        if ((eng == kLoadEng || eng == kStoreEng) && vector_bank(in_hand_) &&
             (engines_[kVecEng].current || !engines_[kVecEng].queue.empty())) {
           return false;
         }
-        e.queue.push_back(Command{head_, in_hand_});
+        e.queue.push_back(Command{head_, in_hand_, dec_active_ ? dec_pos_ : 0u});
         consume();
         state_ = Cp::kIdle;
         return true;
@@ -989,7 +1015,15 @@ class ModelDevice final : public Device {
         }
         break;
       case kVecEng:
-        vu_.execute(vec_instr(c.w));
+        if (desc::kOpcode.get(c.w) == static_cast<uint32_t>(Opcode::kVrun)) {
+          const golden::VecRunResult r = vu_.run(desc::kVrunStart.get(c.w), desc::kVrunCount.get(c.w), c.pos);
+          if (!r.ok) {
+            exec_error(Error::kBadVector, r.bad_index, c.index);
+            break;
+          }
+        } else {
+          vu_.execute(vec_instr(c.w));
+        }
         count(regs::Counter::kDescExecuted, 1);
         break;
       case kNumEngines: break;

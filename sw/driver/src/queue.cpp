@@ -71,16 +71,16 @@ desc::Words make_matmul(const MatmulArgs& a, Deps d) {
 desc::Words make_vec(const golden::VecInstr& in, bool pos_len) {
   desc::Words w{};
   desc::kOpcode.set(w, static_cast<uint32_t>(desc::Opcode::kVec));
-  desc::kVecPosLen.set(w, pos_len);
-  desc::kVecKind.set(w, static_cast<uint32_t>(in.kind));
-  desc::kVecOp.set(w, static_cast<uint32_t>(in.op));
-  desc::kVecSwapB.set(w, in.swap_b);
-  desc::kVecBImm.set(w, in.b_imm);
-  desc::kVecDst.set(w, in.dst);
-  desc::kVecA.set(w, in.a);
-  desc::kVecB.set(w, in.b);
-  desc::kVecLen.set(w, in.len);
-  desc::kVecImm.set(w, in.imm);
+  const golden::VecEntry e = golden::encode_entry(in, pos_len);  // words 1..4
+  for (size_t i = 0; i < e.size(); ++i) w[i + 1] = e[i];
+  return w;
+}
+
+desc::Words make_vrun(uint32_t start, uint32_t count) {
+  desc::Words w{};
+  desc::kOpcode.set(w, static_cast<uint32_t>(desc::Opcode::kVrun));
+  desc::kVrunStart.set(w, start);
+  desc::kVrunCount.set(w, count);
   return w;
 }
 
@@ -147,6 +147,9 @@ std::string describe(const desc::Words& w) {
         if (desc::kVecSwapB.get(w)) s << " swap_b";
         if (desc::kVecBImm.get(w)) s << " b_imm";
         if (desc::kVecPosLen.get(w)) s << " +pos_len";
+        break;
+      case desc::Opcode::kVrun:
+        s << " start=" << desc::kVrunStart.get(w) << " count=" << desc::kVrunCount.get(w);
         break;
       case desc::Opcode::kVmove:
         s << (desc::kVmoveDir.get(w) == 0 ? " acc_to_vec" : desc::kVmoveDir.get(w) == 1 ? " vec_to_act" : " dir=?")

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kestrel/descriptors.h"
 #include "kestrel/golden/kvec.h"
 
 namespace ks::golden {
@@ -11,8 +12,64 @@ namespace {
 size_t rows_of(size_t len, size_t lanes) { return (len + lanes - 1) / lanes; }
 }  // namespace
 
-VectorUnitModel::VectorUnitModel(size_t lanes, size_t rows)
-    : lanes_(lanes), rows_(rows), mem_(lanes * rows, 0), s_(kScalars, 0) {}
+VectorUnitModel::VectorUnitModel(size_t lanes, size_t rows, size_t prog_depth)
+    : lanes_(lanes), rows_(rows), mem_(lanes * rows, 0), s_(kScalars, 0), prog_(prog_depth, VecEntry{}) {}
+
+VecEntry encode_entry(const VecInstr& in, bool pos_len) {
+  desc::Words w{};
+  desc::kVecKind.set(w, static_cast<uint32_t>(in.kind));
+  desc::kVecOp.set(w, static_cast<uint32_t>(in.op));
+  desc::kVecSwapB.set(w, in.swap_b);
+  desc::kVecBImm.set(w, in.b_imm);
+  desc::kVecPosLen.set(w, pos_len);
+  desc::kVecDst.set(w, in.dst);
+  desc::kVecA.set(w, in.a);
+  desc::kVecB.set(w, in.b);
+  desc::kVecLen.set(w, in.len);
+  desc::kVecImm.set(w, in.imm);
+  return VecEntry{w[1], w[2], w[3], w[4]};
+}
+
+VecRunResult VectorUnitModel::run(uint32_t start, uint32_t count, uint32_t pos) {
+  if (uint64_t{start} + count > prog_.size()) {
+    throw std::out_of_range("vector unit: VRUN of entries " + std::to_string(start) + "+" + std::to_string(count) +
+                            " past the program memory's " + std::to_string(prog_.size()));
+  }
+  const desc::Words reserved = desc::reserved_mask(desc::Opcode::kVec);
+  for (uint32_t i = start; i < start + count; ++i) {
+    desc::Words w{};
+    for (size_t j = 0; j < 4; ++j) w[j + 1] = prog_[i][j];
+    VecRunResult bad{false, i, {}};
+    for (size_t j = 1; j <= 4; ++j) {
+      if ((w[j] & reserved[j]) != 0) {
+        bad.why = "reserved bits set in word " + std::to_string(j);
+        return bad;
+      }
+    }
+    VecInstr in;
+    in.kind = static_cast<VecKind>(desc::kVecKind.get(w));
+    in.op = static_cast<kfp::AluOp>(desc::kVecOp.get(w));
+    in.swap_b = desc::kVecSwapB.get(w) != 0;
+    in.b_imm = desc::kVecBImm.get(w) != 0;
+    in.dst = static_cast<uint16_t>(desc::kVecDst.get(w));
+    in.a = static_cast<uint16_t>(desc::kVecA.get(w));
+    in.b = static_cast<uint16_t>(desc::kVecB.get(w));
+    uint64_t len = desc::kVecLen.get(w);
+    if (desc::kVecPosLen.get(w) != 0) len += pos;
+    if (len > 0xFFFF) {
+      bad.why = "LEN + pos = " + std::to_string(len) + " past 16 bits";
+      return bad;
+    }
+    in.len = static_cast<uint16_t>(len);
+    in.imm = desc::kVecImm.get(w);
+    if (std::string why = check(in); !why.empty()) {
+      bad.why = why;
+      return bad;
+    }
+    execute(in);
+  }
+  return {};
+}
 
 std::string VectorUnitModel::check(const VecInstr& in) const {
   const size_t n = in.len, r = rows_of(n, lanes_);

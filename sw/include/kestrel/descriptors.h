@@ -31,6 +31,7 @@ enum class Opcode : uint8_t {
   kVec = 5,  ///< One vector-unit instruction (docs/vector_unit.md): KIND, OP, DST, A, B, LEN and IMM as ks:
   kVmove = 6,  ///< Moves data between the vector memory and the matrix unit's banks, after every earlier desc
   kDecode = 7,  ///< Runs autoregressive decoding on the core, after every earlier descriptor has finished. tok
+  kVrun = 8,  ///< Runs COUNT entries of the vector program memory, START first, as if each were the VEC desc
 };
 
 enum class Engine : uint8_t {
@@ -47,8 +48,9 @@ enum class Bank : uint8_t {
   kAcc = 2,  ///< INT32 results of MATMUL, Rows x 4 bytes per word
   kKv = 3,  ///< KV cache
   kVec = 4,  ///< the vector unit's memory: KFP32 (or INT32) elements, 4 bytes each; byte 4e is element e, in lane e % VEC_LANES of row e / VEC_LANES. LOAD writes it and STORE reads it, only while the vector unit is idle
+  kVprog = 5,  ///< the vector program memory: VEC_PROG_DEPTH entries of 16 bytes, each words 1 to 4 of a VEC descriptor (byte 16i + 4j is word j + 1 of entry i). LOAD writes it, only while the vector unit is idle (ordered like bank VEC); STORE cannot read it; VRUN runs its entries
 };
-inline constexpr uint32_t kNumBanks = 5;
+inline constexpr uint32_t kNumBanks = 6;
 
 enum class Error : uint8_t {
   kNone = 0,  ///< no error
@@ -66,7 +68,7 @@ enum class Error : uint8_t {
   kReadBusError = 13,  ///< SLVERR/DECERR on a LOAD read; ERR_INFO = the burst address
   kWriteBusError = 14,  ///< SLVERR/DECERR on a STORE or COMPLETE write; ERR_INFO = the failing burst's address (for COMPLETE, its HOST_ADDR)
   kTokenOverflow = 15,  ///< a PUSH would take a token count past 255
-  kBadVector = 16,  ///< a VEC instruction with an undefined KIND, a row or element past the vector memory, a scalar register past S7, or a destination that overlaps a source at an offset; or a VMOVE with an undefined DIR or outside its bank or the vector memory; ERR_INFO = word 1
+  kBadVector = 16,  ///< a VEC instruction with an undefined KIND, a row or element past the vector memory, a scalar register past S7, or a destination that overlaps a source at an offset; or a VMOVE with an undefined DIR or outside its bank or the vector memory; ERR_INFO = word 1 (for a VRUN entry: its index in the program memory)
   kDecodeRange = 17,  ///< DECODE with START_POS >= SEQ_LEN; ERR_INFO = START_POS
 };
 
@@ -106,11 +108,11 @@ inline constexpr Field kMatmulAccAddr{7, 0, 32};
 inline constexpr Field kCompleteSeq{1, 0, 32};
 inline constexpr Field kCompleteIrq{2, 0, 1};
 inline constexpr Field kCompleteHostAddr{3, 0, 32};
-inline constexpr Field kVecPosLen{0, 14, 1};
 inline constexpr Field kVecKind{1, 0, 4};
 inline constexpr Field kVecOp{1, 4, 4};
 inline constexpr Field kVecSwapB{1, 8, 1};
 inline constexpr Field kVecBImm{1, 9, 1};
+inline constexpr Field kVecPosLen{1, 10, 1};
 inline constexpr Field kVecDst{2, 0, 16};
 inline constexpr Field kVecA{2, 16, 16};
 inline constexpr Field kVecB{3, 0, 16};
@@ -130,6 +132,8 @@ inline constexpr Field kDecodePromptLen{4, 0, 16};
 inline constexpr Field kDecodeSteps{4, 16, 16};
 inline constexpr Field kDecodeStartPos{5, 0, 16};
 inline constexpr Field kDecodeSeqLen{5, 16, 16};
+inline constexpr Field kVrunStart{1, 0, 16};
+inline constexpr Field kVrunCount{1, 16, 16};
 
 /// Reserved bits (must be zero) of each word, per opcode.
 inline constexpr Words reserved_mask(Opcode op) {
@@ -139,9 +143,10 @@ inline constexpr Words reserved_mask(Opcode op) {
     case Opcode::kStore: return Words{0xffff8000u, 0xfffffff0u, 0x00000000u, 0x00000000u, 0xffff0000u, 0xff000000u, 0x00000000u, 0xff000000u};
     case Opcode::kMatmul: return Words{0xfffff000u, 0xfffff0feu, 0xffff0000u, 0xffff0000u, 0xffff0000u, 0x00000000u, 0x00000000u, 0x00000000u};
     case Opcode::kComplete: return Words{0xfffff000u, 0x00000000u, 0xfffffffeu, 0x00000000u, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
-    case Opcode::kVec: return Words{0xffffb000u, 0xfffffc00u, 0x00000000u, 0x00000000u, 0x00000000u, 0xffffffffu, 0xffffffffu, 0xffffffffu};
+    case Opcode::kVec: return Words{0xfffff000u, 0xfffff800u, 0x00000000u, 0x00000000u, 0x00000000u, 0xffffffffu, 0xffffffffu, 0xffffffffu};
     case Opcode::kVmove: return Words{0xfffff000u, 0xfffffff0u, 0x00000000u, 0x00000000u, 0xffff0000u, 0x00000000u, 0xffffffffu, 0xffffffffu};
     case Opcode::kDecode: return Words{0xfffff000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0xffffffffu, 0xffffffffu};
+    case Opcode::kVrun: return Words{0xfffff000u, 0x00000000u, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
   }
   return Words{};
 }
@@ -157,6 +162,7 @@ inline constexpr Engine engine_of(Opcode op) {
     case Opcode::kVec: return Engine::kVector;
     case Opcode::kVmove: return Engine::kVector;
     case Opcode::kDecode: return Engine::kQueue;
+    case Opcode::kVrun: return Engine::kVector;
   }
   return Engine::kQueue;
 }
@@ -174,7 +180,7 @@ inline constexpr uint32_t allowed_dep_mask(Engine e) {
 }
 
 inline constexpr bool is_opcode(uint32_t v) {
-  return v == 0 || v == 1 || v == 2 || v == 3 || v == 4 || v == 5 || v == 6 || v == 7;
+  return v == 0 || v == 1 || v == 2 || v == 3 || v == 4 || v == 5 || v == 6 || v == 7 || v == 8;
 }
 
 inline constexpr std::string_view name(Opcode op) {
@@ -187,6 +193,7 @@ inline constexpr std::string_view name(Opcode op) {
     case Opcode::kVec: return "VEC";
     case Opcode::kVmove: return "VMOVE";
     case Opcode::kDecode: return "DECODE";
+    case Opcode::kVrun: return "VRUN";
   }
   return "?";
 }
@@ -231,7 +238,7 @@ inline constexpr std::string_view describe(Error e) {
     case Error::kReadBusError: return "SLVERR/DECERR on a LOAD read; ERR_INFO = the burst address";
     case Error::kWriteBusError: return "SLVERR/DECERR on a STORE or COMPLETE write; ERR_INFO = the failing burst's address (for COMPLETE, its HOST_ADDR)";
     case Error::kTokenOverflow: return "a PUSH would take a token count past 255";
-    case Error::kBadVector: return "a VEC instruction with an undefined KIND, a row or element past the vector memory, a scalar register past S7, or a destination that overlaps a source at an offset; or a VMOVE with an undefined DIR or outside its bank or the vector memory; ERR_INFO = word 1";
+    case Error::kBadVector: return "a VEC instruction with an undefined KIND, a row or element past the vector memory, a scalar register past S7, or a destination that overlaps a source at an offset; or a VMOVE with an undefined DIR or outside its bank or the vector memory; ERR_INFO = word 1 (for a VRUN entry: its index in the program memory)";
     case Error::kDecodeRange: return "DECODE with START_POS >= SEQ_LEN; ERR_INFO = START_POS";
   }
   return "unknown error code";
@@ -244,6 +251,7 @@ inline constexpr std::string_view name(Bank b) {
     case Bank::kAcc: return "ACC";
     case Bank::kKv: return "KV";
     case Bank::kVec: return "VEC";
+    case Bank::kVprog: return "VPROG";
   }
   return "?";
 }

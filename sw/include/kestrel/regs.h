@@ -31,6 +31,7 @@ inline constexpr Field kHwArrayAccDepthLog2{24, 8};
 /// Vector unit of this build.
 inline constexpr uint32_t kHwVec = 0x00c;
 inline constexpr Field kHwVecLanes{0, 8};
+inline constexpr Field kHwVecProgLog2{8, 5};
 inline constexpr Field kHwVecRows{16, 16};
 /// Size of SRAM bank WGT (weights) in bytes.
 inline constexpr uint32_t kHwWgtBytes = 0x010;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -101,7 +102,37 @@ class DecodeCompiler {
   Mat make_mat(const std::string& name, const std::vector<const QMatrix*>& parts, uint32_t part_pad);
 
   // ---- instructions -------------------------------------------------------------------------
-  void emit(const desc::Words& w) { p_.step_.push_back(w); }
+  /// Appends a descriptor to the step program. VEC descriptors are held back and go out as
+  /// one VRUN per run of them (flush_vec), when a descriptor of another kind follows.
+  void emit(const desc::Words& w) {
+    if (desc::kOpcode.get(w) == static_cast<uint32_t>(desc::Opcode::kVec)) {
+      pending_vec_.push_back(w);
+      ++p_.vec_instrs_;
+      return;
+    }
+    flush_vec();
+    p_.step_.push_back(w);
+  }
+  /// The held-back VEC descriptors as a VRUN of program-memory entries: the entries of an
+  /// identical earlier run if there is one, else new ones; as VEC descriptors if the
+  /// program memory is off or full.
+  void flush_vec() {
+    if (pending_vec_.empty()) return;
+    std::vector<golden::VecEntry> run;
+    for (const desc::Words& w : pending_vec_) run.push_back(golden::VecEntry{w[1], w[2], w[3], w[4]});
+    const auto it = runs_.find(run);
+    if (it != runs_.end()) {
+      p_.step_.push_back(drv::make_vrun(it->second, static_cast<uint32_t>(run.size())));
+    } else if (opt_.vector_program && run.size() <= 0xFFFF && p_.vprog_.size() + run.size() <= cfg_.vec_prog_depth) {
+      const auto start = static_cast<uint32_t>(p_.vprog_.size());
+      p_.vprog_.insert(p_.vprog_.end(), run.begin(), run.end());
+      runs_.emplace(run, start);
+      p_.step_.push_back(drv::make_vrun(start, static_cast<uint32_t>(run.size())));
+    } else {
+      p_.step_.insert(p_.step_.end(), pending_vec_.begin(), pending_vec_.end());
+    }
+    pending_vec_.clear();
+  }
   void vec(VecKind kind, AluOp op, uint32_t dst, uint32_t a, uint32_t b, uint32_t len, bool pos_len = false,
            uint32_t imm = 0, bool b_imm = false, bool swap_b = false) {
     VecInstr in;
@@ -261,6 +292,8 @@ class DecodeCompiler {
   uint32_t wgt_next_ = 0, stream_buf_ = 0;
   std::vector<Mat> mats_;  ///< in program order: per layer qkv, wo, w13, w2; the classifier
   int prefetched_ = -1;    ///< the matrix whose LOAD is already in flight
+  std::vector<desc::Words> pending_vec_;                  ///< VEC descriptors not yet emitted
+  std::map<std::vector<golden::VecEntry>, uint32_t> runs_;  ///< program-memory runs by content
   // vector memory rows
   uint32_t x_ = 0, xb_ = 0, xb2_ = 0, qkv_ = 0, h_ = 0, hb_ = 0, q8_ = 0, q8lo_ = 0, sx_ = 0, c2_ = 0;
   uint32_t t1_ = 0, t2_ = 0, t3_ = 0, t4_ = 0, t5_ = 0, t6_ = 0, nw_ = 0, rc_ = 0, rs_ = 0, scratch_ = 0;
@@ -685,6 +718,18 @@ void DecodeCompiler::build() {
   }
   reduce(VecKind::kArgmax, 7, logits, vocab);  // the next token, in S7
   if (opt_.store_logits) emit(xfer_vec(false, logits, p_.logits_addr_, vocab));
+  flush_vec();
+
+  // The vector program memory, loaded once with the setup.
+  if (!p_.vprog_.empty()) {
+    std::vector<uint8_t> img(p_.vprog_.size() * 16);
+    for (size_t i = 0; i < p_.vprog_.size(); ++i) {
+      for (size_t j = 0; j < 4; ++j) put32(img, 16 * i + 4 * j, p_.vprog_[i][j]);
+    }
+    const auto bytes = static_cast<uint32_t>(img.size());
+    const uint32_t at = put(std::move(img), "the vector program");
+    p_.setup_.push_back(drv::make_load(drv::Xfer{desc::Bank::kVprog, 0, at, 1, bytes, bytes, bytes}));
+  }
 
   // The program itself, then the ring area the host uses.
   std::vector<uint8_t> prog(p_.step_.size() * desc::kBytes);

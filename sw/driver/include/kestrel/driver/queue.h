@@ -71,6 +71,8 @@ desc::Words make_matmul(const MatmulArgs& a, Deps d = {});
 desc::Words make_complete(uint32_t seq, uint32_t host_addr, bool irq);
 /// VEC; pos_len: LEN + pos inside a DECODE step program.
 desc::Words make_vec(const golden::VecInstr& in, bool pos_len = false);
+/// VRUN: entries start .. start + count - 1 of the vector program memory (bank VPROG).
+desc::Words make_vrun(uint32_t start, uint32_t count);
 desc::Words make_vmove(const VmoveArgs& a);
 desc::Words make_decode(const DecodeArgs& a);
 

@@ -3,6 +3,7 @@
 // time. Bit-exact with the RTL, and the building block of the decode step's microprograms.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -45,11 +46,24 @@ struct VecInstr {
   bool b_imm = false;   ///< VS, SS: operand b is imm instead of S[b]
 };
 
+/// A program-memory entry (bank VPROG): words 1..4 of a VEC descriptor.
+using VecEntry = std::array<uint32_t, 4>;
+
+/// The entry for `in` (POS_LEN: LEN + the DECODE's pos when it runs).
+VecEntry encode_entry(const VecInstr& in, bool pos_len = false);
+
+/// The outcome of a VRUN.
+struct VecRunResult {
+  bool ok = true;
+  uint32_t bad_index = 0;  ///< the first entry that failed (not executed), when !ok
+  std::string why;         ///< what was wrong with it
+};
+
 class VectorUnitModel {
  public:
   static constexpr int kScalars = 8;
 
-  VectorUnitModel(size_t lanes, size_t rows);
+  VectorUnitModel(size_t lanes, size_t rows, size_t prog_depth = 0);
 
   /// Executes one instruction. Throws std::invalid_argument for an instruction the
   /// hardware does not define (rows out of range, dst overlapping a source at an offset).
@@ -57,6 +71,17 @@ class VectorUnitModel {
 
   /// Why the hardware would reject `in` (its BAD_VECTOR), or an empty string if it is valid.
   std::string check(const VecInstr& in) const;
+
+  /// VRUN: entries start .. start + count - 1 of the program memory in order, LEN + pos where
+  /// POS_LEN is set. The first entry with a reserved bit set, LEN + pos past 16 bits or an
+  /// instruction check() rejects is not executed and ends the run. Entries past the memory
+  /// are a caller error (the command processor's SRAM_RANGE): std::out_of_range.
+  VecRunResult run(uint32_t start, uint32_t count, uint32_t pos);
+
+  size_t prog_entries() const { return prog_.size(); }
+  /// The program memory as bytes, entry i at 16 i, word j of it at 16 i + 4 j (little-endian).
+  uint8_t* prog_bytes() { return reinterpret_cast<uint8_t*>(prog_.data()); }
+  VecEntry& entry(size_t i) { return prog_.at(i); }
 
   size_t lanes() const { return lanes_; }
   size_t rows() const { return rows_; }
@@ -70,6 +95,7 @@ class VectorUnitModel {
   size_t lanes_, rows_;
   std::vector<kfp::Bits> mem_;
   std::vector<kfp::Bits> s_;
+  std::vector<VecEntry> prog_;
 };
 
 }  // namespace ks::golden

@@ -16,6 +16,7 @@
 
 #include "kestrel/driver/device.h"
 #include "kestrel/driver/queue.h"
+#include "kestrel/golden/vector_unit.h"
 #include "kestrel/hw_config.h"
 #include "kestrel/runtime/quant.h"
 
@@ -37,6 +38,11 @@ struct DecodeBuildOptions {
   uint32_t seq_len = 0;
   /// Each step also writes the logits (vocab_size KFP32) to memory, for sampling on the host.
   bool store_logits = false;
+  /// Runs of vector instructions go into the vector program memory (bank VPROG, loaded by
+  /// the setup list) and the step program holds one VRUN per run; identical runs (every
+  /// layer's) share their entries. Runs that do not fit stay VEC descriptors. Off: every
+  /// vector instruction is a VEC descriptor of the step program.
+  bool vector_program = true;
 };
 
 /// A compiled model: what goes into device memory, and the descriptor lists.
@@ -79,6 +85,10 @@ class DecodeProgram {
   uint64_t fixed_load_bytes() const { return fixed_load_bytes_; }
   /// Vector-memory rows the program uses, of the configuration's.
   uint32_t vec_rows_used() const { return vec_rows_used_; }
+  /// The vector program memory's contents (entries, loaded by setup()), and the vector
+  /// instructions one step executes (through VRUN or as VEC descriptors).
+  const std::vector<golden::VecEntry>& vector_program() const { return vprog_; }
+  uint64_t vector_instructions() const { return vec_instrs_; }
 
  private:
   friend class DecodeCompiler;
@@ -90,6 +100,8 @@ class DecodeProgram {
   uint64_t weight_macs_ = 0, weight_bytes_ = 0, fixed_load_bytes_ = 0;
   uint32_t vec_rows_used_ = 0;
   uint32_t vocab_ = 0;
+  std::vector<golden::VecEntry> vprog_;
+  uint64_t vec_instrs_ = 0;
 };
 
 /// What a decode run measured (from the performance counters; cycle figures are 0 on the
