@@ -9,11 +9,13 @@
 /// block; the 4x8 high-nibble product is written as shift-and-add so that it stays in logic
 /// and each cell costs exactly one DSP. Products are registered (prod_q), then added to the
 /// partial sum arriving from the left neighbour (psum_i) into psum_o, one cycle later.
-/// No handshake and no enable: the array is a pipeline that always moves.
+/// No handshake: the array is a pipeline; its flops load only for valid beats.
 module ks_mac_cell #(
   parameter int unsigned PsumW = 21
 ) (
   input  logic             clk_i,
+  input  logic             prod_en_i,   // w_i, xa_i, xb_i, int4_i hold a beat's operands
+  input  logic             sum_en_i,    // prod_q and psum_i hold that beat's product and sum
   input  logic [7:0]       w_i,
   input  logic [7:0]       xa_i,
   input  logic [7:0]       xb_i,
@@ -21,33 +23,34 @@ module ks_mac_cell #(
   input  logic [PsumW-1:0] psum_i,
   output logic [PsumW-1:0] psum_o
 );
-  logic signed [7:0]  wa;
-  logic signed [15:0] prod_a;
-  logic signed [11:0] xb_ext;
-  logic signed [11:0] prod_b;
-  logic signed [16:0] prod_d, prod_q;
+  logic signed [16:0] prod_q;
   logic [PsumW-1:0]   psum_q;
 
-  assign wa     = int4_i ? {{4{w_i[3]}}, w_i[3:0]} : w_i;
-  assign prod_a = $signed({{8{wa[7]}}, wa}) * $signed({{8{xa_i[7]}}, xa_i});
-  assign xb_ext = {{4{xb_i[7]}}, xb_i};
-
-  // Signed 4-bit high nibble times xb: bits 4..6 weigh +1, +2, +4; bit 7 weighs -8.
-  always_comb begin
-    prod_b = '0;
-    if (int4_i) begin
-      if (w_i[4]) prod_b = prod_b + xb_ext;
-      if (w_i[5]) prod_b = prod_b + (xb_ext <<< 1);
-      if (w_i[6]) prod_b = prod_b + (xb_ext <<< 2);
-      if (w_i[7]) prod_b = prod_b - (xb_ext <<< 3);
+  // The products of one weight byte, computed inside the clocked block so that nothing is
+  // evaluated (in simulation) or toggles (in hardware) while no beat passes.
+  function automatic logic signed [16:0] product(input logic [7:0] w, input logic [7:0] xa, input logic [7:0] xb,
+                                                input logic int4);
+    logic signed [7:0]  wa;
+    logic signed [15:0] pa;
+    logic signed [11:0] xe, pb;
+    wa = int4 ? {{4{w[3]}}, w[3:0]} : w;
+    pa = $signed({{8{wa[7]}}, wa}) * $signed({{8{xa[7]}}, xa});
+    // Signed 4-bit high nibble times xb: bits 4..6 weigh +1, +2, +4; bit 7 weighs -8.
+    xe = {{4{xb[7]}}, xb};
+    pb = '0;
+    if (int4) begin
+      if (w[4]) pb = pb + xe;
+      if (w[5]) pb = pb + (xe <<< 1);
+      if (w[6]) pb = pb + (xe <<< 2);
+      if (w[7]) pb = pb - (xe <<< 3);
     end
-  end
+    product = {pa[15], pa} + {{5{pb[11]}}, pb};
+  endfunction
 
-  assign prod_d = {prod_a[15], prod_a} + {{5{prod_b[11]}}, prod_b};
-
+  // The flops load only for a beat (the array's valid travels beside the data).
   always_ff @(posedge clk_i) begin
-    prod_q <= prod_d;
-    psum_q <= psum_i + {{(PsumW-17){prod_q[16]}}, prod_q};
+    if (prod_en_i) prod_q <= product(w_i, xa_i, xb_i, int4_i);
+    if (sum_en_i)  psum_q <= psum_i + {{(PsumW-17){prod_q[16]}}, prod_q};
   end
 
   assign psum_o = psum_q;

@@ -13,6 +13,10 @@
 /// column c one cycle after column c-1, column c's weights and activations are delayed by c
 /// cycles on the way in (the input skew). Weights are not held in the cells: a fresh tile can
 /// enter every cycle, which is what batch-1 decode needs (see docs/matrix_unit.md).
+///
+/// Every data flop loads only when the beat it would take is valid (the beat's valid bit
+/// travels beside it through the skew and the cells): an idle array holds still. Results are
+/// the same; an idle array does not toggle, and a simulator skips it.
 module ks_systolic_array #(
   parameter int unsigned Rows  = 8,
   parameter int unsigned Cols  = 16,
@@ -47,21 +51,31 @@ module ks_systolic_array #(
                                     int4_i ? x_i[(2*c)*8 +: 8] : x_i[c*8 +: 8]};
   end
 
+  logic in_v_q;
   always_ff @(posedge clk_i) begin
-    w_q   <= w_i;
-    col_q <= col_d;
+    if (valid_i) begin
+      w_q   <= w_i;
+      col_q <= col_d;
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      in_v_q <= 1'b0;
+    end else begin
+      in_v_q <= valid_i;
+    end
   end
 
   // Beat bookkeeping travels beside the data with the same latency.
   ks_delay #(.Width(1 + TagW), .Depth(Latency - 1), .Reset(1'b1)) u_tag_early (
-    .clk_i, .rst_ni,
+    .clk_i, .rst_ni, .v_i(1'b0),
     .d_i({valid_i, tag_i}),
-    .q_o({valid_early_o, tag_early_o})
+    .v_o(), .q_o({valid_early_o, tag_early_o})
   );
   ks_delay #(.Width(1 + TagW), .Depth(1), .Reset(1'b1)) u_tag_last (
-    .clk_i, .rst_ni,
+    .clk_i, .rst_ni, .v_i(1'b0),
     .d_i({valid_early_o, tag_early_o}),
-    .q_o({valid_o, tag_o})
+    .v_o(), .q_o({valid_o, tag_o})
   );
 
   // psum[r][c] is the output of cell (r, c); psum of a virtual column -1 is zero.
@@ -70,18 +84,24 @@ module ks_systolic_array #(
   for (genvar c = 0; c < Cols; c++) begin : g_col
     logic [Rows*8-1:0] w_col_in, w_col;
     logic [ColW-1:0]   x_col;
+    logic              v_col, v_col_q;  // column c's inputs are a beat's; its products are
 
     for (genvar r = 0; r < Rows; r++) begin : g_gather
       assign w_col_in[r*8 +: 8] = w_q[(r*Cols + c)*8 +: 8];
     end
 
     // Input skew: column c runs c cycles behind column 0.
-    ks_delay #(.Width(Rows*8), .Depth(c)) u_w_skew (
-      .clk_i, .rst_ni, .d_i(w_col_in), .q_o(w_col)
+    ks_delay #(.Width(Rows*8 + ColW), .Depth(c), .Gated(1'b1)) u_skew (
+      .clk_i, .rst_ni, .v_i(in_v_q), .d_i({w_col_in, col_q[c*ColW +: ColW]}),
+      .v_o(v_col), .q_o({w_col, x_col})
     );
-    ks_delay #(.Width(ColW), .Depth(c)) u_x_skew (
-      .clk_i, .rst_ni, .d_i(col_q[c*ColW +: ColW]), .q_o(x_col)
-    );
+    always_ff @(posedge clk_i) begin
+      if (!rst_ni) begin
+        v_col_q <= 1'b0;
+      end else begin
+        v_col_q <= v_col;
+      end
+    end
 
     for (genvar r = 0; r < Rows; r++) begin : g_row
       logic [PsumW-1:0] psum_in;
@@ -92,6 +112,8 @@ module ks_systolic_array #(
       end
       ks_mac_cell #(.PsumW(PsumW)) u_cell (
         .clk_i,
+        .prod_en_i(v_col),
+        .sum_en_i (v_col_q),
         .w_i   (w_col[r*8 +: 8]),
         .xa_i  (x_col[7:0]),
         .xb_i  (x_col[15:8]),
