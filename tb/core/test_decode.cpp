@@ -676,12 +676,34 @@ TEST_P(DecodeTest, StepOverheadInCycles) {
   EXPECT_LT(per_step[0] - per_desc, 16.0);
 }
 
-// VEC_BUSY per instruction on the core: VMOVE moves one element per cycle (ACC_TO_VEC: COUNT x
-// Rows elements; VEC_TO_ACT: COUNT rounded up to ACT words), plus one cycle; DOTROWS streams
-// a row per cycle through log2(lanes) tree levels.
+/// VMOVE's cycles: one run per cycle -- the values left in the source beat, the destination
+/// beat and the word (ACC_TO_VEC) or the count (VEC_TO_ACT) -- plus one (ks_vmove).
+uint64_t vmove_cycles(const hw::HwConfig& c, const drv::VmoveArgs& a) {
+  const uint32_t elems = c.axi_data_bytes / 4;
+  uint64_t n = 1;
+  if (a.dir == drv::VmoveDir::kAccToVec) {
+    for (uint32_t i = 0; i < a.count; ++i) {
+      const uint32_t dst = a.vec_elem + (i % a.groups) * a.gstride + (i / a.groups) * c.array_rows;
+      for (uint32_t r = 0; r < c.array_rows; ++n) {
+        r += std::min({elems - r % elems, elems - (dst + r) % elems, c.array_rows - r});
+      }
+    }
+  } else {
+    const uint32_t total = (a.count + c.act_word_bytes - 1) / c.act_word_bytes * c.act_word_bytes;
+    for (uint32_t e = 0; e < total; ++n) {
+      const uint32_t beat_left = c.axi_data_bytes - e % c.axi_data_bytes;
+      e += e < a.count ? std::min({elems - (a.vec_elem + e) % elems, a.count - e, beat_left}) : beat_left;
+    }
+  }
+  return n;
+}
+
+// VEC_BUSY per instruction on the core: VMOVE moves a run of values per cycle (a whole beat
+// when aligned), plus one cycle; DOTROWS streams a row per cycle through log2(lanes) tree
+// levels.
 TEST_P(DecodeTest, VectorBusyCyclesPerInstruction) {
   if (is_model()) GTEST_SKIP() << "cycles are measured on the emulated core";
-  const uint32_t rows = cfg().array_rows, actw = cfg().act_word_bytes;
+  const uint32_t rows = cfg().array_rows, actw = cfg().act_word_bytes, elems = axi() / 4;
   const uint32_t levels = static_cast<uint32_t>(__builtin_ctz(lanes_));
   drv::VmoveArgs a2v;
   a2v.dir = drv::VmoveDir::kAccToVec;
@@ -689,20 +711,32 @@ TEST_P(DecodeTest, VectorBusyCyclesPerInstruction) {
   a2v.groups = 2;
   a2v.gstride = 32;
   a2v.vec_elem = 16;
+  drv::VmoveArgs a2v_odd = a2v;  // destinations off the beat: runs split
+  a2v_odd.vec_elem = 17;
+  a2v_odd.gstride = 35;
   drv::VmoveArgs v2a;
   v2a.dir = drv::VmoveDir::kVecToAct;
   v2a.count = 3 * actw - 1;
+  drv::VmoveArgs v2a_odd = v2a;
+  v2a_odd.vec_elem = 3;
   const uint16_t n = 16;
   struct Case {
     const char* what;
     desc::Words w;
     uint64_t want;
   } cases[] = {
-      {"VMOVE ACC_TO_VEC", drv::make_vmove(a2v), 4u * rows + 1},
-      {"VMOVE VEC_TO_ACT", drv::make_vmove(v2a), 3u * actw + 1},
+      {"VMOVE ACC_TO_VEC", drv::make_vmove(a2v), vmove_cycles(cfg(), a2v)},
+      {"VMOVE ACC_TO_VEC, unaligned", drv::make_vmove(a2v_odd), vmove_cycles(cfg(), a2v_odd)},
+      {"VMOVE VEC_TO_ACT", drv::make_vmove(v2a), vmove_cycles(cfg(), v2a)},
+      {"VMOVE VEC_TO_ACT, unaligned", drv::make_vmove(v2a_odd), vmove_cycles(cfg(), v2a_odd)},
       {"VEC DOTROWS", drv::make_vec({VecKind::kDotRows, AluOp::kAdd, 0, 16, 12, n, 0}), n + 2u + levels},
       {"VEC AXPYROWS", drv::make_vec({VecKind::kAxpyRows, AluOp::kAdd, 0, 16, 8, n, 0}), n + 3u},
   };
+  // Aligned moves take a beat per cycle.
+  if (rows % elems == 0) {
+    EXPECT_EQ(cases[0].want, 4u * rows / elems + 1);
+  }
+  EXPECT_EQ(cases[2].want, (3u * actw - 1 + elems - 1) / elems + 1 + 1);
   for (const Case& c : cases) {
     const uint64_t before = counter(regs::Counter::kVecBusy);
     q_->run({c.w});
