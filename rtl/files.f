@@ -1,5 +1,6 @@
 rtl/gen/ks_regs_pkg.sv
 rtl/gen/ks_desc_pkg.sv
+rtl/vector/ks_kfp_pkg.sv
 rtl/common/ks_delay.sv
 rtl/common/ks_fifo.sv
 rtl/common/ks_rr_arbiter.sv

@@ -1,4 +1,4 @@
-/// The vector unit: Lanes KFP32 lanes (ks_kfp_alu) over a vector memory of Rows rows of
+/// The vector unit: Lanes KFP32 lanes (ks_kfp_pkg::alu) over a vector memory of Rows rows of
 /// Lanes words, and eight scalar registers. It executes one instruction at a time, one row
 /// per cycle; the bit-exact model is ks::golden::VectorUnitModel and the instruction set is
 /// in docs/vector_unit.md:
@@ -356,8 +356,15 @@ module ks_vector_unit #(
     endcase
   end
 
-  for (genvar l = 0; l < Lanes; l++) begin : g_lane
-    ks_kfp_alu u_alu (.op_i(alu_op), .a_i(alu_a[l*32 +: 32]), .b_i(alu_b[l*32 +: 32]), .z_o(alu_z[l*32 +: 32]));
+  // The lanes compute only while the unit works (every use of alu_z is then), and only the
+  // selected operation: an idle unit costs a simulator nothing.
+  logic alu_active;
+  assign alu_active = state_q != SIdle || data_valid_q;
+  always_comb begin
+    alu_z = '0;
+    if (alu_active) begin
+      for (int l = 0; l < Lanes; l++) alu_z[l*32 +: 32] = ks_kfp_pkg::alu(alu_op, alu_a[l*32 +: 32], alu_b[l*32 +: 32]);
+    end
   end
 
   // Order of KFP32 values as kfp::max sees them (zeros and subnormals equal).
@@ -407,8 +414,12 @@ module ks_vector_unit #(
       end
     end
   end
-  for (genvar l = 0; l < Lanes; l++) begin : g_xadd
-    ks_kfp_add u_add (.a_i(xa[l*32 +: 32]), .b_i(xb[l*32 +: 32]), .sub_i(1'b0), .z_o(xz[l*32 +: 32]));
+  // Only while a row is in the pipeline.
+  always_comb begin
+    xz = '0;
+    if (pv_q || tv_q != '0) begin
+      for (int l = 0; l < Lanes; l++) xz[l*32 +: 32] = ks_kfp_pkg::add(xa[l*32 +: 32], xb[l*32 +: 32], 1'b0);
+    end
   end
 
   // Tree level k (1..Levels) holds row tt_q[k]'s partial sums while tv_q[k].
