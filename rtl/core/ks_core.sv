@@ -23,6 +23,7 @@ module ks_core #(
   parameter int unsigned VecLanes      = 8,
   parameter int unsigned VecRows       = 1024,
   parameter int unsigned VecProgDepth  = 1024,
+  parameter int unsigned VecHistRows   = 1024,
   parameter int unsigned WgtWordBytes  = 128,
   parameter int unsigned ActWordBytes  = 32,
   parameter int unsigned AccWordBytes  = 32,
@@ -88,8 +89,9 @@ module ks_core #(
   localparam int unsigned DataW     = AxiBytes * 8;
   localparam int unsigned XferW     = 3 + 32 + AddrW + 16 + 24 + AddrW + 32;
   localparam int unsigned MatW      = 1 + 16 * 4 + 32 * 3 + 16 * 4;
-  localparam int unsigned VecW      = 1 + 4 + 4 + 1 + 1 + 16 * 4 + 32;
+  localparam int unsigned VecW      = 1 + 4 + 4 + 1 + 1 + 1 + 16 * 4 + 32;
   localparam int unsigned ProgAddrW = $clog2(VecProgDepth * 16);
+  localparam int unsigned HistAddrW = $clog2(VecLanes * VecHistRows * 4);
   localparam int unsigned VecAddrW  = $clog2(VecLanes * VecRows * 4);
   localparam int unsigned Elems     = AxiBytes / 4;
   localparam int unsigned WgtWordW  = $clog2(WgtBytes / WgtWordBytes);
@@ -112,7 +114,7 @@ module ks_core #(
   ks_ctrl_regs #(
     .Rows(Rows), .Cols(Cols), .AxiBytes(AxiBytes), .AccAddrBits($clog2(AccDepth)),
     .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
-    .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth)
+    .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows)
   ) u_regs (
     .clk_i, .rst_ni,
     .s_awvalid_i(s_axil_awvalid_i), .s_awready_o(s_axil_awready_o), .s_awaddr_i(s_axil_awaddr_i),
@@ -196,7 +198,8 @@ module ks_core #(
     .AxiBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .Rows(Rows), .Cols(Cols),
     .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
     .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes),
-    .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth), .XferW(XferW), .MatW(MatW),
+    .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows),
+    .XferW(XferW), .MatW(MatW),
     .VecW(VecW)
   ) u_cmdproc (
     .clk_i, .rst_ni,
@@ -239,7 +242,7 @@ module ks_core #(
   // Narrow ports: the load engine writes WGT, ACT, KV and VEC; the store engine reads ACC, KV
   // and VEC. VMOVE reads ACC and writes ACT through the same ports (it runs at a fence, so
   // the engines are idle) and uses the vector unit's memory port like the DMA.
-  logic [5:0]       ld_we;
+  logic [6:0]       ld_we;
   logic [4:0]       st_re;
   logic [31:0]      ld_addr, st_addr;
   logic [DataW-1:0] ld_data, st_data, acc_nr_data, kv_nr_data, vec_rdata;
@@ -296,14 +299,16 @@ module ks_core #(
   assign st_data = (st_src_q == 2'd2) ? vec_rdata : (st_src_q == 2'd1) ? kv_nr_data : acc_nr_data;
 
   // ---- vector unit and VMOVE ------------------------------------------------------------------
-  ks_vector_unit #(.Lanes(VecLanes), .Rows(VecRows), .AxiBytes(AxiBytes), .ProgDepth(VecProgDepth)) u_vec (
+  ks_vector_unit #(.Lanes(VecLanes), .Rows(VecRows), .AxiBytes(AxiBytes), .ProgDepth(VecProgDepth),
+                   .HistRows(VecHistRows)) u_vec (
     .clk_i, .rst_ni, .abort_i(abort),
-    .in_valid_i(vec_valid), .in_ready_o(vec_ready), .in_run_i(vec_cmd[106]),
-    .in_kind_i(vec_cmd[102 +: 4]), .in_op_i(vec_cmd[98 +: 4]), .in_swap_b_i(vec_cmd[97]),
-    .in_b_imm_i(vec_cmd[96]), .in_dst_i(vec_cmd[80 +: 16]), .in_a_i(vec_cmd[64 +: 16]),
+    .in_valid_i(vec_valid), .in_ready_o(vec_ready), .in_run_i(vec_cmd[107]),
+    .in_kind_i(vec_cmd[103 +: 4]), .in_op_i(vec_cmd[99 +: 4]), .in_swap_b_i(vec_cmd[98]),
+    .in_b_imm_i(vec_cmd[97]), .in_hist_a_i(vec_cmd[96]), .in_dst_i(vec_cmd[80 +: 16]), .in_a_i(vec_cmd[64 +: 16]),
     .in_b_i(vec_cmd[48 +: 16]), .in_len_i(vec_cmd[32 +: 16]), .in_imm_i(vec_cmd[0 +: 32]),
     .in_bad_o(vec_bad), .busy_o(vec_busy), .run_err_o(vec_run_err), .run_err_idx_o(vec_run_err_idx),
     .prog_we_i(ld_we[5]), .prog_waddr_i(ld_addr[ProgAddrW-1:0]), .prog_wdata_i(ld_data),
+    .hist_we_i(ld_we[6]), .hist_waddr_i(ld_addr[HistAddrW-1:0]), .hist_wdata_i(ld_data),
     .mem_we_i(ld_we[4] || vm_vec_we), .mem_wmask_i(ld_we[4] ? '1 : vm_vec_wmask),
     .mem_waddr_i(ld_we[4] ? ld_addr[VecAddrW-1:0] : vm_vec_waddr),
     .mem_wdata_i(ld_we[4] ? ld_data : vm_vec_wdata),

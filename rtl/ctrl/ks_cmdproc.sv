@@ -38,11 +38,12 @@ module ks_cmdproc #(
   parameter int unsigned VecLanes     = 8,
   parameter int unsigned VecRows      = 256,
   parameter int unsigned VecProgDepth = 64,
+  parameter int unsigned VecHistRows  = 64,
   parameter int unsigned QueueDepth   = 2,
   // Widths of the engine command payloads (see the pack order below)
   parameter int unsigned XferW        = 3 + 32 + AddrW + 16 + 24 + AddrW + 32,
   parameter int unsigned MatW         = 1 + 16 * 4 + 32 * 3 + 16 * 4,
-  parameter int unsigned VecW         = 1 + 4 + 4 + 1 + 1 + 16 * 4 + 32
+  parameter int unsigned VecW         = 1 + 4 + 4 + 1 + 1 + 1 + 16 * 4 + 32
 ) (
   input  logic                  clk_i,
   input  logic                  rst_ni,
@@ -128,7 +129,7 @@ module ks_cmdproc #(
   // Vector unit: instruction queue, its busy flag and S7
   output logic                  vec_valid_o,
   input  logic                  vec_ready_i,
-  output logic [VecW-1:0]       vec_cmd_o,       // {run, kind, op, swap_b, b_imm, dst, a, b, len, imm}
+  output logic [VecW-1:0]       vec_cmd_o,       // {run, kind, op, swap_b, b_imm, hist_a, dst, a, b, len, imm}
   input  logic                  vec_busy_i,
   input  logic                  vec_run_err_i,   // a VRUN entry failed its checks (not executed)
   input  logic [15:0]           vec_run_err_idx_i,
@@ -225,7 +226,11 @@ module ks_cmdproc #(
 
   // Token flags per engine: bit 0 POP_PREV, 1 POP_NEXT, 2 PUSH_PREV, 3 PUSH_NEXT.
   logic [3:0] deps_allowed;
-  assign deps_allowed = is_load ? 4'b1010 : is_store ? 4'b0101 : is_mat ? 4'b1111 : 4'b0000;
+  assign deps_allowed = is_load ? 4'b1010 : (is_store || is_vec || is_vrun) ? 4'b0101 : is_mat ? 4'b1111 : 4'b0000;
+  // LOAD's tokens with the vector engine: {POP_VEC, PUSH_VEC}.
+  logic [1:0] lvec;
+  assign lvec = is_load ? {desc_q[ks_desc_pkg::LoadPopVecWord * 32 + ks_desc_pkg::LoadPopVecLsb],
+                           desc_q[ks_desc_pkg::LoadPushVecWord * 32 + ks_desc_pkg::LoadPushVecLsb]} : 2'b00;
 
   // LOAD/STORE fields
   logic [3:0]  x_bank;
@@ -252,6 +257,7 @@ module ks_cmdproc #(
       ks_desc_pkg::BankKv:  begin x_bank_ok = 1'b1; x_bank_bytes = 32'(KvBytes); end
       ks_desc_pkg::BankVec: begin x_bank_ok = 1'b1; x_bank_bytes = 32'(VecBytes); end
       ks_desc_pkg::BankVprog: begin x_bank_ok = is_load; x_bank_bytes = 32'(VecProgDepth * 16); end
+      ks_desc_pkg::BankHist: begin x_bank_ok = is_load; x_bank_bytes = 32'(VecHistRows * VecLanes * 4); end
       default: ;
     endcase
   end
@@ -286,18 +292,19 @@ module ks_cmdproc #(
 
   // VEC fields (LEN as patched by POS_LEN), checked by the vector unit's own rules
   logic [3:0]  v_kind, v_op;
-  logic        v_swap_b, v_b_imm, v_bad;
+  logic        v_swap_b, v_b_imm, v_hist_a, v_bad;
   logic [15:0] v_dst, v_a, v_b, v_len;
   assign v_kind   = w1[3:0];
   assign v_op     = w1[7:4];
   assign v_swap_b = w1[8];
   assign v_b_imm  = w1[9];
+  assign v_hist_a = w1[ks_desc_pkg::VecHistALsb];
   assign v_dst    = w2[15:0];
   assign v_a      = w2[31:16];
   assign v_b      = w3[15:0];
   assign v_len    = w3[31:16];
-  ks_vec_check #(.Lanes(VecLanes), .Rows(VecRows)) u_vec_check (
-    .kind_i(v_kind), .swap_b_i(v_swap_b), .b_imm_i(v_b_imm), .dst_i(v_dst), .a_i(v_a), .b_i(v_b),
+  ks_vec_check #(.Lanes(VecLanes), .Rows(VecRows), .HistRows(VecHistRows)) u_vec_check (
+    .kind_i(v_kind), .swap_b_i(v_swap_b), .b_imm_i(v_b_imm), .hist_a_i(v_hist_a), .dst_i(v_dst), .a_i(v_a), .b_i(v_b),
     .len_i(v_len), .bad_o(v_bad)
   );
 
@@ -506,9 +513,9 @@ module ks_cmdproc #(
 
   // ---- engine queues with token gates ---------------------------------------------------------
   // Queue entry: {ring index, token flags, payload}
-  localparam int unsigned XQW = 16 + 4 + XferW;
+  localparam int unsigned XQW = 16 + 2 + 4 + XferW;   // {index, {POP_VEC, PUSH_VEC}, deps, payload}
   localparam int unsigned MQW = 16 + 4 + MatW;
-  localparam int unsigned VQW = 16 + VecW;
+  localparam int unsigned VQW = 16 + 2 + VecW;         // {index, {PUSH_PREV, POP_PREV}, payload}
   logic lq_push, sq_push, mq_push, vq_push, lq_ready, sq_ready, mq_ready, vq_ready;
   logic lq_valid, sq_valid, mq_valid, vq_valid, lq_pop, sq_pop, mq_pop, vq_pop;
   logic [XQW-1:0] lq_head, sq_head;
@@ -524,17 +531,17 @@ module ks_cmdproc #(
                          m_wgt_word, m_act_word, m_acc_word,
                          rows_last_q, k_last_q, cpg_q, groups_q};
   // VRUN: START in A, COUNT in LEN, the DECODE pos (0 outside one) in IMM.
-  assign vec_payload  = is_vrun ? {1'b1, 10'b0, 16'b0, vr_start, 16'b0, vr_count,
+  assign vec_payload  = is_vrun ? {1'b1, 11'b0, 16'b0, vr_start, 16'b0, vr_count,
                                    16'b0, dec_active_q ? dec_pos_q : 16'd0}
-                                : {1'b0, v_kind, v_op, v_swap_b, v_b_imm, v_dst, v_a, v_b, v_len, w4};
+                                : {1'b0, v_kind, v_op, v_swap_b, v_b_imm, v_hist_a, v_dst, v_a, v_b, v_len, w4};
 
   ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_lq (
     .clk_i, .rst_ni(rst_ni && !flush),
-    .in_valid_i(lq_push), .in_ready_o(lq_ready), .in_data_i({head_q, deps, xfer_payload}),
+    .in_valid_i(lq_push), .in_ready_o(lq_ready), .in_data_i({head_q, lvec, deps, xfer_payload}),
     .out_valid_o(lq_valid), .out_ready_i(lq_pop), .out_data_o(lq_head), .count_o());
   ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_sq (
     .clk_i, .rst_ni(rst_ni && !flush),
-    .in_valid_i(sq_push), .in_ready_o(sq_ready), .in_data_i({head_q, deps, xfer_payload}),
+    .in_valid_i(sq_push), .in_ready_o(sq_ready), .in_data_i({head_q, 2'b00, deps, xfer_payload}),
     .out_valid_o(sq_valid), .out_ready_i(sq_pop), .out_data_o(sq_head), .count_o());
   ks_fifo #(.Width(MQW), .Depth(QueueDepth)) u_mq (
     .clk_i, .rst_ni(rst_ni && !flush),
@@ -544,25 +551,31 @@ module ks_cmdproc #(
   // checked as they run, and the ring index names the VRUN when one fails.
   ks_fifo #(.Width(VQW), .Depth(QueueDepth)) u_vq (
     .clk_i, .rst_ni(rst_ni && !flush),
-    .in_valid_i(vq_push), .in_ready_o(vq_ready), .in_data_i({head_q, vec_payload}),
+    .in_valid_i(vq_push), .in_ready_o(vq_ready), .in_data_i({head_q, deps[2], deps[0], vec_payload}),
     .out_valid_o(vq_valid), .out_ready_i(vq_pop), .out_data_o(vq_head), .count_o());
   assign vec_cmd_o = vq_head[VecW-1:0];
 
   // Tokens: l2c (load->compute), c2l, c2s, s2c.
   logic [7:0] l2c_q, c2l_q, c2s_q, s2c_q;
   logic [3:0] l_deps, s_deps, m_deps;
+  logic [1:0] l_vec, v_deps;                 // {POP_VEC, PUSH_VEC}; {PUSH_PREV, POP_PREV}
   assign l_deps = lq_head[XferW +: 4];
   assign s_deps = sq_head[XferW +: 4];
+  assign l_vec  = lq_head[XferW + 4 +: 2];
+  assign v_deps = vq_head[VecW +: 2];
   assign m_deps = mq_head[MatW +: 4];
   logic l_tokens_ok, s_tokens_ok, m_tokens_ok;
-  assign l_tokens_ok = !l_deps[1] || c2l_q != 0;
+  logic [7:0] l2v_q, v2l_q;
+  logic v_tokens_ok;
+  assign l_tokens_ok = (!l_deps[1] || c2l_q != 0) && (!l_vec[1] || v2l_q != 0);
+  assign v_tokens_ok = !v_deps[0] || l2v_q != 0;
   assign s_tokens_ok = !s_deps[0] || c2s_q != 0;
   assign m_tokens_ok = (!m_deps[0] || l2c_q != 0) && (!m_deps[1] || s2c_q != 0);
 
   assign load_valid_o  = lq_valid && l_tokens_ok && !abort_o;
   assign store_valid_o = sq_valid && s_tokens_ok && !abort_o;
   assign mat_valid_o   = mq_valid && m_tokens_ok && !abort_o;
-  assign vec_valid_o   = vq_valid && !abort_o;
+  assign vec_valid_o   = vq_valid && v_tokens_ok && !abort_o;
   assign load_cmd_o    = lq_head[XferW-1:0];
   assign store_cmd_o   = sq_head[XferW-1:0];
   assign mat_cmd_o     = mq_head[MatW-1:0];
@@ -571,7 +584,7 @@ module ks_cmdproc #(
   assign mq_pop = mat_valid_o && mat_ready_i;
   assign vq_pop = vec_valid_o && vec_ready_i;
   assign token_wait_o = (lq_valid && !l_tokens_ok) || (sq_valid && !s_tokens_ok) ||
-                        (mq_valid && !m_tokens_ok);
+                        (mq_valid && !m_tokens_ok) || (vq_valid && !v_tokens_ok);
 
   // Order between the vector unit and LOAD/STORE of bank VEC: how many such transfers are
   // queued, and whether the load or store engine runs one.
@@ -603,8 +616,9 @@ module ks_cmdproc #(
   // What each engine is running: its ring index and push flags.
   logic [15:0] l_idx_q, s_idx_q, m_idx_q, v_idx_q;
   logic [1:0]  l_push_q, s_push_q, m_push_q;  // {PUSH_NEXT, PUSH_PREV}
+  logic        l_pushvec_q;
   always_ff @(posedge clk_i) begin
-    if (lq_pop) begin l_idx_q <= lq_head[XQW-1 -: 16]; l_push_q <= l_deps[3:2]; end
+    if (lq_pop) begin l_idx_q <= lq_head[XQW-1 -: 16]; l_push_q <= l_deps[3:2]; l_pushvec_q <= l_vec[0]; end
     if (sq_pop) begin s_idx_q <= sq_head[XQW-1 -: 16]; s_push_q <= s_deps[3:2]; end
     if (mq_pop) begin m_idx_q <= mq_head[MQW-1 -: 16]; m_push_q <= m_deps[3:2]; end
     if (vq_pop) v_idx_q <= vq_head[VQW-1 -: 16];
@@ -618,6 +632,24 @@ module ks_cmdproc #(
   assign s_push_ok = store_done_i && !store_err_i && !flush;
   assign m_push_ok = mat_done_i && !flush;
   logic l2c_inc, c2l_inc, c2s_inc, s2c_inc, l2c_dec, c2l_dec, c2s_dec, s2c_dec;
+  logic l2v_inc, v2l_inc, l2v_dec, v2l_dec;
+  // The vector engine's PUSH_PREV: its instruction (or run) is done once the unit is idle
+  // again after taking it (busy rises the cycle after, or never for a one-cycle one).
+  logic v_pend_q, v_done;
+  assign v_done = v_pend_q && !vec_busy_i;
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni || flush) begin
+      v_pend_q <= 1'b0;
+    end else if (vq_pop) begin
+      v_pend_q <= v_deps[1];
+    end else if (v_done) begin
+      v_pend_q <= 1'b0;
+    end
+  end
+  assign l2v_inc = l_push_ok && l_pushvec_q;
+  assign v2l_inc = v_done && !flush;
+  assign l2v_dec = vq_pop && v_deps[0];
+  assign v2l_dec = lq_pop && l_vec[1];
   assign l2c_inc = l_push_ok && l_push_q[1];
   assign c2l_inc = m_push_ok && m_push_q[0];
   assign c2s_inc = m_push_ok && m_push_q[1];
@@ -636,14 +668,18 @@ module ks_cmdproc #(
     if ((c2l_inc && !c2l_dec && c2l_q == 8'hff) || (c2s_inc && !c2s_dec && c2s_q == 8'hff)) begin
       tok_overflow = 1'b1; tok_overflow_idx = m_idx_q;
     end
+    if (l2v_inc && !l2v_dec && l2v_q == 8'hff) begin tok_overflow = 1'b1; tok_overflow_idx = l_idx_q; end
+    if (v2l_inc && !v2l_dec && v2l_q == 8'hff) begin tok_overflow = 1'b1; tok_overflow_idx = v_idx_q; end
   end
   function automatic logic [7:0] tok_next(input logic [7:0] v, input logic inc, input logic dec);
     tok_next = v + 8'(inc && v != 8'hff) - 8'(dec);
   endfunction
   always_ff @(posedge clk_i) begin
     if (!rst_ni || state_q == SReset) begin
-      l2c_q <= '0; c2l_q <= '0; c2s_q <= '0; s2c_q <= '0;
+      l2c_q <= '0; c2l_q <= '0; c2s_q <= '0; s2c_q <= '0; l2v_q <= '0; v2l_q <= '0;
     end else begin
+      l2v_q <= tok_next(l2v_q, l2v_inc, l2v_dec);
+      v2l_q <= tok_next(v2l_q, v2l_inc, v2l_dec);
       l2c_q <= tok_next(l2c_q, l2c_inc, l2c_dec);
       c2l_q <= tok_next(c2l_q, c2l_inc, c2l_dec);
       c2s_q <= tok_next(c2s_q, c2s_inc, c2s_dec);
@@ -1198,7 +1234,7 @@ module ks_cmdproc #(
 
   // Flags an engine cannot have are rejected before dispatch; w4[31:16] is reserved everywhere.
   logic unused;
-  assign unused = ^{l_deps[0], s_deps[1], l_push_q[0], s_push_q[1], w4[31:16], vm_dir[3:1], div_try[16]};
+  assign unused = ^{l_deps[0], s_deps[1], l_push_q[0], s_push_q[1], sq_head[XferW + 4 +: 2], w4[31:16], vm_dir[3:1], div_try[16]};
 
   `KS_ASSERT(fetch_only_when_waiting_a, !fetch_rsp_valid_i || state_q == SRecv || state_q == SReset ||
                                         state_q == SIdle || state_q == SPromptRecv)

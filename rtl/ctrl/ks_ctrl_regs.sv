@@ -22,6 +22,7 @@ module ks_ctrl_regs #(
   parameter int unsigned VecLanes    = 8,
   parameter int unsigned VecRows     = 256,
   parameter int unsigned VecProgDepth = 64,
+  parameter int unsigned VecHistRows = 64,
   parameter int unsigned AddrW       = ks_regs_pkg::AddrBits,
   parameter int unsigned NumCounters = ks_regs_pkg::NumCounters
 ) (
@@ -207,6 +208,7 @@ module ks_ctrl_regs #(
       ks_regs_pkg::VersionOffset:    rdata = {ks_regs_pkg::VersionMajorValue, ks_regs_pkg::VersionMinorValue};
       ks_regs_pkg::HwArrayOffset:    rdata = {8'(AccAddrBits), 8'(AxiBytes), 8'(Cols), 8'(Rows)};
       ks_regs_pkg::HwVecOffset:      rdata = {16'(VecRows), 3'd0, 5'($clog2(VecProgDepth)), 8'(VecLanes)};
+      ks_regs_pkg::HwVecHistOffset:  rdata = 32'(VecHistRows);
       ks_regs_pkg::HwWgtBytesOffset: rdata = 32'(WgtBytes);
       ks_regs_pkg::HwActBytesOffset: rdata = 32'(ActBytes);
       ks_regs_pkg::HwAccBytesOffset: rdata = 32'(AccBytes);

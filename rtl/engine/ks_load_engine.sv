@@ -40,7 +40,7 @@ module ks_load_engine #(
   input  logic                   rsp_last_i,
   input  logic                   rsp_err_i,
   // Bank write (byte address in the selected bank)
-  output logic [5:0]             bank_we_o,
+  output logic [6:0]             bank_we_o,
   output logic [SramW-1:0]       bank_addr_o,
   output logic [DataBytes*8-1:0] bank_data_o,
   // Status
@@ -119,7 +119,7 @@ module ks_load_engine #(
 
   // A beat is written unless it failed or the load was aborted.
   always_comb begin
-    for (int b = 0; b < 6; b++) begin
+    for (int b = 0; b < 7; b++) begin
       bank_we_o[b] = bank_q == 3'(b) && busy_q && rsp_valid_i && !rsp_err_i && !aborted_q;
     end
   end

@@ -68,6 +68,7 @@ module ks_core_ecp5 (
     .VecLanes    (ks_cfg_pkg::Ecp5VecLanes),
     .VecRows     (ks_cfg_pkg::Ecp5VecRows),
     .VecProgDepth(ks_cfg_pkg::Ecp5VecProgDepth),
+    .VecHistRows (ks_cfg_pkg::Ecp5VecHistRows),
     .WgtWordBytes(ks_cfg_pkg::Ecp5WgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Ecp5ActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Ecp5AccWordBytes)

@@ -68,6 +68,7 @@ module ks_core_odd (
     .VecLanes    (ks_cfg_pkg::OddVecLanes),
     .VecRows     (ks_cfg_pkg::OddVecRows),
     .VecProgDepth(ks_cfg_pkg::OddVecProgDepth),
+    .VecHistRows (ks_cfg_pkg::OddVecHistRows),
     .WgtWordBytes(ks_cfg_pkg::OddWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::OddActWordBytes),
     .AccWordBytes(ks_cfg_pkg::OddAccWordBytes)

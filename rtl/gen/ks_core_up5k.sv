@@ -68,6 +68,7 @@ module ks_core_up5k (
     .VecLanes    (ks_cfg_pkg::Up5kVecLanes),
     .VecRows     (ks_cfg_pkg::Up5kVecRows),
     .VecProgDepth(ks_cfg_pkg::Up5kVecProgDepth),
+    .VecHistRows (ks_cfg_pkg::Up5kVecHistRows),
     .WgtWordBytes(ks_cfg_pkg::Up5kWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Up5kActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Up5kAccWordBytes)

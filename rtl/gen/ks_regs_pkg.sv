@@ -130,6 +130,9 @@ package ks_regs_pkg;
   localparam logic [11:0] DecPcOffset = 12'h080;
   localparam int unsigned DecPcIndexLsb = 0;
   localparam int unsigned DecPcIndexWidth = 16;
+  localparam logic [11:0] HwVecHistOffset = 12'h084;
+  localparam int unsigned HwVecHistRowsLsb = 0;
+  localparam int unsigned HwVecHistRowsWidth = 16;
   localparam int unsigned NumCounters = 19;
   localparam logic [11:0] CounterBase = 12'h100;
   localparam int unsigned CtrCycles = 0;  // _LO at 0x100

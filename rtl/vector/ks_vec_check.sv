@@ -1,16 +1,20 @@
 /// The vector unit's instruction check (ks::golden::VectorUnitModel::execute's): bad_o is
 /// high for an instruction the unit does not define -- an undefined kind, rows or elements
 /// past the memory, a scalar register past S7, a destination overlapping a source at an
-/// offset, SWAP_B on anything but VV, B_IMM on anything but VS and SS. Combinational; used
+/// offset, SWAP_B on anything but VV, B_IMM on anything but VS and SS, HIST_A on anything but
+/// DOTROWS and AXPYROWS (whose operand A then lies in the HistRows rows of bank HIST, and
+/// cannot overlap the destination). Combinational; used
 /// by the vector unit (it skips such instructions) and by the command processor (BAD_VECTOR
 /// before dispatch).
 module ks_vec_check #(
   parameter int unsigned Lanes = 8,
-  parameter int unsigned Rows  = 256
+  parameter int unsigned Rows  = 256,
+  parameter int unsigned HistRows = 64
 ) (
   input  logic [3:0]  kind_i,
   input  logic        swap_b_i,
   input  logic        b_imm_i,
+  input  logic        hist_a_i,
   input  logic [15:0] dst_i,
   input  logic [15:0] a_i,
   input  logic [15:0] b_i,
@@ -32,6 +36,7 @@ module ks_vec_check #(
     bad_o = 1'b0;
     if (swap_b_i && kind_i != KVV) bad_o = 1'b1;
     if (b_imm_i && kind_i != KVS && kind_i != KSS) bad_o = 1'b1;
+    if (hist_a_i && kind_i != KDot && kind_i != KAxpy) bad_o = 1'b1;
     unique case (kind_i)
       KVV, KVS: begin
         if (dst + r > 18'(Rows) || a + r > 18'(Rows)) bad_o = 1'b1;
@@ -47,12 +52,12 @@ module ks_vec_check #(
       KStoreS: if (a >= 18'd8 || dst + (len >> LaneW) >= 18'(Rows)) bad_o = 1'b1;
       KSetS: if (dst >= 18'd8) bad_o = 1'b1;
       KDot: begin
-        if (a + len > 18'(Rows) || b >= 18'(Rows) || dst + r > 18'(Rows)) bad_o = 1'b1;
-        if ((a < dst + r && dst < a + len) || (b >= dst && b < dst + r)) bad_o = 1'b1;
+        if (a + len > (hist_a_i ? 18'(HistRows) : 18'(Rows)) || b >= 18'(Rows) || dst + r > 18'(Rows)) bad_o = 1'b1;
+        if ((!hist_a_i && a < dst + r && dst < a + len) || (b >= dst && b < dst + r)) bad_o = 1'b1;
       end
       KAxpy: begin
-        if (a + len > 18'(Rows) || b + r > 18'(Rows) || dst >= 18'(Rows)) bad_o = 1'b1;
-        if ((dst >= a && dst < a + len) || (dst >= b && dst < b + r)) bad_o = 1'b1;
+        if (a + len > (hist_a_i ? 18'(HistRows) : 18'(Rows)) || b + r > 18'(Rows) || dst >= 18'(Rows)) bad_o = 1'b1;
+        if ((!hist_a_i && dst >= a && dst < a + len) || (dst >= b && dst < b + r)) bad_o = 1'b1;
       end
       default: bad_o = 1'b1;
     endcase

@@ -9,8 +9,12 @@
 ///   kind 7 STORES: vector[dst][len] = S[a]               kind 8 SETS: S[dst] = imm
 ///   kind 9 DOTROWS: vector[dst][t] = lane-tree sum of row a+t times row b, t < len
 ///   kind 10 AXPYROWS: row dst = sum over t < len, in order from +0, of vector[b][t] x row a+t
-///   flags: SWAP_B (VV: b's lane l read from lane l^1), B_IMM (VS, SS: operand b = imm)
+///   flags: SWAP_B (VV: b's lane l read from lane l^1), B_IMM (VS, SS: operand b = imm),
+///          HIST_A (DOTROWS, AXPYROWS: the rows a + t are rows of the history memory)
 ///
+/// The history memory (bank HIST: HistRows rows of Lanes words) holds the attention K and V
+/// histories; the DMA writes it through the hist_* port at any time, also while the unit
+/// runs (its own write port: the program keeps the rows written and the rows read apart).
 /// Instructions come from the input port (valid/ready; ready when idle) or, for a VRUN
 /// (in_run_i: in_a_i = START, in_len_i = COUNT, in_imm_i[15:0] = the DECODE pos), from the
 /// program memory: ProgDepth entries of 16 bytes, each words 1..4 of a VEC descriptor
@@ -43,9 +47,11 @@ module ks_vector_unit #(
   parameter int unsigned Rows      = 256,
   parameter int unsigned AxiBytes  = 16,
   parameter int unsigned ProgDepth = 64,
+  parameter int unsigned HistRows  = 64,
   parameter int unsigned RowW      = $clog2(Rows),
   parameter int unsigned MemAddrW  = $clog2(Lanes * Rows * 4),
   parameter int unsigned ProgAddrW = $clog2(ProgDepth * 16),
+  parameter int unsigned HistAddrW = $clog2(Lanes * HistRows * 4),
   parameter int unsigned Elems     = AxiBytes / 4       // elements per memory-port beat
 ) (
   input  logic                  clk_i,
@@ -59,6 +65,7 @@ module ks_vector_unit #(
   input  logic [3:0]            in_op_i,
   input  logic                  in_swap_b_i,
   input  logic                  in_b_imm_i,
+  input  logic                  in_hist_a_i,
   input  logic [15:0]           in_dst_i,
   input  logic [15:0]           in_a_i,
   input  logic [15:0]           in_b_i,
@@ -72,6 +79,10 @@ module ks_vector_unit #(
   input  logic                  prog_we_i,
   input  logic [ProgAddrW-1:0]  prog_waddr_i,
   input  logic [AxiBytes*8-1:0] prog_wdata_i,
+  // History memory write port (DMA): at any time; byte addresses, multiples of AxiBytes
+  input  logic                  hist_we_i,
+  input  logic [HistAddrW-1:0]  hist_waddr_i,
+  input  logic [AxiBytes*8-1:0] hist_wdata_i,
   // Memory port (DMA, VMOVE): only while idle; byte addresses, multiples of AxiBytes
   input  logic                  mem_we_i,
   input  logic [Elems-1:0]      mem_wmask_i,
@@ -98,7 +109,7 @@ module ks_vector_unit #(
 
   // ---- the instruction in hand ---------------------------------------------------------------
   logic [3:0]  kind_q, op_q;
-  logic        swap_b_q, b_imm_q;
+  logic        swap_b_q, b_imm_q, hist_a_q;
   logic [15:0] dst_q, a_q, b_q, len_q;
   logic [31:0] imm_q;
   logic [15:0] rows_q, k_q;                  // rows to stream, rows issued
@@ -136,7 +147,7 @@ module ks_vector_unit #(
   logic         ent_bad;                   // reserved bits set, or LEN + pos past 16 bits
 
   logic [3:0]  x_kind, x_op;
-  logic        x_swap_b, x_b_imm, x_valid, x_bad, chk_bad;
+  logic        x_swap_b, x_b_imm, x_hist_a, x_valid, x_bad, chk_bad;
   logic [15:0] x_dst, x_a, x_b, x_len;
   logic [31:0] x_imm;
   // Field positions from the descriptor format (word w of the descriptor is ent[(w-1)*32 +: 32]).
@@ -150,6 +161,7 @@ module ks_vector_unit #(
       x_op     = ent[(ks_desc_pkg::VecOpWord - 1) * 32 + ks_desc_pkg::VecOpLsb +: 4];
       x_swap_b = ent[(ks_desc_pkg::VecSwapBWord - 1) * 32 + ks_desc_pkg::VecSwapBLsb];
       x_b_imm  = ent[(ks_desc_pkg::VecBImmWord - 1) * 32 + ks_desc_pkg::VecBImmLsb];
+      x_hist_a = ent[(ks_desc_pkg::VecHistAWord - 1) * 32 + ks_desc_pkg::VecHistALsb];
       x_dst    = ent[(ks_desc_pkg::VecDstWord - 1) * 32 + ks_desc_pkg::VecDstLsb +: 16];
       x_a      = ent[(ks_desc_pkg::VecAWord - 1) * 32 + ks_desc_pkg::VecALsb +: 16];
       x_b      = ent[(ks_desc_pkg::VecBWord - 1) * 32 + ks_desc_pkg::VecBLsb +: 16];
@@ -161,6 +173,7 @@ module ks_vector_unit #(
       x_op     = in_op_i;
       x_swap_b = in_swap_b_i;
       x_b_imm  = in_b_imm_i;
+      x_hist_a = in_hist_a_i;
       x_dst    = in_dst_i;
       x_a      = in_a_i;
       x_b      = in_b_i;
@@ -182,8 +195,8 @@ module ks_vector_unit #(
   assign run_err_idx_o = pc_q;
 
   // ---- instruction checks (VectorUnitModel::execute's) ---------------------------------------
-  ks_vec_check #(.Lanes(Lanes), .Rows(Rows)) u_check (
-    .kind_i(x_kind), .swap_b_i(x_swap_b), .b_imm_i(x_b_imm), .dst_i(x_dst), .a_i(x_a),
+  ks_vec_check #(.Lanes(Lanes), .Rows(Rows), .HistRows(HistRows)) u_check (
+    .kind_i(x_kind), .swap_b_i(x_swap_b), .b_imm_i(x_b_imm), .hist_a_i(x_hist_a), .dst_i(x_dst), .a_i(x_a),
     .b_i(x_b), .len_i(x_len), .bad_o(chk_bad)
   );
   assign in_bad_o = chk_bad && !run_q && !in_run_i;
@@ -239,10 +252,20 @@ module ks_vector_unit #(
   logic [Lanes-1:0]    wr_mask;
   logic [Lanes*32-1:0] wr_data, rd_a, rd_b;
 
+  // The history memory: written by the DMA a beat at a time, read by DOTROWS/AXPYROWS with
+  // HIST_A in place of copy a. from_h_q: the operand-a read in flight came from it.
+  localparam int unsigned HistRowW = $clog2(HistRows);
+  logic                rd_h_en, from_h_q;
+  logic [HistRowW-1:0] hist_wrow;
+  logic [GrpW-1:0]     hist_wgrp;
+  assign hist_wrow = HistRowW'(hist_waddr_i >> RowByteW);
+  assign hist_wgrp = (Groups > 1) ? GrpW'(hist_waddr_i >> $clog2(AxiBytes)) : '0;
+
   for (genvar l = 0; l < Lanes; l++) begin : g_mem
     logic [31:0] mem_a [Rows];
     logic [31:0] mem_b [Rows];
-    logic [31:0] ra_q, rb_q;
+    logic [31:0] mem_h [HistRows];
+    logic [31:0] ra_q, rb_q, rh_q;
     always_ff @(posedge clk_i) begin
       if (wr_en && wr_mask[l]) begin
         mem_a[wr_row] <= wr_data[l*32 +: 32];
@@ -251,7 +274,11 @@ module ks_vector_unit #(
       if (rd_a_en) ra_q <= mem_a[rd_row_a];
       if (rd_b_en) rb_q <= mem_b[rd_row_b];
     end
-    assign rd_a[l*32 +: 32] = ra_q;
+    always_ff @(posedge clk_i) begin
+      if (hist_we_i && 32'(hist_wgrp) == l / Elems) mem_h[hist_wrow] <= hist_wdata_i[(l % Elems)*32 +: 32];
+      if (rd_h_en) rh_q <= mem_h[HistRowW'(a_q + k_q)];
+    end
+    assign rd_a[l*32 +: 32] = from_h_q ? rh_q : ra_q;
     assign rd_b[l*32 +: 32] = rb_q;
   end
 
@@ -277,7 +304,8 @@ module ks_vector_unit #(
   logic        stream_issue, data_valid_q;
   logic [15:0] data_row_q;                   // which row of the vector (or t) the data are
   assign stream_issue = state_q == SStream;
-  assign rd_a_en  = stream_issue || (exec && x_kind == KLoadS) || mem_re_i;
+  assign rd_h_en  = stream_issue && hist_a_q;
+  assign rd_a_en  = (stream_issue && !hist_a_q) || (exec && x_kind == KLoadS) || mem_re_i;
   assign rd_b_en  = stream_issue;
   always_comb begin
     if (stream_issue) begin
@@ -297,6 +325,7 @@ module ks_vector_unit #(
     end else begin
       data_valid_q <= stream_issue;
     end
+    from_h_q <= rd_h_en;
     data_row_q  <= k_q;
   end
 
@@ -644,6 +673,7 @@ module ks_vector_unit #(
       kind_q   <= x_kind;
       op_q     <= x_op;
       swap_b_q <= x_swap_b;
+      hist_a_q <= x_hist_a;
       b_imm_q  <= x_b_imm;
       dst_q    <= x_dst;
       a_q      <= x_a;
@@ -661,6 +691,7 @@ module ks_vector_unit #(
 
   `KS_ASSERT(no_memory_port_while_busy_a, !(busy_o && (mem_we_i || mem_re_i || prog_we_i)))
   `KS_ASSERT(prog_write_aligned_a, !prog_we_i || prog_waddr_i[$clog2(AxiBytes)-1:0] == '0)
+  `KS_ASSERT(hist_write_aligned_a, !hist_we_i || hist_waddr_i[$clog2(AxiBytes)-1:0] == '0)
   `KS_ASSERT(no_memory_port_with_an_instruction_a, !(accept && (mem_we_i || mem_re_i)))
   `KS_ASSERT(memory_write_aligned_a, !mem_we_i || mem_waddr_i[$clog2(AxiBytes)-1:0] == '0)
   `KS_ASSERT(memory_read_aligned_a, !mem_re_i || mem_raddr_i[$clog2(AxiBytes)-1:0] == '0)

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core_fixture.h"
+#include "kestrel/golden/kvec.h"
 #include "kestrel/golden/vector_unit.h"
 #include "kestrel/regs.h"
 
@@ -625,6 +626,109 @@ TEST_P(DecodeTest, BadProgramEntryHaltsWithItsIndex) {
   write_program(p, prog_);
   d.prog_len = static_cast<uint32_t>(p.size());
   expect_tokens(run_decode(prompt, d), expect(prompt, d).tokens);
+}
+
+// Bank HIST: loaded by DMA while the vector unit works (not ordered with it), read by
+// DOTROWS/AXPYROWS with HIST_A; tokens between LOAD (PUSH_VEC / POP_VEC) and the vector
+// engine (POP_PREV / PUSH_PREV) order them. Results equal the direct computation on both
+// backends; on the core the LOAD overlaps a long VRUN; the bank's checks; token overflow.
+TEST_P(DecodeTest, HistoryBankLoadsOverlapTheVectorUnitAndTokensOrderThem) {
+  const uint32_t rows = cfg().vec_hist_rows, n = std::min<uint32_t>(rows / 2, 12);
+  EXPECT_EQ(regs::kHwVecHistRows.get(dev_->read32(regs::kHwVecHist)), rows);
+  // Host: K rows (n of them) and the query; the query into vector row 1.
+  std::vector<golden::kfp::Bits> k(n * lanes_), q(lanes_);
+  std::vector<uint8_t> kb(k.size() * 4), qb(lanes_ * 4);
+  for (size_t i = 0; i < k.size(); ++i) {
+    k[i] = golden::kfp::from_float(static_cast<float>(static_cast<int>(i % 13) - 6) / 4.0f);
+    put32(kb, 4 * i, k[i]);
+  }
+  for (uint32_t i = 0; i < lanes_; ++i) {
+    q[i] = golden::kfp::from_float(0.5f + static_cast<float>(i));
+    put32(qb, 4 * i, q[i]);
+  }
+  const uint32_t khost = trace_, qhost = rows_area_;
+  dev_->mem_write(khost, kb.data(), kb.size());
+  dev_->mem_write(qhost, qb.data(), qb.size());
+  q_->run({drv::make_load({desc::Bank::kVec, row_bytes_, qhost, 1, row_bytes_, 0, 0})});
+  // A long VRUN (busy work on other rows), then the LOAD of the K rows into HIST row n (it
+  // does not wait for the VRUN), then DOTROWS with HIST_A, which waits for the LOAD's token
+  // and gives one back, which the last LOAD (of row 0, unused) takes.
+  const uint16_t busy_len = static_cast<uint16_t>(std::min<uint32_t>(cfg().vec_rows / 4, 64) * lanes_);
+  std::vector<desc::Words> busy(std::min<uint32_t>(cfg().vec_prog_depth, 16),
+                                drv::make_vec({VecKind::kVV, AluOp::kMul, 8, 8, 8, busy_len, 0}));
+  vrun_program(busy, 0);
+  drv::Xfer kx{desc::Bank::kHist, n * row_bytes_, khost, n, row_bytes_, row_bytes_, row_bytes_};
+  kx.push_vec = true;
+  golden::VecInstr dot{VecKind::kDotRows, AluOp::kAdd, 2, static_cast<uint16_t>(n), 1, static_cast<uint16_t>(n), 0};
+  dot.hist_a = true;
+  drv::Xfer last{desc::Bank::kHist, 0, khost, 1, row_bytes_, 0, 0};
+  last.pop_vec = true;
+  const uint64_t c0 = dev_->cycles();
+  q_->run({drv::make_vrun(0, static_cast<uint32_t>(busy.size())), drv::make_load(kx),
+           drv::make_vec(dot, false, drv::Deps{true, false, true, false}), drv::make_load(last),
+           drv::make_store({desc::Bank::kVec, 2 * row_bytes_, trace_, (n + lanes_ - 1) / lanes_, row_bytes_, row_bytes_,
+                            row_bytes_})});
+  for (uint32_t t = 0; t < n; ++t) {
+    EXPECT_EQ(get32(trace_ + 4 * t), golden::kvec::dot(&k[t * lanes_], q.data(), lanes_, lanes_)) << "score " << t;
+  }
+  if (!is_model()) {
+    // The LOAD ran beside the VRUN: the list took about as long as the VRUN alone.
+    const uint64_t total = dev_->cycles() - c0;
+    const uint64_t c1 = dev_->cycles();
+    q_->run({drv::make_vrun(0, static_cast<uint32_t>(busy.size()))});
+    const uint64_t vrun_alone = dev_->cycles() - c1;
+    std::printf("  %s: VRUN alone %llu cycles; VRUN + overlapped HIST LOAD + DOTROWS + LOAD + STORE %llu\n",
+                config_name().c_str(), static_cast<unsigned long long>(vrun_alone),
+                static_cast<unsigned long long>(total));
+    EXPECT_LT(total, vrun_alone + 150 + 2 * n);
+  }
+  // Checks: STORE cannot read HIST; a LOAD must fit it; HIST_A only on the row kinds.
+  struct Case {
+    const char* what;
+    desc::Words w;
+    desc::Error code;
+  } cases[] = {
+      {"STORE from HIST", drv::make_store({desc::Bank::kHist, 0, trace_, 1, axi(), 0, 0}), desc::Error::kBadBank},
+      {"LOAD past HIST", drv::make_load({desc::Bank::kHist, rows * row_bytes_ - axi(), trace_, 1, 2 * axi(), 0, 0}),
+       desc::Error::kSramRange},
+      {"HIST_A on SUM", [] {
+         golden::VecInstr in{VecKind::kSum, AluOp::kAdd, 0, 0, 0, 8, 0};
+         in.hist_a = true;
+         return drv::make_vec(in);
+       }(), desc::Error::kBadVector},
+      {"DOTROWS past HIST", [&] {
+         golden::VecInstr in = dot;
+         in.a = static_cast<uint16_t>(rows - n + 1);
+         return drv::make_vec(in);
+       }(), desc::Error::kBadVector},
+      {"POP_PREV on STORE's engine flag misuse", [&] {
+         desc::Words w = drv::make_vrun(0, 1);
+         desc::kPopNext.set(w, 1);
+         return w;
+       }(), desc::Error::kBadDependency},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    q_->submit({c.w});
+    q_->drain();
+    EXPECT_EQ(q_->error().code(), c.code);
+    q_->reset();
+  }
+  // 256 tokens to the vector engine that nobody takes: TOKEN_OVERFLOW on the 256th LOAD.
+  std::vector<desc::Words> many(256, drv::make_load([&] {
+    drv::Xfer x{desc::Bank::kHist, 0, trace_, 1, axi(), 0, 0};
+    x.push_vec = true;
+    return x;
+  }()));
+  const uint32_t head0 = dev_->read32(regs::kRingHead);
+  try {
+    q_->submit_stream(many);  // the halt may come before the last of them is in the ring
+  } catch (const drv::QueueError&) {
+  }
+  q_->drain();
+  EXPECT_EQ(q_->error().code(), desc::Error::kTokenOverflow);
+  EXPECT_EQ(q_->error().index(), (head0 + 255) % q_->entries());
+  q_->reset();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DecodeTest, ::testing::ValuesIn(tb::all_backends()), tb::config_name);

@@ -112,12 +112,13 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
   }
 
   uint32_t vec_bytes() const { return cfg().vec_lanes * cfg().vec_rows * 4; }
+  uint32_t vec_row_bytes() const { return cfg().vec_lanes * 4; }
 
   /// A vector-unit instruction: mostly valid (random kind, operands inside the memory), now
   /// and then one the unit rejects (BAD_VECTOR).
   golden::VecInstr random_vec(bool valid, uint32_t max_len = 0) {
     const uint32_t lanes = cfg().vec_lanes, rows = cfg().vec_rows;
-    const golden::VectorUnitModel probe(lanes, rows);
+    const golden::VectorUnitModel probe(lanes, rows, 0, cfg().vec_hist_rows);
     for (;;) {
       golden::VecInstr in;
       in.kind = static_cast<golden::VecKind>(rng_() % (valid ? golden::kVecKinds : 16));
@@ -136,6 +137,10 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
       if (in.kind == golden::VecKind::kVV) in.swap_b = rng_() % 3 == 0;
       if (in.kind == golden::VecKind::kVS || in.kind == golden::VecKind::kSS) in.b_imm = rng_() % 3 == 0;
       if (rng_() % 4 == 0 && in.kind != golden::VecKind::kSS) in.dst = in.a;
+      if ((in.kind == golden::VecKind::kDotRows || in.kind == golden::VecKind::kAxpyRows) && rng_() % 2 == 0) {
+        in.hist_a = true;  // operand A from bank HIST
+        in.a = static_cast<uint16_t>(rng_() % (cfg().vec_hist_rows - std::min<uint32_t>(in.len, cfg().vec_hist_rows) + 1));
+      }
       if (!valid) {
         switch (rng_() % 4) {
           case 0: in.swap_b = !in.swap_b; break;
@@ -231,12 +236,15 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
     std::vector<desc::Words> list;
     errors_ = rng_() % 3 == 0;  // a third of the lists may contain errors
     list.push_back(random_vprog());
-    std::uniform_int_distribution<int> kind(0, 19);
+    std::uniform_int_distribution<int> kind(0, 20);
     for (int i = 0; i < 8; ++i) {
       switch (kind(rng_)) {
         case 18:
         case 19:
           list.push_back(random_vrun());
+          break;
+        case 20:
+          list.push_back(drv::make_load(random_xfer(desc::Bank::kHist, cfg().vec_hist_rows * vec_row_bytes())));
           break;
         case 10:
         case 11:

@@ -1,5 +1,6 @@
 /// Test wrapper: the vector unit in the up5k shape (2 lanes, 64 rows, 8-byte memory port,
-/// 32 program entries), for tb/vector/test_vector_unit.cpp. Same ports as ks_vector_unit.
+/// 32 program entries, 16 history rows), for tb/vector/test_vector_unit.cpp. Same ports as
+/// ks_vector_unit.
 module ks_vector_unit_l2 (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -11,6 +12,7 @@ module ks_vector_unit_l2 (
   input  logic [3:0]  in_op_i,
   input  logic        in_swap_b_i,
   input  logic        in_b_imm_i,
+  input  logic        in_hist_a_i,
   input  logic [15:0] in_dst_i,
   input  logic [15:0] in_a_i,
   input  logic [15:0] in_b_i,
@@ -23,6 +25,9 @@ module ks_vector_unit_l2 (
   input  logic        prog_we_i,
   input  logic [8:0]  prog_waddr_i,
   input  logic [63:0] prog_wdata_i,
+  input  logic        hist_we_i,
+  input  logic [6:0]  hist_waddr_i,
+  input  logic [63:0] hist_wdata_i,
   input  logic        mem_we_i,
   input  logic [1:0]  mem_wmask_i,
   input  logic [8:0]  mem_waddr_i,
@@ -33,5 +38,5 @@ module ks_vector_unit_l2 (
   input  logic [2:0]  s_sel_i,
   output logic [31:0] s_o
 );
-  ks_vector_unit #(.Lanes(2), .Rows(64), .AxiBytes(8), .ProgDepth(32)) u_vec (.*);
+  ks_vector_unit #(.Lanes(2), .Rows(64), .AxiBytes(8), .ProgDepth(32), .HistRows(16)) u_vec (.*);
 endmodule

@@ -99,7 +99,7 @@ struct Check {
 class ModelDevice final : public Device {
  public:
   ModelDevice(const hw::HwConfig& cfg, const ModelOptions& opt)
-      : cfg_(cfg), base_(opt.mem_base), mem_(opt.mem_size, 0), vu_(cfg.vec_lanes, cfg.vec_rows, cfg.vec_prog_depth) {
+      : cfg_(cfg), base_(opt.mem_base), mem_(opt.mem_size, 0), vu_(cfg.vec_lanes, cfg.vec_rows, cfg.vec_prog_depth, cfg.vec_hist_rows) {
     // SRAM contents are not reset in the RTL; the emulated backend starts them at zero.
     banks_[static_cast<size_t>(desc::Bank::kWgt)].assign(cfg.wgt_bank_bytes, 0);
     banks_[static_cast<size_t>(desc::Bank::kAct)].assign(cfg.act_bank_bytes, 0);
@@ -159,6 +159,7 @@ class ModelDevice final : public Device {
       case regs::kDecTokens: return dec_tokens_;
       case regs::kDecLastToken: return dec_last_;
       case regs::kDecPc: return dec_pc_;
+      case regs::kHwVecHist: return regs::kHwVecHistRows.put(cfg_.vec_hist_rows);
       case regs::kHwWgtBytes: return cfg_.wgt_bank_bytes;
       case regs::kHwActBytes: return cfg_.act_bank_bytes;
       case regs::kHwAccBytes: return cfg_.acc_bank_bytes;
@@ -368,7 +369,7 @@ class ModelDevice final : public Device {
       e.queue.clear();
       e.current.reset();
     }
-    l2c_ = c2l_ = c2s_ = s2c_ = 0;
+    l2c_ = c2l_ = c2s_ = s2c_ = l2v_ = v2l_ = 0;
     state_ = Cp::kIdle;
     head_ = tail_ = 0;
     halted_ = false;
@@ -414,6 +415,9 @@ class ModelDevice final : public Device {
   uint32_t bank_bytes(uint32_t bank) const {
     if (bank == static_cast<uint32_t>(desc::Bank::kVec)) return static_cast<uint32_t>(4 * vu_.elements());
     if (bank == static_cast<uint32_t>(desc::Bank::kVprog)) return static_cast<uint32_t>(16 * vu_.prog_entries());
+    if (bank == static_cast<uint32_t>(desc::Bank::kHist)) {
+      return static_cast<uint32_t>(4 * vu_.lanes() * vu_.hist_rows());
+    }
     return bank < desc::kNumBanks ? static_cast<uint32_t>(banks_[bank].size()) : 0;
   }
 
@@ -433,6 +437,14 @@ class ModelDevice final : public Device {
                                " outside bank VPROG");
       }
       return vu_.prog_bytes() + offset;
+    }
+    if (bank == desc::Bank::kHist) {  // the history memory, element e at byte 4e
+      const uint64_t size = 4 * vu_.lanes() * vu_.hist_rows();
+      if (offset > size || n > size - offset) {
+        throw std::logic_error("model device: access of " + std::to_string(n) + " bytes at " + hex(offset) +
+                               " outside bank HIST");
+      }
+      return vu_.hist_bytes() + offset;
     }
     std::vector<uint8_t>& b = banks_[static_cast<size_t>(bank)];
     if (offset > b.size() || n > b.size() - offset) {
@@ -471,7 +483,8 @@ class ModelDevice final : public Device {
           case static_cast<uint32_t>(desc::Bank::kAcc): bank_ok = !load; break;
           case static_cast<uint32_t>(desc::Bank::kKv):
           case static_cast<uint32_t>(desc::Bank::kVec): bank_ok = true; break;
-          case static_cast<uint32_t>(desc::Bank::kVprog): bank_ok = load; break;
+          case static_cast<uint32_t>(desc::Bank::kVprog):
+          case static_cast<uint32_t>(desc::Bank::kHist): bank_ok = load; break;
           default: break;
         }
         if (!bank_ok) return {Error::kBadBank, x.bank};
@@ -531,6 +544,7 @@ class ModelDevice final : public Device {
     in.op = static_cast<golden::kfp::AluOp>(desc::kVecOp.get(w));
     in.swap_b = desc::kVecSwapB.get(w) != 0;
     in.b_imm = desc::kVecBImm.get(w) != 0;
+    in.hist_a = desc::kVecHistA.get(w) != 0;
     in.dst = static_cast<uint16_t>(desc::kVecDst.get(w));
     in.a = static_cast<uint16_t>(desc::kVecA.get(w));
     in.b = static_cast<uint16_t>(desc::kVecB.get(w));
@@ -930,8 +944,8 @@ class ModelDevice final : public Device {
 
   bool tokens_ok(Eng e, const desc::Words& w) const {
     switch (e) {
-      case kLoadEng: return !desc::kPopNext.get(w) || c2l_ != 0;
-      case kVecEng: return true;
+      case kLoadEng: return (!desc::kPopNext.get(w) || c2l_ != 0) && (!desc::kLoadPopVec.get(w) || v2l_ != 0);
+      case kVecEng: return !desc::kPopPrev.get(w) || l2v_ != 0;
       case kComputeEng: return (!desc::kPopPrev.get(w) || l2c_ != 0) && (!desc::kPopNext.get(w) || s2c_ != 0);
       case kStoreEng: return !desc::kPopPrev.get(w) || c2s_ != 0;
       case kNumEngines: break;
@@ -943,6 +957,10 @@ class ModelDevice final : public Device {
     switch (e) {
       case kLoadEng:
         if (desc::kPopNext.get(w)) --c2l_;
+        if (desc::kLoadPopVec.get(w)) --v2l_;
+        break;
+      case kVecEng:
+        if (desc::kPopPrev.get(w)) --l2v_;
         break;
       case kComputeEng:
         if (desc::kPopPrev.get(w)) --l2c_;
@@ -951,7 +969,6 @@ class ModelDevice final : public Device {
       case kStoreEng:
         if (desc::kPopPrev.get(w)) --c2s_;
         break;
-      case kVecEng:
       case kNumEngines: break;
     }
   }
@@ -994,7 +1011,9 @@ class ModelDevice final : public Device {
           exec_error(Error::kReadBusError, *err, c.index);
         } else {
           count(regs::Counter::kDescExecuted, 1);
-          if (desc::kPushNext.get(c.w) && push_token(l2c_)) exec_error(Error::kTokenOverflow, 0, c.index);
+          bool overflow = desc::kPushNext.get(c.w) && push_token(l2c_);
+          overflow |= desc::kLoadPushVec.get(c.w) && push_token(l2v_);
+          if (overflow) exec_error(Error::kTokenOverflow, 0, c.index);
         }
         break;
       case kComputeEng: {
@@ -1025,6 +1044,7 @@ class ModelDevice final : public Device {
           vu_.execute(vec_instr(c.w));
         }
         count(regs::Counter::kDescExecuted, 1);
+        if (desc::kPushPrev.get(c.w) && push_token(v2l_)) exec_error(Error::kTokenOverflow, 0, c.index);
         break;
       case kNumEngines: break;
     }
@@ -1177,7 +1197,7 @@ class ModelDevice final : public Device {
   bool exec_error_ = false;  // an execution error since the last queue reset: no resume
   Error err_code_ = Error::kNone;
   uint32_t err_index_ = 0, err_info_ = 0, completions_ = 0, last_seq_ = 0;
-  uint8_t l2c_ = 0, c2l_ = 0, c2s_ = 0, s2c_ = 0;
+  uint8_t l2c_ = 0, c2l_ = 0, c2s_ = 0, s2c_ = 0, l2v_ = 0, v2l_ = 0;  // tokens (l2v: load -> vector)
   std::array<Engine, kNumEngines> engines_;
   uint64_t next_start_ = 0;
   bool spinning_ = false;

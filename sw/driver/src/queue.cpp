@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <sstream>
+#include <stdexcept>
 
 #include "kestrel/regs.h"
 
@@ -47,6 +48,12 @@ static desc::Words make_xfer(desc::Opcode op, const Xfer& x, Deps d) {
   desc::kLoadPosAddr.set(w, x.pos_addr);
   desc::kLoadTokenAddr.set(w, x.token_addr);
   desc::kLoadPosRows.set(w, x.pos_rows);
+  if (op == desc::Opcode::kLoad) {
+    desc::kLoadPushVec.set(w, x.push_vec);
+    desc::kLoadPopVec.set(w, x.pop_vec);
+  } else if (x.push_vec || x.pop_vec) {
+    throw std::invalid_argument("make_store: PUSH_VEC and POP_VEC are LOAD's");
+  }
   return w;
 }
 
@@ -68,17 +75,19 @@ desc::Words make_matmul(const MatmulArgs& a, Deps d) {
   return w;
 }
 
-desc::Words make_vec(const golden::VecInstr& in, bool pos_len) {
+desc::Words make_vec(const golden::VecInstr& in, bool pos_len, Deps d) {
   desc::Words w{};
   desc::kOpcode.set(w, static_cast<uint32_t>(desc::Opcode::kVec));
+  set_deps(w, d);
   const golden::VecEntry e = golden::encode_entry(in, pos_len);  // words 1..4
   for (size_t i = 0; i < e.size(); ++i) w[i + 1] = e[i];
   return w;
 }
 
-desc::Words make_vrun(uint32_t start, uint32_t count) {
+desc::Words make_vrun(uint32_t start, uint32_t count, Deps d) {
   desc::Words w{};
   desc::kOpcode.set(w, static_cast<uint32_t>(desc::Opcode::kVrun));
+  set_deps(w, d);
   desc::kVrunStart.set(w, start);
   desc::kVrunCount.set(w, count);
   return w;
@@ -138,6 +147,8 @@ std::string describe(const desc::Words& w) {
         if (desc::kLoadPosAddr.get(w)) s << " +pos_addr";
         if (desc::kLoadTokenAddr.get(w)) s << " +token_addr";
         if (desc::kLoadPosRows.get(w)) s << " +pos_rows";
+        if (opc == desc::Opcode::kLoad && desc::kLoadPushVec.get(w)) s << " push_vec";
+        if (opc == desc::Opcode::kLoad && desc::kLoadPopVec.get(w)) s << " pop_vec";
         break;
       }
       case desc::Opcode::kVec:
@@ -147,6 +158,7 @@ std::string describe(const desc::Words& w) {
         if (desc::kVecSwapB.get(w)) s << " swap_b";
         if (desc::kVecBImm.get(w)) s << " b_imm";
         if (desc::kVecPosLen.get(w)) s << " +pos_len";
+        if (desc::kVecHistA.get(w)) s << " hist_a";
         break;
       case desc::Opcode::kVrun:
         s << " start=" << desc::kVrunStart.get(w) << " count=" << desc::kVrunCount.get(w);

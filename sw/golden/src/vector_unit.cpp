@@ -12,8 +12,13 @@ namespace {
 size_t rows_of(size_t len, size_t lanes) { return (len + lanes - 1) / lanes; }
 }  // namespace
 
-VectorUnitModel::VectorUnitModel(size_t lanes, size_t rows, size_t prog_depth)
-    : lanes_(lanes), rows_(rows), mem_(lanes * rows, 0), s_(kScalars, 0), prog_(prog_depth, VecEntry{}) {}
+VectorUnitModel::VectorUnitModel(size_t lanes, size_t rows, size_t prog_depth, size_t hist_rows)
+    : lanes_(lanes),
+      rows_(rows),
+      mem_(lanes * rows, 0),
+      s_(kScalars, 0),
+      prog_(prog_depth, VecEntry{}),
+      hist_(lanes * hist_rows, 0) {}
 
 VecEntry encode_entry(const VecInstr& in, bool pos_len) {
   desc::Words w{};
@@ -21,6 +26,7 @@ VecEntry encode_entry(const VecInstr& in, bool pos_len) {
   desc::kVecOp.set(w, static_cast<uint32_t>(in.op));
   desc::kVecSwapB.set(w, in.swap_b);
   desc::kVecBImm.set(w, in.b_imm);
+  desc::kVecHistA.set(w, in.hist_a);
   desc::kVecPosLen.set(w, pos_len);
   desc::kVecDst.set(w, in.dst);
   desc::kVecA.set(w, in.a);
@@ -51,6 +57,7 @@ VecRunResult VectorUnitModel::run(uint32_t start, uint32_t count, uint32_t pos) 
     in.op = static_cast<kfp::AluOp>(desc::kVecOp.get(w));
     in.swap_b = desc::kVecSwapB.get(w) != 0;
     in.b_imm = desc::kVecBImm.get(w) != 0;
+    in.hist_a = desc::kVecHistA.get(w) != 0;
     in.dst = static_cast<uint16_t>(desc::kVecDst.get(w));
     in.a = static_cast<uint16_t>(desc::kVecA.get(w));
     in.b = static_cast<uint16_t>(desc::kVecB.get(w));
@@ -87,6 +94,18 @@ std::string VectorUnitModel::check(const VecInstr& in) const {
   if (k >= static_cast<unsigned>(kVecKinds)) return "undefined kind " + std::to_string(k);
   if (in.swap_b && in.kind != VecKind::kVV) return "SWAP_B needs VV";
   if (in.b_imm && in.kind != VecKind::kVS && in.kind != VecKind::kSS) return "B_IMM needs VS or SS";
+  if (in.hist_a && in.kind != VecKind::kDotRows && in.kind != VecKind::kAxpyRows) {
+    return "HIST_A needs DOTROWS or AXPYROWS";
+  }
+  // Operand a's rows in the history memory (HIST_A) or the vector memory.
+  auto past_a = [&](size_t row, size_t count) -> std::string {
+    if (!in.hist_a) return past(row, count, "a");
+    const size_t h = hist_.size() / lanes_;
+    if (row + count > h) {
+      return "a rows " + std::to_string(row) + "+" + std::to_string(count) + " past the history's " + std::to_string(h);
+    }
+    return {};
+  };
   std::string e;
   switch (in.kind) {
     case VecKind::kVV:
@@ -115,16 +134,16 @@ std::string VectorUnitModel::check(const VecInstr& in) const {
       return past(in.dst + in.len / lanes_, 1, "element");
     case VecKind::kSetS: return scalar(in.dst, "dst");
     case VecKind::kDotRows: {
-      if (!(e = past(in.a, n, "a")).empty() || !(e = past(in.b, 1, "b")).empty()) return e;
+      if (!(e = past_a(in.a, n)).empty() || !(e = past(in.b, 1, "b")).empty()) return e;
       if (!(e = past(in.dst, r, "dst")).empty()) return e;
       const size_t d0 = in.dst, d1 = in.dst + r;
-      if ((in.a < d1 && d0 < in.a + n) || (in.b >= d0 && in.b < d1)) return "destination overlaps a source";
+      if ((!in.hist_a && in.a < d1 && d0 < in.a + n) || (in.b >= d0 && in.b < d1)) return "destination overlaps a source";
       return {};
     }
     case VecKind::kAxpyRows: {
-      if (!(e = past(in.a, n, "a")).empty() || !(e = past(in.b, r, "b")).empty()) return e;
+      if (!(e = past_a(in.a, n)).empty() || !(e = past(in.b, r, "b")).empty()) return e;
       if (!(e = past(in.dst, 1, "dst")).empty()) return e;
-      if ((in.dst >= in.a && in.dst < in.a + n) || (in.dst >= in.b && in.dst < in.b + r)) {
+      if ((!in.hist_a && in.dst >= in.a && in.dst < in.a + n) || (in.dst >= in.b && in.dst < in.b + r)) {
         return "destination overlaps a source";
       }
       return {};
@@ -164,16 +183,18 @@ void VectorUnitModel::execute(const VecInstr& in) {
     case VecKind::kStoreS: at(in.dst, in.len) = s_[in.a]; break;
     case VecKind::kSetS: s_[in.dst] = in.imm; break;
     case VecKind::kDotRows: {
+      const kfp::Bits* a = in.hist_a ? hist_.data() : mem_.data();
       std::vector<kfp::Bits> out(n);
-      for (size_t t = 0; t < n; ++t) out[t] = kvec::dot(&mem_[(in.a + t) * lanes_], &mem_[in.b * lanes_], lanes_, lanes_);
+      for (size_t t = 0; t < n; ++t) out[t] = kvec::dot(&a[(in.a + t) * lanes_], &mem_[in.b * lanes_], lanes_, lanes_);
       for (size_t t = 0; t < n; ++t) at(in.dst, t) = out[t];
       break;
     }
     case VecKind::kAxpyRows: {
+      const kfp::Bits* a = in.hist_a ? hist_.data() : mem_.data();
       std::vector<kfp::Bits> acc(lanes_, 0);
       for (size_t t = 0; t < n; ++t) {
         const kfp::Bits w = at(in.b, t);
-        for (size_t l = 0; l < lanes_; ++l) acc[l] = kfp::add(acc[l], kfp::mul(w, mem_[(in.a + t) * lanes_ + l]));
+        for (size_t l = 0; l < lanes_; ++l) acc[l] = kfp::add(acc[l], kfp::mul(w, a[(in.a + t) * lanes_ + l]));
       }
       for (size_t l = 0; l < lanes_; ++l) mem_[in.dst * lanes_ + l] = acc[l];
       break;

@@ -38,7 +38,7 @@ enum class Engine : uint8_t {
   kLoad = 0,  ///< memory -> SRAM (AXI reads)
   kCompute = 1,  ///< matrix unit
   kStore = 2,  ///< SRAM -> memory (AXI writes)
-  kVector = 3,  ///< vector unit: VEC and VMOVE, LOAD/STORE of bank VEC are ordered with them (below)
+  kVector = 3,  ///< vector unit: VEC, VRUN and VMOVE; LOAD/STORE of banks VEC and VPROG are ordered with them (below); its tokens are with the load engine (POP_PREV takes one a LOAD gave with PUSH_VEC, PUSH_PREV gives one a LOAD takes with POP_VEC)
   kQueue = 4,  ///< the command processor itself; waits until every engine is idle first (a fence)
 };
 
@@ -49,8 +49,9 @@ enum class Bank : uint8_t {
   kKv = 3,  ///< KV cache
   kVec = 4,  ///< the vector unit's memory: KFP32 (or INT32) elements, 4 bytes each; byte 4e is element e, in lane e % VEC_LANES of row e / VEC_LANES. LOAD writes it and STORE reads it, only while the vector unit is idle
   kVprog = 5,  ///< the vector program memory: VEC_PROG_DEPTH entries of 16 bytes, each words 1 to 4 of a VEC descriptor (byte 16i + 4j is word j + 1 of entry i). LOAD writes it, only while the vector unit is idle (ordered like bank VEC); STORE cannot read it; VRUN runs its entries
+  kHist = 6,  ///< the attention histories: VEC_HIST_ROWS rows of VEC_LANES KFP32 elements (byte 4e is element e % VEC_LANES of row e / VEC_LANES), which DOTROWS and AXPYROWS read as operand A with HIST_A. LOAD writes it at any time -- it is not ordered with the vector unit: the program orders them with tokens (LOAD PUSH_VEC / VEC or VRUN POP_PREV, and back with PUSH_PREV / POP_VEC). STORE cannot read it
 };
-inline constexpr uint32_t kNumBanks = 6;
+inline constexpr uint32_t kNumBanks = 7;
 
 enum class Error : uint8_t {
   kNone = 0,  ///< no error
@@ -80,6 +81,8 @@ inline constexpr Field kPushNext{0, 11, 1};
 inline constexpr Field kLoadPosAddr{0, 12, 1};
 inline constexpr Field kLoadTokenAddr{0, 13, 1};
 inline constexpr Field kLoadPosRows{0, 14, 1};
+inline constexpr Field kLoadPushVec{0, 15, 1};
+inline constexpr Field kLoadPopVec{0, 16, 1};
 inline constexpr Field kLoadBank{1, 0, 4};
 inline constexpr Field kLoadSramAddr{2, 0, 32};
 inline constexpr Field kLoadHostAddr{3, 0, 32};
@@ -113,6 +116,7 @@ inline constexpr Field kVecOp{1, 4, 4};
 inline constexpr Field kVecSwapB{1, 8, 1};
 inline constexpr Field kVecBImm{1, 9, 1};
 inline constexpr Field kVecPosLen{1, 10, 1};
+inline constexpr Field kVecHistA{1, 11, 1};
 inline constexpr Field kVecDst{2, 0, 16};
 inline constexpr Field kVecA{2, 16, 16};
 inline constexpr Field kVecB{3, 0, 16};
@@ -139,11 +143,11 @@ inline constexpr Field kVrunCount{1, 16, 16};
 inline constexpr Words reserved_mask(Opcode op) {
   switch (op) {
     case Opcode::kNop: return Words{0xfffff000u, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
-    case Opcode::kLoad: return Words{0xffff8000u, 0xfffffff0u, 0x00000000u, 0x00000000u, 0xffff0000u, 0xff000000u, 0x00000000u, 0xff000000u};
+    case Opcode::kLoad: return Words{0xfffe0000u, 0xfffffff0u, 0x00000000u, 0x00000000u, 0xffff0000u, 0xff000000u, 0x00000000u, 0xff000000u};
     case Opcode::kStore: return Words{0xffff8000u, 0xfffffff0u, 0x00000000u, 0x00000000u, 0xffff0000u, 0xff000000u, 0x00000000u, 0xff000000u};
     case Opcode::kMatmul: return Words{0xfffff000u, 0xfffff0feu, 0xffff0000u, 0xffff0000u, 0xffff0000u, 0x00000000u, 0x00000000u, 0x00000000u};
     case Opcode::kComplete: return Words{0xfffff000u, 0x00000000u, 0xfffffffeu, 0x00000000u, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
-    case Opcode::kVec: return Words{0xfffff000u, 0xfffff800u, 0x00000000u, 0x00000000u, 0x00000000u, 0xffffffffu, 0xffffffffu, 0xffffffffu};
+    case Opcode::kVec: return Words{0xfffff000u, 0xfffff000u, 0x00000000u, 0x00000000u, 0x00000000u, 0xffffffffu, 0xffffffffu, 0xffffffffu};
     case Opcode::kVmove: return Words{0xfffff000u, 0xfffffff0u, 0x00000000u, 0x00000000u, 0xffff0000u, 0x00000000u, 0xffffffffu, 0xffffffffu};
     case Opcode::kDecode: return Words{0xfffff000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0xffffffffu, 0xffffffffu};
     case Opcode::kVrun: return Words{0xfffff000u, 0x00000000u, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
@@ -173,7 +177,7 @@ inline constexpr uint32_t allowed_dep_mask(Engine e) {
     case Engine::kLoad: return kPopNext.mask() | kPushNext.mask();
     case Engine::kCompute: return kPopPrev.mask() | kPopNext.mask() | kPushPrev.mask() | kPushNext.mask();
     case Engine::kStore: return kPopPrev.mask() | kPushPrev.mask();
-    case Engine::kVector: return 0u;
+    case Engine::kVector: return kPopPrev.mask() | kPushPrev.mask();
     case Engine::kQueue: return 0u;
   }
   return 0u;
@@ -252,6 +256,7 @@ inline constexpr std::string_view name(Bank b) {
     case Bank::kKv: return "KV";
     case Bank::kVec: return "VEC";
     case Bank::kVprog: return "VPROG";
+    case Bank::kHist: return "HIST";
   }
   return "?";
 }

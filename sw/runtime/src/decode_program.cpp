@@ -115,27 +115,34 @@ class DecodeCompiler {
   }
   /// The held-back VEC descriptors as a VRUN of program-memory entries: the entries of an
   /// identical earlier run if there is one, else new ones; as VEC descriptors if the
-  /// program memory is off or full.
-  void flush_vec() {
-    if (pending_vec_.empty()) return;
+  /// program memory is off or full. d: the run's tokens with the load engine (pop_prev
+  /// before its first instruction, push_prev after its last).
+  void flush_vec(drv::Deps d = {}) {
+    if (pending_vec_.empty()) {
+      if (d.pop_prev || d.push_prev) throw std::logic_error("decode: tokens on an empty vector run");
+      return;
+    }
     std::vector<golden::VecEntry> run;
     for (const desc::Words& w : pending_vec_) run.push_back(golden::VecEntry{w[1], w[2], w[3], w[4]});
     const auto it = runs_.find(run);
     if (it != runs_.end()) {
-      p_.step_.push_back(drv::make_vrun(it->second, static_cast<uint32_t>(run.size())));
+      p_.step_.push_back(drv::make_vrun(it->second, static_cast<uint32_t>(run.size()), d));
     } else if (opt_.vector_program && run.size() <= 0xFFFF && p_.vprog_.size() + run.size() <= cfg_.vec_prog_depth) {
       const auto start = static_cast<uint32_t>(p_.vprog_.size());
       p_.vprog_.insert(p_.vprog_.end(), run.begin(), run.end());
       runs_.emplace(run, start);
-      p_.step_.push_back(drv::make_vrun(start, static_cast<uint32_t>(run.size())));
+      p_.step_.push_back(drv::make_vrun(start, static_cast<uint32_t>(run.size()), d));
     } else {
+      desc::kPopPrev.set(pending_vec_.front(), d.pop_prev);
+      desc::kPushPrev.set(pending_vec_.back(), d.push_prev);
       p_.step_.insert(p_.step_.end(), pending_vec_.begin(), pending_vec_.end());
     }
     pending_vec_.clear();
   }
   void vec(VecKind kind, AluOp op, uint32_t dst, uint32_t a, uint32_t b, uint32_t len, bool pos_len = false,
-           uint32_t imm = 0, bool b_imm = false, bool swap_b = false) {
+           uint32_t imm = 0, bool b_imm = false, bool swap_b = false, bool hist_a = false) {
     VecInstr in;
+    in.hist_a = hist_a;
     in.kind = kind;
     in.op = op;
     in.dst = static_cast<uint16_t>(dst);
@@ -537,17 +544,23 @@ void DecodeCompiler::build() {
   }
   mat_rows = std::max(mat_rows, 5 * hr);
   const uint32_t logits_rows = ceil_div(vocab, L_);
-  auto att_rows = [&](uint32_t s) { return 2 * s + 6 * ceil_div(s, L_); };
+  // Attention's vectors of positions (scores, exp's temporaries); the K and V histories are
+  // in bank HIST, two buffers of K and V: 4 x seq rows.
+  auto att_rows = [&](uint32_t s) { return 6 * ceil_div(s, L_); };
   const uint32_t avail = cfg_.vec_rows > row + logits_rows ? cfg_.vec_rows - row - logits_rows : 0;
   if (avail < mat_rows) fail("the vector memory (" + std::to_string(cfg_.vec_rows) + " rows) is too small for the model");
   uint32_t seq = opt_.seq_len ? opt_.seq_len : static_cast<uint32_t>(c_.seq_len);
   if (seq > static_cast<uint32_t>(c_.seq_len)) fail("seq_len above the model's " + std::to_string(c_.seq_len));
   if (opt_.seq_len == 0) {
-    while (seq > 1 && att_rows(seq) > avail) --seq;
+    while (seq > 1 && (att_rows(seq) > avail || 4 * seq > cfg_.vec_hist_rows)) --seq;
   }
   if (att_rows(seq) > avail) {
     fail("the vector memory holds attention over at most " + std::to_string(seq) + " positions, not " +
          std::to_string(opt_.seq_len));
+  }
+  if (4 * seq > cfg_.vec_hist_rows) {
+    fail("bank HIST (" + std::to_string(cfg_.vec_hist_rows) + " rows: two K and V buffers) holds at most " +
+         std::to_string(cfg_.vec_hist_rows / 4) + " positions, not " + std::to_string(seq));
   }
   if (seq > 0xFFFF) seq = 0xFFFF;
   p_.seq_len_ = seq;
@@ -652,14 +665,19 @@ void DecodeCompiler::build() {
     }
     // The histories read below include this position: let the stores land first.
     emit(drv::make_nop());
-    // Attention, per KV head: its K and V histories, then each of its query heads.
-    const uint32_t KH = scratch_, VH = KH + seq, SC = VH + seq;
+    // Attention, per KV head: its K and V histories into bank HIST, then each of its query
+    // heads. The histories are double-buffered: the LOADs of KV head g + 1 run while the
+    // vector unit works on head g (tokens: the V LOAD gives one the head's VRUN takes; the
+    // VRUN gives one back when done, which the LOAD of head g + 2, into the same buffer,
+    // takes). Within a layer only, so the counts never grow.
+    const uint32_t SC = scratch_;
     const uint32_t sr = ceil_div(seq, L_);
     const uint32_t E = SC + sr, NI = E + sr, NF = NI + sr, R = NF + sr, T = R + sr;
     for (uint32_t g = 0; g < nkv; ++g) {
+      const uint32_t KH = (g % 2) * 2 * seq, VH = KH + seq;
       for (int which = 0; which < 2; ++which) {
         drv::Xfer x;
-        x.bank = desc::Bank::kVec;
+        x.bank = desc::Bank::kHist;
         x.sram_addr = (which == 0 ? KH : VH) * L_ * 4;
         x.host_addr = (which == 0 ? kcache : vcache) + (l * nkv + g) * seq * kv_row;
         x.rows = 1;
@@ -667,10 +685,12 @@ void DecodeCompiler::build() {
         x.host_stride = kv_row;
         x.sram_stride = L_ * 4;
         x.pos_rows = true;
+        x.pop_vec = which == 0 && g >= 2;
+        x.push_vec = which == 1;
         emit(drv::make_load(x));
       }
       for (uint32_t h = g * (nh / nkv); h < (g + 1) * (nh / nkv); ++h) {
-        vec(VecKind::kDotRows, AluOp::kAdd, SC, KH, qkv_ + h, 1, true);    // dot(q_h, K[t])
+        vec(VecKind::kDotRows, AluOp::kAdd, SC, KH, qkv_ + h, 1, true, 0, false, false, true);  // dot(q_h, K[t])
         vi(AluOp::kMul, SC, SC, m_.inv_sqrt_head(), 1, true);              // * 1/sqrt(hs)
         reduce(VecKind::kMax, 0, SC, 1, true);                              // max
         vs(AluOp::kSub, E, SC, 0, 1, true);                                 // score - max
@@ -678,8 +698,9 @@ void DecodeCompiler::build() {
         reduce(VecKind::kSum, 1, E, 1, true);                               // sum
         recip_s(2, 1);                                                      // 1 / sum
         vs(AluOp::kMul, E, E, 2, 1, true);                                  // a[t] = e * inv
-        vec(VecKind::kAxpyRows, AluOp::kAdd, xb_ + h, VH, E, 1, true);      // sum_t a[t] V[t]
+        vec(VecKind::kAxpyRows, AluOp::kAdd, xb_ + h, VH, E, 1, true, 0, false, false, true);  // sum_t a[t] V[t]
       }
+      flush_vec(drv::Deps{true, false, g + 2 < nkv, false});
     }
     quantize(xb_, dim, q8_, sx_);
     matvec(Wo, q8_, sx_, xb2_);

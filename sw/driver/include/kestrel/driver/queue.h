@@ -35,6 +35,9 @@ struct Xfer {
   bool pos_addr = false;    ///< host_addr + pos x row_bytes
   bool token_addr = false;  ///< host_addr + token x row_bytes
   bool pos_rows = false;    ///< rows + pos
+  // LOAD only: tokens with the vector engine (a VEC or VRUN with POP_PREV / PUSH_PREV).
+  bool push_vec = false;    ///< when done, give the vector engine a token
+  bool pop_vec = false;     ///< first wait for, and take, a token from the vector engine
 };
 
 enum class VmoveDir : uint32_t { kAccToVec = 0, kVecToAct = 1 };
@@ -69,10 +72,11 @@ desc::Words make_load(const Xfer& x, Deps d = {});
 desc::Words make_store(const Xfer& x, Deps d = {});
 desc::Words make_matmul(const MatmulArgs& a, Deps d = {});
 desc::Words make_complete(uint32_t seq, uint32_t host_addr, bool irq);
-/// VEC; pos_len: LEN + pos inside a DECODE step program.
-desc::Words make_vec(const golden::VecInstr& in, bool pos_len = false);
+/// VEC; pos_len: LEN + pos inside a DECODE step program. Deps: pop_prev takes a token a LOAD
+/// gave (push_vec), push_prev gives one to a LOAD (pop_vec).
+desc::Words make_vec(const golden::VecInstr& in, bool pos_len = false, Deps d = {});
 /// VRUN: entries start .. start + count - 1 of the vector program memory (bank VPROG).
-desc::Words make_vrun(uint32_t start, uint32_t count);
+desc::Words make_vrun(uint32_t start, uint32_t count, Deps d = {});
 desc::Words make_vmove(const VmoveArgs& a);
 desc::Words make_decode(const DecodeArgs& a);
 

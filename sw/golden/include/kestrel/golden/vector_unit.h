@@ -44,6 +44,7 @@ struct VecInstr {
   uint32_t imm = 0;
   bool swap_b = false;  ///< VV: operand b's lane l read from lane l ^ 1 (RoPE's pairs)
   bool b_imm = false;   ///< VS, SS: operand b is imm instead of S[b]
+  bool hist_a = false;  ///< DOTROWS, AXPYROWS: rows a + t are rows of the history memory (bank HIST)
 };
 
 /// A program-memory entry (bank VPROG): words 1..4 of a VEC descriptor.
@@ -63,7 +64,7 @@ class VectorUnitModel {
  public:
   static constexpr int kScalars = 8;
 
-  VectorUnitModel(size_t lanes, size_t rows, size_t prog_depth = 0);
+  VectorUnitModel(size_t lanes, size_t rows, size_t prog_depth = 0, size_t hist_rows = 0);
 
   /// Executes one instruction. Throws std::invalid_argument for an instruction the
   /// hardware does not define (rows out of range, dst overlapping a source at an offset).
@@ -83,6 +84,11 @@ class VectorUnitModel {
   uint8_t* prog_bytes() { return reinterpret_cast<uint8_t*>(prog_.data()); }
   VecEntry& entry(size_t i) { return prog_.at(i); }
 
+  size_t hist_rows() const { return hist_.size() / lanes_; }
+  /// The history memory as bytes: element e (lane e % lanes of row e / lanes) at 4 e.
+  uint8_t* hist_bytes() { return reinterpret_cast<uint8_t*>(hist_.data()); }
+  kfp::Bits& hist(size_t row, size_t lane) { return hist_.at(row * lanes_ + lane); }
+
   size_t lanes() const { return lanes_; }
   size_t rows() const { return rows_; }
   kfp::Bits& element(size_t row, size_t e) { return mem_.at((row + e / lanes_) * lanes_ + e % lanes_); }
@@ -96,6 +102,7 @@ class VectorUnitModel {
   std::vector<kfp::Bits> mem_;
   std::vector<kfp::Bits> s_;
   std::vector<VecEntry> prog_;
+  std::vector<kfp::Bits> hist_;
 };
 
 }  // namespace ks::golden
