@@ -304,7 +304,7 @@ module ks_cmdproc #(
   assign v_b      = w3[15:0];
   assign v_len    = w3[31:16];
   ks_vec_check #(.Lanes(VecLanes), .Rows(VecRows), .HistRows(VecHistRows)) u_vec_check (
-    .kind_i(v_kind), .swap_b_i(v_swap_b), .b_imm_i(v_b_imm), .hist_a_i(v_hist_a), .dst_i(v_dst), .a_i(v_a), .b_i(v_b),
+    .kind_i(v_kind), .op_i(v_op), .swap_b_i(v_swap_b), .b_imm_i(v_b_imm), .hist_a_i(v_hist_a), .dst_i(v_dst), .a_i(v_a), .b_i(v_b),
     .len_i(v_len), .bad_o(v_bad)
   );
 

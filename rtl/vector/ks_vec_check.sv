@@ -12,6 +12,7 @@ module ks_vec_check #(
   parameter int unsigned HistRows = 64
 ) (
   input  logic [3:0]  kind_i,
+  input  logic [3:0]  op_i,
   input  logic        swap_b_i,
   input  logic        b_imm_i,
   input  logic        hist_a_i,
@@ -23,7 +24,8 @@ module ks_vec_check #(
 );
   localparam int unsigned LaneW = $clog2(Lanes);
   localparam logic [3:0] KVV = 4'd0, KVS = 4'd1, KSS = 4'd2, KSum = 4'd3, KMax = 4'd4, KArgmax = 4'd5,
-                         KLoadS = 4'd6, KStoreS = 4'd7, KSetS = 4'd8, KDot = 4'd9, KAxpy = 4'd10;
+                         KLoadS = 4'd6, KStoreS = 4'd7, KSetS = 4'd8, KDot = 4'd9, KAxpy = 4'd10,
+                         KMad = 4'd11;
 
   logic [17:0] len, r, dst, a, b;
   assign len = 18'(len_i);
@@ -38,6 +40,13 @@ module ks_vec_check #(
     if (b_imm_i && kind_i != KVS && kind_i != KSS) bad_o = 1'b1;
     if (hist_a_i && kind_i != KDot && kind_i != KAxpy) bad_o = 1'b1;
     unique case (kind_i)
+      KMad: begin
+        // MULADD: rows a, b and dst as for VV; op 0..2 selects the form.
+        if (op_i > 4'd2) bad_o = 1'b1;
+        if (dst + r > 18'(Rows) || a + r > 18'(Rows) || b + r > 18'(Rows)) bad_o = 1'b1;
+        if (a != dst && a < dst + r && dst < a + r) bad_o = 1'b1;
+        if (b != dst && b < dst + r && dst < b + r) bad_o = 1'b1;
+      end
       KVV, KVS: begin
         if (dst + r > 18'(Rows) || a + r > 18'(Rows)) bad_o = 1'b1;
         if (kind_i == KVV && b + r > 18'(Rows)) bad_o = 1'b1;

@@ -9,6 +9,8 @@
 ///   kind 7 STORES: vector[dst][len] = S[a]               kind 8 SETS: S[dst] = imm
 ///   kind 9 DOTROWS: vector[dst][t] = lane-tree sum of row a+t times row b, t < len
 ///   kind 10 AXPYROWS: row dst = sum over t < len, in order from +0, of vector[b][t] x row a+t
+///   kind 11 MULADD: vector[dst] = op 0: a x b + imm, 1: b - a x imm, 2: imm - a x b (each
+///           product and sum rounded: a multiply, then an add in a second pipeline stage)
 ///   flags: SWAP_B (VV: b's lane l read from lane l^1), B_IMM (VS, SS: operand b = imm),
 ///          HIST_A (DOTROWS, AXPYROWS: the rows a + t are rows of the history memory)
 ///
@@ -101,10 +103,11 @@ module ks_vector_unit #(
   localparam int unsigned GrpW   = (Groups > 1) ? $clog2(Groups) : 1;
   localparam int unsigned RowByteW = $clog2(Lanes * 4);
   localparam logic [3:0] KVV = 4'd0, KVS = 4'd1, KSS = 4'd2, KSum = 4'd3, KMax = 4'd4, KArgmax = 4'd5,
-                         KLoadS = 4'd6, KStoreS = 4'd7, KSetS = 4'd8, KDot = 4'd9, KAxpy = 4'd10;
+                         KLoadS = 4'd6, KStoreS = 4'd7, KSetS = 4'd8, KDot = 4'd9, KAxpy = 4'd10,
+                         KMad = 4'd11;
   localparam logic [3:0] OpAdd = 4'd0, OpMul = 4'd2, OpMax = 4'd3;
 
-  typedef enum logic [2:0] {SIdle, SStream, SDrain, STree, SLoadS, SPipe, SScalar} state_e;
+  typedef enum logic [2:0] {SIdle, SStream, SDrain, STree, SLoadS, SPipe, SScalar, SDrain2} state_e;
   state_e state_q;
 
   // ---- the instruction in hand ---------------------------------------------------------------
@@ -196,7 +199,7 @@ module ks_vector_unit #(
 
   // ---- instruction checks (VectorUnitModel::execute's) ---------------------------------------
   ks_vec_check #(.Lanes(Lanes), .Rows(Rows), .HistRows(HistRows)) u_check (
-    .kind_i(x_kind), .swap_b_i(x_swap_b), .b_imm_i(x_b_imm), .hist_a_i(x_hist_a), .dst_i(x_dst), .a_i(x_a),
+    .kind_i(x_kind), .op_i(x_op), .swap_b_i(x_swap_b), .b_imm_i(x_b_imm), .hist_a_i(x_hist_a), .dst_i(x_dst), .a_i(x_a),
     .b_i(x_b), .len_i(x_len), .bad_o(chk_bad)
   );
   assign in_bad_o = chk_bad && !run_q && !in_run_i;
@@ -381,6 +384,10 @@ module ks_vector_unit #(
         alu_a  = {Lanes{axpy_w}};
         alu_b  = rd_a;
       end
+      KMad: begin
+        alu_op = OpMul;
+        if (op_q == 4'd1) alu_b = {Lanes{imm_q}};
+      end
       default: ;
     endcase
   end
@@ -393,6 +400,35 @@ module ks_vector_unit #(
     alu_z = '0;
     if (alu_active) begin
       for (int l = 0; l < Lanes; l++) alu_z[l*32 +: 32] = ks_kfp_pkg::alu(alu_op, alu_a[l*32 +: 32], alu_b[l*32 +: 32]);
+    end
+  end
+
+  // MULADD's second stage: the rounded product (m2_q) and the addend C (c2_q: imm, or row b for
+  // op 1) of the row that arrived last cycle, added (op 0) or subtracted from C (ops 1, 2).
+  logic                v2_q;
+  logic [15:0]         row2_q;
+  logic [Lanes-1:0]    live2_q;
+  logic [Lanes*32-1:0] m2_q, c2_q, z2;
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      v2_q <= 1'b0;
+    end else begin
+      v2_q <= data_valid_q && kind_q == KMad;
+    end
+    if (data_valid_q && kind_q == KMad) begin
+      m2_q    <= alu_z;
+      c2_q    <= (op_q == 4'd1) ? rd_b : {Lanes{imm_q}};
+      row2_q  <= data_row_q;
+      live2_q <= live;
+    end
+  end
+  always_comb begin
+    z2 = '0;
+    if (v2_q) begin
+      for (int l = 0; l < Lanes; l++) begin
+        z2[l*32 +: 32] = (op_q == 4'd0) ? ks_kfp_pkg::add(m2_q[l*32 +: 32], c2_q[l*32 +: 32], 1'b0)
+                                        : ks_kfp_pkg::add(c2_q[l*32 +: 32], m2_q[l*32 +: 32], 1'b1);
+      end
     end
   end
 
@@ -494,6 +530,11 @@ module ks_vector_unit #(
       // Elementwise results are written the cycle their operands arrive.
       wr_en   = 1'b1;
       wr_mask = live;
+    end else if (v2_q) begin
+      wr_en   = 1'b1;
+      wr_row  = RowW'(dst_q + row2_q);
+      wr_mask = live2_q;
+      wr_data = z2;
     end else if (dot_out) begin
       wr_en   = 1'b1;
       wr_row  = RowW'(dst_q + (dot_t >> LaneW));
@@ -609,7 +650,7 @@ module ks_vector_unit #(
         SIdle: begin
           if (exec) begin
             unique case (x_kind)
-              KVV, KVS, KDot: state_q <= (rows_d == 16'd0) ? SIdle : SStream;
+              KVV, KVS, KDot, KMad: state_q <= (rows_d == 16'd0) ? SIdle : SStream;
               KAxpy: state_q <= (rows_d == 16'd0) ? SPipe : SStream;
               KSum, KMax, KArgmax: state_q <= (rows_d == 16'd0) ? SIdle : SStream;
               KSS: state_q <= SScalar;
@@ -623,6 +664,8 @@ module ks_vector_unit #(
           // The last row's data arrive now.
           if (kind_q == KVV || kind_q == KVS) begin
             state_q <= SIdle;
+          end else if (kind_q == KMad) begin
+            state_q <= SDrain2;               // its second stage writes the last row next
           end else if (kind_q == KDot || kind_q == KAxpy) begin
             state_q <= SPipe;
           end else begin
@@ -633,6 +676,7 @@ module ks_vector_unit #(
         SLoadS: state_q <= SIdle;
         SPipe: if (pipe_done) state_q <= SIdle;
         SScalar: state_q <= SIdle;
+        SDrain2: state_q <= SIdle;
         default: state_q <= SIdle;
       endcase
       for (int k = 0; k < 8; k++) begin

@@ -204,6 +204,12 @@ class VectorUnitTest : public ::testing::Test {
           }
           break;
         }
+        case VecKind::kMulAdd:
+          in.op = static_cast<AluOp>(rng_() % 3);
+          in.a = row(rows);
+          in.b = row(rows);
+          in.dst = (rng_() % 3 == 0) ? in.a : (rng_() % 3 == 0) ? in.b : row(rows);
+          break;
         case VecKind::kSS:
           in.dst = rnd(8);
           in.a = rnd(8);
@@ -258,7 +264,7 @@ class VectorUnitTest : public ::testing::Test {
   VecInstr random_edge() {
     VecInstr in = random_valid();
     switch (rng_() % 8) {
-      case 0: in.kind = static_cast<VecKind>(11 + rng_() % 5); break;
+      case 0: in.kind = static_cast<VecKind>(ks::golden::kVecKinds + rng_() % (16 - ks::golden::kVecKinds)); break;
       case 1: in.swap_b = true; break;
       case 2: in.b_imm = true; break;
       case 3: in.dst = static_cast<uint16_t>(rng_() % 2 ? rnd(16) : kRows - rnd(3)); break;
@@ -429,7 +435,8 @@ TEST_F(VectorUnitTest, MemoryPortWritesMaskedElementsAndReadsBeats) {
 // Cycles per instruction, counted from the handshake edge until the unit is idle again:
 // ceil(len / Lanes) + 2 for VV/VS, plus log2(Lanes) for SUM/MAX/ARGMAX; 2 for SS (on lane 0's
 // ALU); len + 3 + log2(Lanes)
-// for DOTROWS (one row per cycle into the registered tree); len + 4 for AXPYROWS.
+// for DOTROWS (one row per cycle into the registered tree); len + 4 for AXPYROWS; MULADD one
+// more than VV (its second stage).
 TEST_F(VectorUnitTest, CycleCounts) {
   const size_t levels = static_cast<size_t>(__builtin_ctzll(kLanes));
   const uint16_t n = static_cast<uint16_t>(std::min<size_t>(kRows / 4, 32));
@@ -444,6 +451,7 @@ TEST_F(VectorUnitTest, CycleCounts) {
       {"SS", {VecKind::kSS, AluOp::kAdd, 0, 1, 2, 0, 0}, 2},
       {"DOTROWS", {VecKind::kDotRows, AluOp::kAdd, 0, 16, 12, n, 0}, n + 3u + levels},
       {"AXPYROWS", {VecKind::kAxpyRows, AluOp::kAdd, 0, 16, 8, n, 0}, n + 4u},
+      {"MULADD", {VecKind::kMulAdd, static_cast<AluOp>(0), 0, 8, 16, vlen, 0}, 4u + 3},
   };
   for (const Row& r : rows) {
     const uint64_t c = run(r.in);

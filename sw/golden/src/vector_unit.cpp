@@ -108,6 +108,14 @@ std::string VectorUnitModel::check(const VecInstr& in) const {
   };
   std::string e;
   switch (in.kind) {
+    case VecKind::kMulAdd: {
+      if (static_cast<unsigned>(in.op) > 2) return "MULADD form " + std::to_string(static_cast<unsigned>(in.op));
+      if (!(e = past(in.dst, r, "dst")).empty() || !(e = past(in.a, r, "a")).empty()) return e;
+      if (!(e = past(in.b, r, "b")).empty()) return e;
+      auto overlaps = [&](uint16_t src) { return src != in.dst && src < in.dst + r && in.dst < src + r; };
+      if (overlaps(in.a) || overlaps(in.b)) return "destination overlaps a source";
+      return {};
+    }
     case VecKind::kVV:
     case VecKind::kVS: {
       if (!(e = past(in.dst, r, "dst")).empty() || !(e = past(in.a, r, "a")).empty()) return e;
@@ -165,6 +173,16 @@ void VectorUnitModel::execute(const VecInstr& in) {
           const size_t lb = in.swap_b ? (l ^ 1u) : l;
           const kfp::Bits b = in.kind == VecKind::kVV ? mem_[(in.b + row) * lanes_ + lb] : in.b_imm ? in.imm : s_[in.b];
           mem_[(in.dst + row) * lanes_ + l] = kfp::alu(in.op, a, b);
+        }
+      }
+      break;
+    case VecKind::kMulAdd:
+      for (size_t row = 0; row < r; ++row) {
+        for (size_t l = 0; l < lanes_ && row * lanes_ + l < n; ++l) {
+          const kfp::Bits a = mem_[(in.a + row) * lanes_ + l], b = mem_[(in.b + row) * lanes_ + l];
+          const auto form = static_cast<unsigned>(in.op);
+          const kfp::Bits m = kfp::mul(a, form == 1 ? in.imm : b);
+          mem_[(in.dst + row) * lanes_ + l] = form == 0 ? kfp::add(m, in.imm) : kfp::sub(form == 1 ? b : in.imm, m);
         }
       }
       break;

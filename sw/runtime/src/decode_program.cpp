@@ -164,6 +164,11 @@ class DecodeCompiler {
     vec(VecKind::kVS, op, d, a, 0, len, pos_len, imm, true);
   }
   void ss(AluOp op, uint32_t d, uint32_t a, uint32_t b) { vec(VecKind::kSS, op, d, a, b, 0); }
+  /// MULADD: form 0 d = a x b + imm; 1 d = b - a x imm; 2 d = imm - a x b (two roundings,
+  /// exactly the two instructions it replaces).
+  void mad(uint32_t form, uint32_t d, uint32_t a, uint32_t b, kfp::Bits imm, uint32_t len, bool pos_len = false) {
+    vec(VecKind::kMulAdd, static_cast<AluOp>(form), d, a, b, len, pos_len, imm);
+  }
   void si(AluOp op, uint32_t d, uint32_t a, kfp::Bits imm) { vec(VecKind::kSS, op, d, a, 0, 0, false, imm, true); }
   void sets(uint32_t d, kfp::Bits v) { vec(VecKind::kSetS, AluOp::kAdd, d, 0, 0, 0, false, v); }
   void reduce(VecKind k, uint32_t s, uint32_t row, uint32_t len, bool pos_len = false) {
@@ -201,16 +206,11 @@ class DecodeCompiler {
     vi(AluOp::kMul, t, x, k.log2e, len, pos_len);
     vi(AluOp::kToInt, nI, t, 200, len, pos_len);
     vi(AluOp::kFromInt, nF, nI, 0, len, pos_len);
-    vi(AluOp::kMul, t, nF, k.c1, len, pos_len);
-    vv(AluOp::kSub, r, x, t, len, pos_len);
-    vi(AluOp::kMul, t, nF, k.c2, len, pos_len);
-    vv(AluOp::kSub, r, r, t, len, pos_len);
+    mad(1, r, nF, x, k.c1, len, pos_len);            // r = x - n C1
+    mad(1, r, nF, r, k.c2, len, pos_len);            // r = r - n C2
     vi(AluOp::kMul, t, r, k.coef[7], len, pos_len);  // p = coef7 r (+ coef6 next)
     vi(AluOp::kAdd, t, t, k.coef[6], len, pos_len);
-    for (int i = 5; i >= 0; --i) {
-      vv(AluOp::kMul, t, t, r, len, pos_len);
-      vi(AluOp::kAdd, t, t, k.coef[i], len, pos_len);
-    }
+    for (int i = 5; i >= 0; --i) mad(0, t, t, r, k.coef[i], len, pos_len);  // p = p r + coef_i
     vv(AluOp::kScale2, dst, t, nI, len, pos_len);
   }
 
@@ -302,7 +302,7 @@ class DecodeCompiler {
   std::vector<desc::Words> pending_vec_;                  ///< VEC descriptors not yet emitted
   std::map<std::vector<golden::VecEntry>, uint32_t> runs_;  ///< program-memory runs by content
   // vector memory rows
-  uint32_t x_ = 0, xb_ = 0, xb2_ = 0, qkv_ = 0, h_ = 0, hb_ = 0, q8_ = 0, q8lo_ = 0, sx_ = 0, c2_ = 0;
+  uint32_t x_ = 0, xb_ = 0, xb2_ = 0, qkv_ = 0, h_ = 0, hb_ = 0, q8_ = 0, q8lo_ = 0, sx_ = 0;
   uint32_t t1_ = 0, t2_ = 0, t3_ = 0, t4_ = 0, t5_ = 0, t6_ = 0, nw_ = 0, rc_ = 0, rs_ = 0, scratch_ = 0;
   uint32_t scratch_rows_ = 0;
 };
@@ -529,20 +529,19 @@ void DecodeCompiler::build() {
   scratch_ = row;
   // SiLU's vectors live in the scratch too (no matvec or attention runs meanwhile).
   const uint32_t hr = ceil_div(hid, L_);
-  c2_ = scratch_;
-  t3_ = c2_ + hr;
+  t3_ = scratch_;
   t4_ = t3_ + hr;
   t5_ = t4_ + hr;
   t6_ = t5_ + hr;
   // Scratch: the largest of a layer matvec (P, WS, T, U), the classifier (a16: P twice), and
-  // attention (K and V histories, one row per position, and six vectors of positions).
+  // attention (six vectors of positions; the K and V histories are in bank HIST).
   uint32_t mat_rows = 0;
   for (const Mat& mt : mats) {
     const uint32_t m = (&mt == &mats.back() && qo.classifier_a16) ? 2 : 1;
     mat_rows = std::max(mat_rows, ceil_div(uint64_t{mt.groups} * m * mt.npad, L_) + ceil_div(uint64_t{mt.groups} * mt.npad, L_) +
                                       2 * ceil_div(mt.npad, L_));
   }
-  mat_rows = std::max(mat_rows, 5 * hr);
+  mat_rows = std::max(mat_rows, 4 * hr);
   const uint32_t logits_rows = ceil_div(vocab, L_);
   // Attention's vectors of positions (scores, exp's temporaries); the K and V histories are
   // in bank HIST, two buffers of K and V: 4 x seq rows.
@@ -710,18 +709,13 @@ void DecodeCompiler::build() {
     quantize(xb_, dim, q8_, sx_);
     matvec(W13, q8_, sx_, h_);
     const uint32_t h1 = h_, h3 = h_ + hpad / L_;
-    // The constant vector 2.0 (the reciprocal's Newton steps): 0 = c - c as integers, then
-    // 2.0 - 0.
-    vv(AluOp::kISub, c2_, c2_, c2_, hid);
-    vi(AluOp::kISub, c2_, c2_, kvec::constant(2.0f), hid);
     vi(AluOp::kMul, t3_, h1, kvec::constant(-1.0f), hid);  // -x
     exp_v(t3_, t3_, hid, false, t4_, t5_, t6_, t1_);        // e^-x
     vi(AluOp::kAdd, t3_, t3_, kvec::constant(1.0f), hid);   // den = 1 + e^-x
     vi(AluOp::kISub, t4_, t3_, kvec::kRecipMagic, hid);     // r = magic - den
     for (int i = 0; i < 3; ++i) {
-      vv(AluOp::kMul, t5_, t3_, t4_, hid);  // den r
-      vv(AluOp::kSub, t5_, c2_, t5_, hid);  // 2 - den r
-      vv(AluOp::kMul, t4_, t4_, t5_, hid);  // r (...)
+      mad(2, t5_, t3_, t4_, kvec::constant(2.0f), hid);  // 2 - den r
+      vv(AluOp::kMul, t4_, t4_, t5_, hid);               // r (...)
     }
     vv(AluOp::kMul, t5_, h1, t4_, hid);   // silu = x * recip(den)
     vv(AluOp::kMul, hb_, t5_, h3, hid);   // silu(h1) * h3

@@ -31,8 +31,12 @@ enum class VecKind : uint8_t {
   /// Row dst, lane l = the sum over t < len, in order from +0, of element t of vector[b] times
   /// lane l of row a + t. The attention-weighted sum of a V history, one row per position.
   kAxpyRows = 10,
+  /// vector[dst] = a x b + imm (op 0), b - a x imm (op 1), imm - a x b (op 2): the product and
+  /// the sum each rounded, as the two instructions would (Horner steps, Cody-Waite reduction,
+  /// Newton steps of a reciprocal in one pass).
+  kMulAdd = 11,
 };
-inline constexpr int kVecKinds = 11;
+inline constexpr int kVecKinds = 12;
 
 /// One instruction. Vectors are addressed by row: element e of the vector at row `a` lives
 /// in lane e % lanes of row a + e / lanes. Scalar registers are S[0..7].
