@@ -200,7 +200,7 @@ int main(int argc, char** argv) {
       const double bytes = static_cast<double>(st.bytes_read + st.bytes_written);
       const double bw = cyc > 0 ? bytes / (cyc * hw.mem_bytes_per_cycle) : 0;
       const double ideal = static_cast<double>(prog->weight_macs()) / peak;  // weight MACs / peak per token
-      char b[2048];
+      char b[4096];
       std::snprintf(b, sizeof b,
                     "\"config\":\"%s\",\"placement\":\"%s\",\"weights_resident\":%s,\"step_descriptors\":%zu,"
                     "\"vector_instructions_per_step\":%llu,\"vector_program_entries\":%zu,"
@@ -209,6 +209,7 @@ int main(int argc, char** argv) {
                     "\"ideal_cycles_per_token\":%.1f,\"cycles_vs_ideal\":%.3f,\"macs\":%llu,\"mu_utilization\":%.4f,"
                     "\"mu_busy\":%llu,\"mu_stall_operand\":%llu,\"mu_stall_result\":%llu,\"vec_busy\":%llu,"
                     "\"load_busy\":%llu,\"store_busy\":%llu,\"dma_rd_wait\":%llu,\"stream_wait\":%llu,"
+                    "\"cp_fetch_wait\":%llu,\"cp_fence_wait\":%llu,\"cp_dispatch_wait\":%llu,\"token_wait\":%llu,"
                     "\"bytes_read\":%llu,\"bytes_written\":%llu,\"bytes_per_token\":%.1f,"
                     "\"bandwidth_utilization\":%.4f,\"target_mhz\":%u,\"tokens_per_s_at_target\":%.2f,"
                     "\"sim_cycles_per_s\":%.0f,\"stop_reason\":%u,",
@@ -221,6 +222,8 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(st.mu_stall_result), static_cast<unsigned long long>(st.vec_busy),
                     static_cast<unsigned long long>(st.load_busy), static_cast<unsigned long long>(st.store_busy),
                     static_cast<unsigned long long>(st.dma_rd_wait), static_cast<unsigned long long>(st.stream_wait),
+                    static_cast<unsigned long long>(st.cp_fetch), static_cast<unsigned long long>(st.cp_fence),
+                    static_cast<unsigned long long>(st.cp_held), static_cast<unsigned long long>(st.token_wait),
                     static_cast<unsigned long long>(st.bytes_read), static_cast<unsigned long long>(st.bytes_written),
                     toks ? bytes / toks : 0, bw, hw.target_mhz, per_tok > 0 ? hw.target_mhz * 1e6 / per_tok : 0,
                     secs > 0 ? cyc / secs : 0, st.reason);

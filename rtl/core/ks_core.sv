@@ -24,6 +24,7 @@ module ks_core #(
   parameter int unsigned VecRows       = 1024,
   parameter int unsigned VecProgDepth  = 1024,
   parameter int unsigned VecHistRows   = 1024,
+  parameter int unsigned DecCache      = 256,
   parameter int unsigned WgtWordBytes  = 128,
   parameter int unsigned ActWordBytes  = 32,
   parameter int unsigned AccWordBytes  = 32,
@@ -181,7 +182,7 @@ module ks_core #(
   // ---- command processor ----------------------------------------------------------------------
   logic             load_valid, load_ready, load_done, load_err, store_valid, store_ready,
                     store_done, store_err, mat_valid, mat_ready, mat_done, token_wait;
-  logic [2:0]       desc_done;
+  logic [2:0]       desc_done, cp_wait;
   logic [XferW-1:0] load_cmd, store_cmd;
   logic [MatW-1:0]  mat_cmd;
   logic [AddrW-1:0] load_err_addr, store_err_addr;
@@ -199,7 +200,7 @@ module ks_core #(
     .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
     .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes),
     .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows),
-    .XferW(XferW), .MatW(MatW),
+    .DecCache(DecCache), .XferW(XferW), .MatW(MatW),
     .VecW(VecW)
   ) u_cmdproc (
     .clk_i, .rst_ni,
@@ -209,7 +210,7 @@ module ks_core #(
     .busy_o(cp_busy), .halted_o(cp_halted), .resetting_o(cp_resetting), .err_code_o(err_code),
     .err_index_o(err_index), .err_info_o(err_info), .head_o(head), .tail_o(tail),
     .completions_o(completions), .last_seq_o(last_seq), .irq_completion_o(irq_cpl),
-    .irq_error_o(irq_err), .token_wait_o(token_wait), .desc_done_o(desc_done),
+    .irq_error_o(irq_err), .token_wait_o(token_wait), .desc_done_o(desc_done), .wait_o(cp_wait),
     .dec_abort_i(dec_abort), .dec_running_o(dec_running), .dec_reason_o(dec_reason), .dec_pos_o(dec_pos),
     .dec_tokens_o(dec_tokens), .dec_last_o(dec_last), .dec_pc_o(dec_pc), .dec_step_o(dec_step),
     .tok_valid_o(tok_valid), .tok_ready_i(tok_ready), .tok_data_o(tok_data), .tok_forced_o(tok_forced),
@@ -235,7 +236,8 @@ module ks_core #(
     .vmove_bank_o(vm_bank), .vmove_count_o(vm_count), .vmove_groups_o(vm_groups),
     .vmove_gstride_o(vm_gstride), .vmove_done_i(vm_done),
     .engines_busy_i(load_busy || store_busy || mat_busy || vec_busy || vm_busy),
-    .dma_busy_i(rd_busy || wr_busy)
+    .dma_busy_i(rd_busy || wr_busy),
+    .load_busy_i(load_busy), .store_busy_i(store_busy), .mat_busy_i(mat_busy)
   );
 
   // ---- SRAM banks -----------------------------------------------------------------------------
@@ -420,6 +422,9 @@ module ks_core #(
     ctr_inc[ks_regs_pkg::CtrVecBusy*16 +: 16]        = 16'(vec_busy || vm_busy);
     ctr_inc[ks_regs_pkg::CtrDecSteps*16 +: 16]       = 16'(dec_step);
     ctr_inc[ks_regs_pkg::CtrStreamWait*16 +: 16]     = 16'(m_axis_tvalid_o && !m_axis_tready_i);
+    ctr_inc[ks_regs_pkg::CtrCpFetch*16 +: 16]        = 16'(cp_wait[0]);
+    ctr_inc[ks_regs_pkg::CtrCpFence*16 +: 16]        = 16'(cp_wait[1]);
+    ctr_inc[ks_regs_pkg::CtrCpHeld*16 +: 16]         = 16'(cp_wait[2]);
   end
 
   logic unused;

@@ -4,10 +4,14 @@
 /// COMPLETE are fences; COMPLETE writes its sequence number to memory and may raise the
 /// completion interrupt. VEC goes to the vector unit's queue once no LOAD/STORE of bank VEC
 /// is queued or running, and such a LOAD/STORE goes out only while no VEC is; VMOVE runs
-/// (ks_vmove) at a fence and holds everything after it until it is done.
+/// (ks_vmove) once everything before it that touches its banks or the vector unit has
+/// finished (VEC/VRUN, MATMUL, STORE, LOAD of ACT, VEC or VPROG: LOADs of WGT, KV and HIST may
+/// go on, so a weight prefetch overlaps it), and holds everything after it until it is done.
 ///
 /// DECODE (the token-streaming controller) runs at a fence: it reads PROMPT[0], then for each
-/// step fetches the step program (PROG_LEN descriptors at PROG_ADDR) and runs it like ring
+/// step fetches the step program (PROG_LEN descriptors at PROG_ADDR; from the first step on,
+/// a program of at most DecCache descriptors comes from the step-program cache, filled as
+/// the first step fetched it) and runs it like ring
 /// descriptors, with the step's pos and token applied to the POS_/TOKEN_ flags (POS_ADDR and
 /// TOKEN_ADDR by a shift-add multiplier, a cycle per bit of ROW_BYTES), fences, takes the next
 /// token from PROMPT[i + 1] (forced) or S7 and sends it on the token stream (tok_*), with
@@ -39,6 +43,7 @@ module ks_cmdproc #(
   parameter int unsigned VecRows      = 256,
   parameter int unsigned VecProgDepth = 64,
   parameter int unsigned VecHistRows  = 64,
+  parameter int unsigned DecCache     = 0,       // step-program cache (descriptors; 0: none)
   parameter int unsigned QueueDepth   = 2,
   // Widths of the engine command payloads (see the pack order below)
   parameter int unsigned XferW        = 3 + 32 + AddrW + 16 + 24 + AddrW + 32,
@@ -73,6 +78,7 @@ module ks_cmdproc #(
   output logic                  irq_error_o,
   output logic                  token_wait_o,
   output logic [2:0]            desc_done_o,     // descriptors that finished this cycle
+  output logic [2:0]            wait_o,          // waiting for a fetch, at a fence, to dispatch
   // DECODE state to the registers, CTRL.ABORT from them
   input  logic                  dec_abort_i,     // CTRL.ABORT written with 1
   output logic                  dec_running_o,
@@ -145,7 +151,11 @@ module ks_cmdproc #(
   output logic [15:0]           vmove_gstride_o,
   input  logic                  vmove_done_i,
   input  logic                  engines_busy_i,  // any engine, the vector unit or VMOVE
-  input  logic                  dma_busy_i
+  input  logic                  dma_busy_i,
+  // Which engines are working (VMOVE's narrower wait)
+  input  logic                  load_busy_i,
+  input  logic                  store_busy_i,
+  input  logic                  mat_busy_i
 );
   localparam int unsigned DescBits = ks_desc_pkg::DescBytes * 8;
   localparam int unsigned DescBeats = ks_desc_pkg::DescBytes / AxiBytes;
@@ -611,6 +621,26 @@ module ks_cmdproc #(
     end
   end
   assign vxfer_pending = lq_vec_q != '0 || sq_vec_q != '0 || l_run_vec_q || s_run_vec_q;
+
+  // LOADs VMOVE waits for (banks ACT, VEC, VPROG): how many are queued, whether one runs.
+  logic [$clog2(QueueDepth + 1)-1:0] lq_blk_q;
+  logic l_run_blk_q, x_blk, lq_head_blk;
+  assign x_blk       = is_load && (x_is_vec || x_bank == ks_desc_pkg::BankAct);
+  assign lq_head_blk = lq_head_vec || lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankAct);
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni || flush) begin
+      lq_blk_q <= '0;
+    end else begin
+      lq_blk_q <= lq_blk_q + $bits(lq_blk_q)'(lq_push && x_blk) - $bits(lq_blk_q)'(lq_pop && lq_head_blk);
+    end
+    if (!rst_ni) begin
+      l_run_blk_q <= 1'b0;
+    end else if (lq_pop) begin
+      l_run_blk_q <= lq_head_blk;
+    end else if (load_done_i) begin
+      l_run_blk_q <= 1'b0;
+    end
+  end
   assign vec_pending   = vq_valid || vec_busy_i;
 
   // What each engine is running: its ring index and push flags.
@@ -788,8 +818,12 @@ module ks_cmdproc #(
   // ---- the state machine -----------------------------------------------------------------
   logic [15:0] size_mask;
   assign size_mask = 16'(ring_size_i - 1);
-  logic engines_idle;
+  logic engines_idle, vmove_free;
   assign engines_idle = !engines_busy_i && !lq_valid && !sq_valid && !mq_valid && !vq_valid;
+  // VMOVE waits for the vector unit, the matrix unit, the store engine and the LOADs into its
+  // banks (ACT) or the vector unit's (VEC, VPROG); not for LOADs of WGT, KV or HIST.
+  assign vmove_free = !vec_busy_i && !vq_valid && !mat_busy_i && !mq_valid && !store_busy_i && !sq_valid &&
+                      lq_blk_q == '0 && !(l_run_blk_q && load_busy_i);
 
   logic        raise;
   logic [7:0]  raise_code;
@@ -822,9 +856,11 @@ module ks_cmdproc #(
           state_d = SFetch;
         end
       end
-      SFetch: if (fetch_ready_i) state_d = SRecv;
+      SFetch: if (cache_hit || fetch_ready_i) state_d = SRecv;
       SRecv: begin
-        if (fetch_rsp_valid_i && fetch_rsp_last_i) begin
+        if (dc_hit_q) begin
+          state_d = SPatch;                            // from the step-program cache
+        end else if (fetch_rsp_valid_i && fetch_rsp_last_i) begin
           if (fetch_err_q || fetch_rsp_err_i) begin
             raise = 1'b1;
             raise_code = ks_desc_pkg::ErrFetchBusError;
@@ -882,11 +918,11 @@ module ks_cmdproc #(
       SFence: begin
         if (halted_q) begin
           state_d = SIdle;
+        end else if (is_vmove) begin
+          if (vmove_free) state_d = SVmove;
         end else if (engines_idle) begin
           if (is_cpl) begin
             state_d = SCplReq;
-          end else if (is_vmove) begin
-            state_d = SVmove;
           end else if (is_decode) begin
             state_d = SPrompt;
           end else begin
@@ -1165,12 +1201,41 @@ module ks_cmdproc #(
     end
   end
 
+  // ---- the step-program cache ------------------------------------------------------------
+  // The first step of a DECODE writes each descriptor it fetched (before its patch), at its
+  // program index; the later steps read them back (a cycle) instead of fetching them. The
+  // program must not change while a DECODE runs.
+  logic                cache_hit, dc_hit_q;
+  logic [DescBits-1:0] dc_rd_q;
+  if (DecCache > 0) begin : g_dcache
+    logic [DescBits-1:0] dcache [DecCache];
+    assign cache_hit = dec_active_q && dec_step_q != 16'd0 && 32'(dec_prog_len_q) <= DecCache;
+    always_ff @(posedge clk_i) begin
+      if (state_q == SFetch && cache_hit) dc_rd_q <= dcache[$clog2(DecCache)'(dec_pc_q)];
+      if (state_q == SPatch && !patch_run_q && !dc_hit_q && dec_step_q == 16'd0 && 32'(dec_pc_q) < DecCache) begin
+        dcache[$clog2(DecCache)'(dec_pc_q)] <= desc_q;
+      end
+    end
+  end else begin : g_no_dcache
+    assign cache_hit = 1'b0;
+    assign dc_rd_q   = '0;
+  end
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      dc_hit_q <= 1'b0;
+    end else if (state_q == SFetch) begin
+      dc_hit_q <= cache_hit;
+    end
+  end
+
   // Descriptor beats arrive in order: beat k is bytes [k*AxiBytes, (k+1)*AxiBytes). A step
   // program's descriptor is patched in place before its checks.
   always_ff @(posedge clk_i) begin
     if (state_q == SFetch) begin
       beat_q      <= '0;
       fetch_err_q <= 1'b0;
+    end else if (state_q == SRecv && dc_hit_q) begin
+      desc_q <= dc_rd_q;
     end else if (state_q == SRecv && fetch_rsp_valid_i) begin
       desc_q[32'(beat_q)*AxiBytes*8 +: AxiBytes*8] <= fetch_rsp_data_i;
       beat_q <= beat_q + 1'b1;
@@ -1184,7 +1249,7 @@ module ks_cmdproc #(
 
   logic fetch_desc;
   assign fetch_desc    = state_q != SPrompt && state_q != SPromptRecv;
-  assign fetch_valid_o = state_q == SFetch || state_q == SPrompt;
+  assign fetch_valid_o = (state_q == SFetch && !cache_hit) || state_q == SPrompt;
   assign fetch_addr_o  = !fetch_desc ? {prompt_addr[AddrW-1:LaneW], {LaneW{1'b0}}} :
                          dec_active_q ? dec_prog_q + 32'({dec_pc_q, 5'b0}) : ring_base_i + 32'({head_q, 5'b0});
   assign fetch_beats_o = fetch_desc ? BeatsW'(DescBeats) : BeatsW'(1);
@@ -1222,6 +1287,8 @@ module ks_cmdproc #(
   assign last_seq_o       = last_seq_q;
   assign irq_completion_o = cpl_ok && w2[0];
   assign irq_error_o      = err_set;
+  assign wait_o = {state_q == SDispatch, state_q == SFence || state_q == SStepFence,
+                   state_q == SFetch || state_q == SRecv};
   assign desc_done_o      = 3'(consumed && (is_nop || is_cpl || is_vmove)) + 3'(dec_end) + 3'(l_push_ok) + 3'(s_push_ok) + 3'(m_push_ok) +
                             3'(vq_pop && !flush);
   assign dec_running_o    = dec_active_q;

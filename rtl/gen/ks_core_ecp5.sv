@@ -69,6 +69,7 @@ module ks_core_ecp5 (
     .VecRows     (ks_cfg_pkg::Ecp5VecRows),
     .VecProgDepth(ks_cfg_pkg::Ecp5VecProgDepth),
     .VecHistRows (ks_cfg_pkg::Ecp5VecHistRows),
+    .DecCache    (ks_cfg_pkg::Ecp5DecProgCache),
     .WgtWordBytes(ks_cfg_pkg::Ecp5WgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Ecp5ActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Ecp5AccWordBytes)

@@ -69,6 +69,7 @@ module ks_core_odd (
     .VecRows     (ks_cfg_pkg::OddVecRows),
     .VecProgDepth(ks_cfg_pkg::OddVecProgDepth),
     .VecHistRows (ks_cfg_pkg::OddVecHistRows),
+    .DecCache    (ks_cfg_pkg::OddDecProgCache),
     .WgtWordBytes(ks_cfg_pkg::OddWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::OddActWordBytes),
     .AccWordBytes(ks_cfg_pkg::OddAccWordBytes)

@@ -69,6 +69,7 @@ module ks_core_up5k (
     .VecRows     (ks_cfg_pkg::Up5kVecRows),
     .VecProgDepth(ks_cfg_pkg::Up5kVecProgDepth),
     .VecHistRows (ks_cfg_pkg::Up5kVecHistRows),
+    .DecCache    (ks_cfg_pkg::Up5kDecProgCache),
     .WgtWordBytes(ks_cfg_pkg::Up5kWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Up5kActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Up5kAccWordBytes)

@@ -133,7 +133,7 @@ package ks_regs_pkg;
   localparam logic [11:0] HwVecHistOffset = 12'h084;
   localparam int unsigned HwVecHistRowsLsb = 0;
   localparam int unsigned HwVecHistRowsWidth = 16;
-  localparam int unsigned NumCounters = 19;
+  localparam int unsigned NumCounters = 22;
   localparam logic [11:0] CounterBase = 12'h100;
   localparam int unsigned CtrCycles = 0;  // _LO at 0x100
   localparam int unsigned CtrDescExecuted = 1;  // _LO at 0x108
@@ -154,4 +154,7 @@ package ks_regs_pkg;
   localparam int unsigned CtrVecBusy = 16;  // _LO at 0x180
   localparam int unsigned CtrDecSteps = 17;  // _LO at 0x188
   localparam int unsigned CtrStreamWait = 18;  // _LO at 0x190
+  localparam int unsigned CtrCpFetch = 19;  // _LO at 0x198
+  localparam int unsigned CtrCpFence = 20;  // _LO at 0x1a0
+  localparam int unsigned CtrCpHeld = 21;  // _LO at 0x1a8
 endpackage

@@ -764,6 +764,24 @@ class ModelDevice final : public Device {
     return false;
   }
 
+  /// VMOVE waits for the vector, compute and store engines and for LOADs of ACT, VEC and
+  /// VPROG; LOADs of WGT, KV and HIST may go on (ks_cmdproc vmove_free).
+  bool vmove_free() const {
+    for (Eng e : {kVecEng, kComputeEng, kStoreEng}) {
+      if (engines_[e].current || !engines_[e].queue.empty()) return false;
+    }
+    auto blocks = [](const desc::Words& w) {
+      const uint32_t b = desc::kLoadBank.get(w);
+      return b == static_cast<uint32_t>(desc::Bank::kAct) || vector_bank(w);
+    };
+    const Engine& ld = engines_[kLoadEng];
+    if (ld.current && blocks(ld.current->w)) return false;
+    for (const Command& c : ld.queue) {
+      if (blocks(c.w)) return false;
+    }
+    return true;
+  }
+
   /// VMOVE, at its fence (ks_cmdproc / the vector unit's move port).
   void exec_vmove(const desc::Words& w) {
     const uint32_t dir = desc::kVmoveDir.get(w), count = desc::kVmoveCount.get(w);
@@ -920,7 +938,9 @@ class ModelDevice final : public Device {
           state_ = Cp::kIdle;
           return true;
         }
-        if (!engines_idle()) return false;
+        if (static_cast<Opcode>(desc::kOpcode.get(in_hand_)) == Opcode::kVmove ? !vmove_free() : !engines_idle()) {
+          return false;
+        }
         switch (static_cast<Opcode>(desc::kOpcode.get(in_hand_))) {
           case Opcode::kNop:
             consume();

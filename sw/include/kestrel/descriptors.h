@@ -29,7 +29,7 @@ enum class Opcode : uint8_t {
   kMatmul = 3,  ///< Y[M][N] = X[M][K] W[N][K]^T on the matrix unit, in the bank layouts of the hardware (docs/
   kComplete = 4,  ///< After every earlier descriptor has finished, writes SEQ (4 bytes) to HOST_ADDR, sets LAST_
   kVec = 5,  ///< One vector-unit instruction (docs/vector_unit.md): KIND, OP, DST, A, B, LEN and IMM as ks:
-  kVmove = 6,  ///< Moves data between the vector memory and the matrix unit's banks, after every earlier desc
+  kVmove = 6,  ///< Moves data between the vector memory and the matrix unit's banks, after every earlier VEC,
   kDecode = 7,  ///< Runs autoregressive decoding on the core, after every earlier descriptor has finished. tok
   kVrun = 8,  ///< Runs COUNT entries of the vector program memory, START first, as if each were the VEC desc
 };

@@ -148,8 +148,11 @@ enum class Counter : uint32_t {
   kVecBusy = 16,  ///< cycles the vector unit executed an instruction or a VMOVE
   kDecSteps = 17,  ///< DECODE steps completed
   kStreamWait = 18,  ///< cycles a token waited for the stream's tready
+  kCpFetch = 19,  ///< cycles the command processor waited for a descriptor it fetched (ring or step program)
+  kCpFence = 20,  ///< cycles the command processor waited at a fence (NOP, COMPLETE, VMOVE, DECODE, the end of a step) for engines to finish
+  kCpHeld = 21,  ///< cycles a checked descriptor waited to be dispatched: its engine's queue full, or held by the vector unit's ordering rules
 };
-inline constexpr uint32_t kNumCounters = 19;
+inline constexpr uint32_t kNumCounters = 22;
 inline constexpr uint32_t counter_lo(Counter c) { return kCounterBase + 8 * static_cast<uint32_t>(c); }
 inline constexpr std::string_view kCounterNames[] = {
     "cycles",
@@ -171,6 +174,9 @@ inline constexpr std::string_view kCounterNames[] = {
     "vec_busy",
     "dec_steps",
     "stream_wait",
+    "cp_fetch",
+    "cp_fence",
+    "cp_held",
 };
 
 /// Every mapped register offset (counters included), for tests of the decoder.
@@ -183,7 +189,8 @@ inline constexpr uint32_t kMappedOffsets[] = {
     0x128, 0x12c, 0x130, 0x134, 0x138, 0x13c, 0x140, 0x144,
     0x148, 0x14c, 0x150, 0x154, 0x158, 0x15c, 0x160, 0x164,
     0x168, 0x16c, 0x170, 0x174, 0x178, 0x17c, 0x180, 0x184,
-    0x188, 0x18c, 0x190, 0x194,
+    0x188, 0x18c, 0x190, 0x194, 0x198, 0x19c, 0x1a0, 0x1a4,
+    0x1a8, 0x1ac,
 };
 inline constexpr uint32_t kMapBytes = 4096;
 

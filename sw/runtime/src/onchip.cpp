@@ -108,7 +108,8 @@ std::vector<drv::StreamToken> OnChipDecoder::run_decode(const drv::DecodeArgs& a
   const Counter ids[] = {Counter::kCycles,        Counter::kMacs,      Counter::kMuBusy,   Counter::kMuStallOperand,
                          Counter::kMuStallResult, Counter::kVecBusy,   Counter::kLoadBusy, Counter::kStoreBusy,
                          Counter::kBytesRead,     Counter::kBytesWritten, Counter::kDmaRdWait, Counter::kStreamWait,
-                         Counter::kDescExecuted};
+                         Counter::kDescExecuted,  Counter::kCpFetch,   Counter::kCpFence,  Counter::kCpHeld,
+                         Counter::kTokenWait};
   uint64_t before[std::size(ids)];
   for (size_t i = 0; i < std::size(ids); ++i) before[i] = read_counter(dev_, ids[i]);
 
@@ -152,6 +153,10 @@ std::vector<drv::StreamToken> OnChipDecoder::run_decode(const drv::DecodeArgs& a
   stats_.dma_rd_wait += d[10];
   stats_.stream_wait += d[11];
   stats_.descriptors += d[12];
+  stats_.cp_fetch += d[13];
+  stats_.cp_fence += d[14];
+  stats_.cp_held += d[15];
+  stats_.token_wait += d[16];
   stats_.prefill_cycles += prefill_end - c0;
   stats_.decode_cycles += dev_.cycles() - prefill_end;
   stats_.reason = regs::kDecStatusReason.get(dev_.read32(regs::kDecStatus));

@@ -111,6 +111,8 @@ struct DecodeStats {
   uint32_t prefill_tokens = 0, decode_tokens = 0;
   uint64_t macs = 0, mu_busy = 0, mu_stall_operand = 0, mu_stall_result = 0, vec_busy = 0;
   uint64_t load_busy = 0, store_busy = 0, bytes_read = 0, bytes_written = 0, dma_rd_wait = 0, stream_wait = 0;
+  /// The command processor's waits: for descriptor fetches, at fences, to dispatch.
+  uint64_t cp_fetch = 0, cp_fence = 0, cp_held = 0, token_wait = 0;
   uint64_t descriptors = 0;
   uint32_t reason = 0;  ///< DEC_STATUS.REASON: 1 steps, 2 seq_len, 3 stop token, 4 abort
 };
