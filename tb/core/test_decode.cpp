@@ -416,6 +416,33 @@ TEST_P(DecodeTest, ErrorInTheProgramHaltsOnTheDecodeAndRecovers) {
   expect_tokens(run_decode(prompt, d2), expect(prompt, d2).tokens);
 }
 
+// The step-program cache: a program that fits it is read from memory in the first step only,
+// so once the first token is out the program's memory can fail reads without effect; without
+// a cache (or a program too long for it) the next step's fetch is a FETCH_BUS_ERROR.
+TEST_P(DecodeTest, StepProgramCacheServesTheLaterSteps) {
+  write_program(step_program(), prog_);
+  const std::vector<uint32_t> prompt{1, 5};
+  const drv::DecodeArgs d = args(prompt, 12, 0, kRamp);
+  write_prompt(prompt);
+  q_->submit({drv::make_decode(d)});
+  std::vector<StreamToken> got = dev_->read_tokens(2'000'000);
+  ASSERT_FALSE(got.empty());
+  inject(prog_, prog_ + d.prog_len * desc::kBytes, true, false);
+  const std::vector<StreamToken> rest = collect(200'000);
+  got.insert(got.end(), rest.begin(), rest.end());
+  const bool cached = cfg().dec_prog_cache >= d.prog_len;
+  if (cached) {
+    expect_tokens(got, expect(prompt, d).tokens);
+    q_->drain();
+    EXPECT_FALSE(q_->status().halted);
+  } else {
+    EXPECT_LT(got.size(), expect(prompt, d).tokens.size());
+    EXPECT_EQ(q_->error().code(), desc::Error::kFetchBusError);
+  }
+  clear_injected();
+  q_->reset();
+}
+
 // Bus errors on the prompt read: FETCH_BUS_ERROR with the token's address.
 TEST_P(DecodeTest, PromptReadBusErrorIsReported) {
   write_program(step_program(), prog_);

@@ -702,26 +702,37 @@ class ModelDevice final : public Device {
     // Inside a DECODE the step program is fetched instead of the ring; errors name the
     // DECODE's ring index (RING_HEAD stays on it) and DEC_PC the program's descriptor.
     const uint32_t addr = dec_active_ ? dec_prog_ + (dec_pc_ << 5) : ring_base_ + (uint32_t{head_} << 5);
-    std::array<uint8_t, desc::kBytes> raw{};
-    bool bad = false;
-    uint32_t off = 0;
-    for_each_burst(addr, desc::kBytes / axi, [&](uint32_t a, uint32_t beats) {
-      const uint32_t n = beats * axi;
-      count(regs::Counter::kDmaRdBeats, beats);
-      count(regs::Counter::kBytesRead, n);
-      if (bus_error(a, n, false)) {
-        bad = true;
-      } else {
-        std::memcpy(raw.data() + off, mem_at(a), n);
-      }
-      off += n;
-    });
-    if (bad) {
-      raise(Error::kFetchBusError, addr, head_);
-      return;
-    }
     desc::Words w{};
-    for (uint32_t i = 0; i < desc::kWords; ++i) w[i] = load_le32(&raw[4 * i]);
+    // ks_cmdproc's step-program cache: a DECODE's first step fills it, the later ones read it
+    // (no memory access).
+    const bool cached = dec_active_ && dec_step_ != 0 && dec_prog_len_ <= cfg_.dec_prog_cache;
+    if (cached) {
+      w = dcache_.at(dec_pc_);
+    } else {
+      std::array<uint8_t, desc::kBytes> raw{};
+      bool bad = false;
+      uint32_t off = 0;
+      for_each_burst(addr, desc::kBytes / axi, [&](uint32_t a, uint32_t beats) {
+        const uint32_t n = beats * axi;
+        count(regs::Counter::kDmaRdBeats, beats);
+        count(regs::Counter::kBytesRead, n);
+        if (bus_error(a, n, false)) {
+          bad = true;
+        } else {
+          std::memcpy(raw.data() + off, mem_at(a), n);
+        }
+        off += n;
+      });
+      if (bad) {
+        raise(Error::kFetchBusError, addr, head_);
+        return;
+      }
+      for (uint32_t i = 0; i < desc::kWords; ++i) w[i] = load_le32(&raw[4 * i]);
+      if (dec_active_ && dec_step_ == 0 && dec_pc_ < cfg_.dec_prog_cache) {
+        if (dcache_.size() < cfg_.dec_prog_cache) dcache_.resize(cfg_.dec_prog_cache);
+        dcache_[dec_pc_] = w;  // before the patch
+      }
+    }
     Check c;
     if (desc::is_opcode(desc::kOpcode.get(w))) c = patch(w);
     if (c.code == Error::kNone) c = check_fields(w);
@@ -1218,6 +1229,7 @@ class ModelDevice final : public Device {
   Error err_code_ = Error::kNone;
   uint32_t err_index_ = 0, err_info_ = 0, completions_ = 0, last_seq_ = 0;
   uint8_t l2c_ = 0, c2l_ = 0, c2s_ = 0, s2c_ = 0, l2v_ = 0, v2l_ = 0;  // tokens (l2v: load -> vector)
+  std::vector<desc::Words> dcache_;  ///< the step-program cache (ks_cmdproc g_dcache)
   std::array<Engine, kNumEngines> engines_;
   uint64_t next_start_ = 0;
   bool spinning_ = false;
