@@ -19,7 +19,7 @@ help:
 	@echo "  make run        stories260K (INT8, 256 steps) decoded on-chip by the Verilated core, streamed"
 	@echo "  make demo       a GEMM on the Verilated matrix unit, checked against the golden model"
 	@echo "  make test       lint, core synthesis check, every test (CTest)"
-	@echo "  make bench      matrix-unit and core/driver benchmarks, one JSON object per line"
+	@echo "  make bench      matrix-unit, core/driver and on-chip decode benchmarks, one JSON object per line"
 	@echo "  make accuracy   quantized decode (INT8, INT4) against the float reference on stories260K"
 	@echo "  make lint       verilator -Wall and Yosys checks on every RTL top"
 	@echo "  make synth      Yosys synthesis of the matrix unit and the core for iCE40 (up5k) and ECP5 (ecp5)"
@@ -59,6 +59,7 @@ MODEL_DIR  := models/stories260K
 PRECISION  ?= int8
 STEPS      ?= 256
 PROMPT     ?=
+BENCH_STEPS ?= 128
 
 # The story streams from the Verilated core as it decodes (the core's own greedy loop).
 run: configure
@@ -71,9 +72,11 @@ demo: configure
 	$(BUILD)/sim/demo_gemm --config $(CONFIG)
 
 bench: configure
-	cmake --build $(BUILD) -j $(JOBS) --target bench_matrix bench_core
+	cmake --build $(BUILD) -j $(JOBS) --target bench_matrix bench_core bench_decode
 	$(BUILD)/sim/bench_matrix --config $(CONFIG)
 	$(BUILD)/sim/bench_core --config $(CONFIG)
+	$(BUILD)/sim/bench_decode --config $(CONFIG) --steps $(BENCH_STEPS)
+	$(BUILD)/sim/bench_decode --config $(CONFIG) --steps $(BENCH_STEPS) --bandwidth 2
 
 accuracy: configure
 	cmake --build $(BUILD) -j $(JOBS) --target accuracy
