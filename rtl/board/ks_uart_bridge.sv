@@ -1,0 +1,465 @@
+/// The board's host link: a framed command protocol over a byte stream (the UART), turned
+/// into register accesses on an AXI4-Lite master (the core's registers), word accesses on the
+/// device memory's host port, reads of the token FIFO and a status word. Frame format, status
+/// codes and timing rules: docs/host_link.md.
+///
+/// One command at a time. A request is `A5 op header.. crc8(op, header)`; MEM_WRITE is
+/// followed by its data bytes and their own CRC. The answer is `5A op status payload..
+/// crc8(op, status, payload)`. A request with a bad header CRC, an unknown opcode, a memory
+/// range outside the device memory (for MEM_WRITE) or a UART framing error is discarded up to
+/// the next quiet period on the line (IdleCycles with no byte), then answered with its error
+/// status, so the host's retry never lands in the middle of the discarded bytes. A request
+/// left incomplete for IdleCycles is dropped without an answer. Bytes in: rx_valid_i/rx_ready_o
+/// (taken only while a request is being parsed); bytes out: tx_valid_o/tx_ready_i.
+`include "ks_assert.svh"
+
+module ks_uart_bridge #(
+  parameter int unsigned DataBytes  = 8,           // device memory word
+  parameter int unsigned MemBytes   = 131072,
+  parameter logic [31:0] MemBase    = 32'h0,
+  parameter int unsigned RegAddrW   = 12,
+  parameter int unsigned IdleCycles = 1 << 20,
+  parameter int unsigned TokCountW  = 4,
+  parameter int unsigned WordW      = $clog2(MemBytes / DataBytes)
+) (
+  input  logic                   clk_i,
+  input  logic                   rst_ni,
+  // byte stream from the UART receiver
+  input  logic                   rx_valid_i,
+  output logic                   rx_ready_o,
+  input  logic [7:0]             rx_data_i,
+  input  logic                   rx_err_i,      // framing error or overrun (a pulse)
+  // byte stream to the UART transmitter
+  output logic                   tx_valid_o,
+  input  logic                   tx_ready_i,
+  output logic [7:0]             tx_data_o,
+  // AXI4-Lite master: registers
+  output logic                   m_awvalid_o,
+  input  logic                   m_awready_i,
+  output logic [RegAddrW-1:0]    m_awaddr_o,
+  output logic                   m_wvalid_o,
+  input  logic                   m_wready_i,
+  output logic [31:0]            m_wdata_o,
+  output logic [3:0]             m_wstrb_o,
+  input  logic                   m_bvalid_i,
+  output logic                   m_bready_o,
+  input  logic [1:0]             m_bresp_i,
+  output logic                   m_arvalid_o,
+  input  logic                   m_arready_i,
+  output logic [RegAddrW-1:0]    m_araddr_o,
+  input  logic                   m_rvalid_i,
+  output logic                   m_rready_o,
+  input  logic [31:0]            m_rdata_i,
+  input  logic [1:0]             m_rresp_i,
+  // device memory host port
+  output logic                   mem_req_o,
+  output logic                   mem_we_o,
+  output logic [WordW-1:0]       mem_addr_o,
+  output logic [DataBytes*8-1:0] mem_wdata_o,
+  output logic [DataBytes-1:0]   mem_wstrb_o,
+  input  logic                   mem_rvalid_i,
+  input  logic [DataBytes*8-1:0] mem_rdata_i,
+  // token FIFO: {last, forced, token}
+  input  logic                   tok_valid_i,
+  output logic                   tok_ready_o,
+  input  logic [33:0]            tok_data_i,
+  input  logic [TokCountW-1:0]   tok_count_i,
+  // core interrupt line
+  input  logic                   irq_i
+);
+  localparam logic [7:0] SyncReq = 8'hA5;
+  localparam logic [7:0] SyncRsp = 8'h5A;
+  localparam logic [7:0] OpRegWrite = 8'h01;
+  localparam logic [7:0] OpRegRead  = 8'h02;
+  localparam logic [7:0] OpMemWrite = 8'h03;
+  localparam logic [7:0] OpMemRead  = 8'h04;
+  localparam logic [7:0] OpTokens   = 8'h05;
+  localparam logic [7:0] OpStatus   = 8'h06;
+  localparam logic [7:0] OpInfo     = 8'h07;
+  localparam logic [7:0] Version    = 8'h01;
+  localparam logic [7:0] StOk       = 8'h00;
+  localparam logic [7:0] StBusErr   = 8'h01;
+  localparam logic [7:0] StBadCrc   = 8'h02;
+  localparam logic [7:0] StBadData  = 8'h03;
+  localparam logic [7:0] StBadOp    = 8'h04;
+  localparam logic [7:0] StBadRange = 8'h05;
+  localparam logic [7:0] StLineErr  = 8'h06;
+  localparam int unsigned OffW  = $clog2(DataBytes);
+  localparam int unsigned IdleW = $clog2(IdleCycles + 1);
+
+  /// CRC-8, polynomial x^8 + x^2 + x + 1 (0x07), initial value 0, no reflection.
+  function automatic logic [7:0] crc8(input logic [7:0] crc, input logic [7:0] data);
+    logic [7:0] x;
+    x = crc ^ data;
+    for (int i = 0; i < 8; i++) x = x[7] ? ((x << 1) ^ 8'h07) : (x << 1);
+    crc8 = x;
+  endfunction
+
+  typedef enum logic [3:0] {
+    SSync, SOp, SHdr, SHcrc, SMemData, SMemCrc, SDrain, SRegW, SRegB, SRegAr, SRegR, SResp
+  } state_e;
+  // Response phases: sync, op, status, payload, crc.
+  typedef enum logic [2:0] {PSync, POp, PStatus, PPayload, PCrc} phase_e;
+
+  state_e           state_q, state_d;
+  phase_e           ph_q, ph_d;
+  logic [7:0]       op_q, op_d, status_q, status_d, crc_q, crc_d, hlen_q, hlen_d, cnt_q, cnt_d;
+  logic [47:0]      hdr_q, hdr_d;
+  logic [31:0]      addr_q, addr_d, rdata_q, rdata_d;
+  logic [16:0]      left_q, left_d;           // memory bytes still to move
+  logic [IdleW-1:0] idle_q;
+  logic             quiet;
+  logic             aw_done_q, aw_done_d, w_done_q, w_done_d;
+  logic             mem_wait_q, mem_wait_d;   // a memory read is in flight for the next byte
+  logic [7:0]       byte_q, byte_d;           // response byte being offered
+  logic             byte_valid_q, byte_valid_d;
+  logic [7:0]       ntok_q, ntok_d;           // tokens still to send
+  logic [2:0]       tbyte_q, tbyte_d;         // byte of the current token (0..4)
+
+  // Header fields (little-endian, in arrival order).
+  logic [15:0] h_off, h_len;
+  logic [31:0] h_data, h_addr;
+  logic [7:0]  h_max;
+  assign h_off  = hdr_q[15:0];
+  assign h_data = hdr_q[47:16];
+  assign h_addr = hdr_q[31:0];
+  assign h_len  = hdr_q[47:32];
+  assign h_max  = hdr_q[7:0];
+
+  function automatic logic [7:0] hdr_len(input logic [7:0] op);
+    case (op)
+      OpRegWrite: hdr_len = 8'd6;
+      OpRegRead:  hdr_len = 8'd2;
+      OpMemWrite: hdr_len = 8'd6;
+      OpMemRead:  hdr_len = 8'd6;
+      OpTokens:   hdr_len = 8'd1;
+      default:    hdr_len = 8'd0;
+    endcase
+  endfunction
+
+  function automatic logic known_op(input logic [7:0] op);
+    known_op = op == OpRegWrite || op == OpRegRead || op == OpMemWrite || op == OpMemRead ||
+               op == OpTokens || op == OpStatus || op == OpInfo;
+  endfunction
+
+  logic mem_range_ok;
+  logic [32:0] m_off;
+  assign m_off        = {1'b0, h_addr} - {1'b0, MemBase};
+  assign mem_range_ok = h_addr >= MemBase && h_len != 16'd0 && m_off + 33'(h_len) <= 33'(MemBytes);
+
+  // Offsets beyond the core's register map are answered BUS_ERR without a bus access.
+  logic reg_off_ok;
+  assign reg_off_ok = 32'(h_off) < (32'd1 << RegAddrW);
+
+  logic [127:0] info;
+  assign info = 128'({Version, 8'(DataBytes), 32'(MemBytes), MemBase});
+
+  logic rx_take;
+  logic parsing;   // inside a request, after its sync byte
+  assign parsing    = state_q == SOp || state_q == SHdr || state_q == SHcrc || state_q == SMemData ||
+                      state_q == SMemCrc;
+  assign rx_ready_o = parsing || state_q == SSync || state_q == SDrain;
+  assign rx_take    = rx_valid_i && rx_ready_o;
+
+  // Quiet-line detector: cycles since the last byte (saturating).
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni || rx_take) begin
+      idle_q <= '0;
+    end else if (!quiet) begin
+      idle_q <= idle_q + 1'b1;
+    end
+  end
+  assign quiet = idle_q == IdleW'(IdleCycles);
+
+  logic [31:0] m_byte_off;
+  assign m_byte_off = addr_q - MemBase;
+
+  always_comb begin
+    state_d      = state_q;
+    ph_d         = ph_q;
+    op_d         = op_q;
+    status_d     = status_q;
+    crc_d        = crc_q;
+    hlen_d       = hlen_q;
+    cnt_d        = cnt_q;
+    hdr_d        = hdr_q;
+    addr_d       = addr_q;
+    rdata_d      = rdata_q;
+    left_d       = left_q;
+    aw_done_d    = aw_done_q;
+    w_done_d     = w_done_q;
+    mem_wait_d   = mem_wait_q;
+    byte_d       = byte_q;
+    byte_valid_d = byte_valid_q;
+    ntok_d       = ntok_q;
+    tbyte_d      = tbyte_q;
+    mem_req_o    = 1'b0;
+    mem_we_o     = 1'b0;
+    mem_addr_o   = WordW'(m_byte_off >> OffW);
+    mem_wdata_o  = {DataBytes{rx_data_i}};
+    mem_wstrb_o  = DataBytes'(1) << m_byte_off[OffW-1:0];
+    tok_ready_o  = 1'b0;
+
+    // A framing error or overrun inside a request spoils it.
+    if (rx_err_i && parsing) begin
+      status_d = StLineErr;
+      state_d  = SDrain;
+    end else begin
+      unique case (state_q)
+        SSync: if (rx_take && rx_data_i == SyncReq) state_d = SOp;
+        SOp: if (rx_take) begin
+          op_d   = rx_data_i;
+          crc_d  = crc8(8'd0, rx_data_i);
+          hlen_d = hdr_len(rx_data_i);
+          cnt_d  = '0;
+          hdr_d  = '0;
+          if (!known_op(rx_data_i)) begin
+            status_d = StBadOp;
+            state_d  = SDrain;
+          end else begin
+            state_d = (hdr_len(rx_data_i) == 8'd0) ? SHcrc : SHdr;
+          end
+        end else if (quiet) begin
+          state_d = SSync;
+        end
+        SHdr: if (rx_take) begin
+          hdr_d[cnt_q[2:0]*8 +: 8] = rx_data_i;
+          crc_d = crc8(crc_q, rx_data_i);
+          cnt_d = cnt_q + 1'b1;
+          if (cnt_q + 1'b1 == hlen_q) state_d = SHcrc;
+        end else if (quiet) begin
+          state_d = SSync;
+        end
+        SHcrc: if (rx_take) begin
+          status_d = StOk;
+          ph_d     = PSync;
+          if (rx_data_i != crc_q) begin
+            status_d = StBadCrc;
+            state_d  = SDrain;
+          end else begin
+            unique case (op_q)
+              OpRegWrite: begin
+                aw_done_d = 1'b0;
+                w_done_d  = 1'b0;
+                state_d   = SRegW;
+                if (!reg_off_ok) begin
+                  status_d = StBusErr;
+                  state_d  = SResp;
+                end
+              end
+              OpRegRead: begin
+                state_d = reg_off_ok ? SRegAr : SResp;
+                if (!reg_off_ok) status_d = StBusErr;
+              end
+              OpMemWrite: begin
+                addr_d = h_addr;
+                left_d = 17'(h_len);
+                crc_d  = 8'd0;
+                if (mem_range_ok) begin
+                  state_d = SMemData;
+                end else begin
+                  status_d = StBadRange;
+                  state_d  = SDrain;
+                end
+              end
+              OpMemRead: begin
+                addr_d = h_addr;
+                left_d = 17'(h_len);
+                if (!mem_range_ok) status_d = StBadRange;
+                state_d = SResp;
+              end
+              OpTokens: begin
+                ntok_d  = (32'(tok_count_i) < 32'(h_max)) ? 8'(tok_count_i) : h_max;
+                tbyte_d = '0;
+                state_d = SResp;
+              end
+              default: state_d = SResp;   // OpStatus, OpInfo
+            endcase
+          end
+        end else if (quiet) begin
+          state_d = SSync;
+        end
+        SMemData: if (rx_take) begin
+          mem_req_o = 1'b1;
+          mem_we_o  = 1'b1;
+          crc_d     = crc8(crc_q, rx_data_i);
+          addr_d    = addr_q + 1'b1;
+          left_d    = left_q - 1'b1;
+          if (left_q == 17'd1) state_d = SMemCrc;
+        end else if (quiet) begin
+          state_d = SSync;
+        end
+        SMemCrc: if (rx_take) begin
+          status_d = (rx_data_i == crc_q) ? StOk : StBadData;
+          ph_d     = PSync;
+          state_d  = SResp;
+        end else if (quiet) begin
+          state_d = SSync;
+        end
+        SDrain: if (quiet) begin
+          ph_d    = PSync;
+          state_d = SResp;
+        end
+        SRegW: begin
+          if (m_awready_i) aw_done_d = 1'b1;
+          if (m_wready_i) w_done_d = 1'b1;
+          if ((aw_done_q || m_awready_i) && (w_done_q || m_wready_i)) state_d = SRegB;
+        end
+        SRegB: if (m_bvalid_i) begin
+          status_d = (m_bresp_i == 2'b00) ? StOk : StBusErr;
+          state_d  = SResp;
+        end
+        SRegAr: if (m_arready_i) state_d = SRegR;
+        SRegR: if (m_rvalid_i) begin
+          status_d = (m_rresp_i == 2'b00) ? StOk : StBusErr;
+          rdata_d  = m_rdata_i;
+          state_d  = SResp;
+        end
+        SResp: begin
+          // Offer the next byte when the last one has gone.
+          if (byte_valid_q && tx_ready_i) byte_valid_d = 1'b0;
+          if (!byte_valid_d) begin
+            unique case (ph_q)
+              PSync: begin
+                byte_d = SyncRsp;
+                byte_valid_d = 1'b1;
+                ph_d = POp;
+              end
+              POp: begin
+                byte_d = op_q;
+                byte_valid_d = 1'b1;
+                crc_d = crc8(8'd0, op_q);
+                ph_d = PStatus;
+              end
+              PStatus: begin
+                byte_d = status_q;
+                byte_valid_d = 1'b1;
+                crc_d = crc8(crc_q, status_q);
+                cnt_d = '0;
+                ph_d = PPayload;
+                if (status_q != StOk) ph_d = PCrc;
+                if (op_q == OpRegWrite || op_q == OpMemWrite) ph_d = PCrc;
+              end
+              PPayload: begin
+                unique case (op_q)
+                  OpRegRead: begin
+                    byte_d = rdata_q[cnt_q[1:0]*8 +: 8];
+                    byte_valid_d = 1'b1;
+                    crc_d = crc8(crc_q, byte_d);
+                    cnt_d = cnt_q + 1'b1;
+                    if (cnt_q == 8'd3) ph_d = PCrc;
+                  end
+                  OpMemRead: begin
+                    if (mem_wait_q) begin
+                      if (mem_rvalid_i) begin
+                        mem_wait_d = 1'b0;
+                        byte_d = mem_rdata_i[m_byte_off[OffW-1:0]*8 +: 8];
+                        byte_valid_d = 1'b1;
+                        crc_d = crc8(crc_q, byte_d);
+                        addr_d = addr_q + 1'b1;
+                        left_d = left_q - 1'b1;
+                        if (left_q == 17'd1) ph_d = PCrc;
+                      end
+                    end else begin
+                      mem_req_o = 1'b1;
+                      mem_wait_d = 1'b1;
+                    end
+                  end
+                  OpTokens: begin
+                    if (cnt_q == 8'd0) begin
+                      byte_d = ntok_q;
+                      byte_valid_d = 1'b1;
+                      crc_d = crc8(crc_q, ntok_q);
+                      cnt_d = 8'd1;
+                      if (ntok_q == 8'd0) ph_d = PCrc;
+                    end else begin
+                      byte_d = (tbyte_q == 3'd4) ? {6'd0, tok_data_i[33], tok_data_i[32]}
+                                                 : tok_data_i[tbyte_q[1:0]*8 +: 8];
+                      byte_valid_d = 1'b1;
+                      crc_d = crc8(crc_q, byte_d);
+                      tbyte_d = tbyte_q + 1'b1;
+                      if (tbyte_q == 3'd4) begin
+                        tok_ready_o = 1'b1;
+                        tbyte_d = '0;
+                        ntok_d = ntok_q - 1'b1;
+                        if (ntok_q == 8'd1) ph_d = PCrc;
+                      end
+                    end
+                  end
+                  OpInfo: begin    // memory base and size, word bytes, protocol version
+                    byte_d = info[cnt_q[3:0]*8 +: 8];
+                    byte_valid_d = 1'b1;
+                    crc_d = crc8(crc_q, byte_d);
+                    cnt_d = cnt_q + 1'b1;
+                    if (cnt_q == 8'd9) ph_d = PCrc;
+                  end
+                  default: begin   // OpStatus: irq line, tokens waiting
+                    byte_d = (cnt_q == 8'd0) ? {7'd0, irq_i} : 8'(tok_count_i);
+                    byte_valid_d = 1'b1;
+                    crc_d = crc8(crc_q, byte_d);
+                    cnt_d = cnt_q + 1'b1;
+                    if (cnt_q == 8'd1) ph_d = PCrc;
+                  end
+                endcase
+              end
+              default: begin  // PCrc
+                if (cnt_q != 8'hFF) begin
+                  byte_d = crc_q;
+                  byte_valid_d = 1'b1;
+                  cnt_d = 8'hFF;
+                end else begin
+                  state_d = SSync;   // the CRC byte has gone
+                end
+              end
+            endcase
+          end
+        end
+        default: state_d = SSync;
+      endcase
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      state_q      <= SSync;
+      byte_valid_q <= 1'b0;
+      mem_wait_q   <= 1'b0;
+    end else begin
+      state_q      <= state_d;
+      byte_valid_q <= byte_valid_d;
+      mem_wait_q   <= mem_wait_d;
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    ph_q      <= ph_d;
+    op_q      <= op_d;
+    status_q  <= status_d;
+    crc_q     <= crc_d;
+    hlen_q    <= hlen_d;
+    cnt_q     <= cnt_d;
+    hdr_q     <= hdr_d;
+    addr_q    <= addr_d;
+    rdata_q   <= rdata_d;
+    left_q    <= left_d;
+    aw_done_q <= aw_done_d;
+    w_done_q  <= w_done_d;
+    byte_q    <= byte_d;
+    ntok_q    <= ntok_d;
+    tbyte_q   <= tbyte_d;
+  end
+
+  assign tx_valid_o  = byte_valid_q;
+  assign tx_data_o   = byte_q;
+  assign m_awvalid_o = state_q == SRegW && !aw_done_q;
+  assign m_wvalid_o  = state_q == SRegW && !w_done_q;
+  assign m_awaddr_o  = RegAddrW'(h_off);
+  assign m_araddr_o  = RegAddrW'(h_off);
+  assign m_wdata_o   = h_data;
+  assign m_wstrb_o   = 4'hF;
+  assign m_bready_o  = state_q == SRegB;
+  assign m_arvalid_o = state_q == SRegAr;
+  assign m_rready_o  = state_q == SRegR;
+
+  `KS_ASSERT(tx_byte_held_until_taken, (tx_valid_o && !tx_ready_i) |=> (tx_valid_o && $stable(tx_data_o)))
+  `KS_ASSERT(tokens_popped_only_when_present, tok_ready_o |-> tok_valid_i)
+endmodule
