@@ -61,6 +61,8 @@ class Sim final : public BoardSim {
   }
   const std::string& path() const override { return path_; }
   uint64_t cycles() const override { return cycles_; }
+  void flip_host_byte(unsigned n) override { flip_at_ = static_cast<int64_t>(host_bytes_ + n); }
+  void break_host_byte(unsigned n) override { break_at_ = static_cast<int64_t>(host_bytes_ + n); }
 
  private:
   void tick() {
@@ -87,8 +89,11 @@ class Sim final : public BoardSim {
       if ((++n & 63) == 0) exchange(in, out);
       // Host -> board: start bit, 8 data bits LSB first, stop bit.
       if (rx_bit < 0 && !in.empty()) {
-        rx_frame = static_cast<uint16_t>(0x200 | (in.front() << 1));
+        const int64_t index = static_cast<int64_t>(host_bytes_++);
+        uint8_t b = in.front();
         in.pop_front();
+        if (index == flip_at_) b ^= 1;
+        rx_frame = static_cast<uint16_t>((index == break_at_ ? 0 : 0x200) | (b << 1));
         rx_bit = 0;
         rx_cnt = 0;
       }
@@ -141,6 +146,8 @@ class Sim final : public BoardSim {
   std::unique_ptr<Model> top_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> cycles_{0};
+  std::atomic<uint64_t> host_bytes_{0};      // bytes from the host put on the line so far
+  std::atomic<int64_t> flip_at_{-1}, break_at_{-1};
   std::thread thread_;
 };
 

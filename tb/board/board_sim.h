@@ -5,6 +5,7 @@
 // a board's /dev/ttyUSB*.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,6 +19,10 @@ class BoardSim {
   virtual const std::string& path() const = 0;
   /// Clock cycles simulated so far.
   virtual uint64_t cycles() const = 0;
+  /// Line faults, for the link's error tests: the `n`-th byte from the host from now on
+  /// (0: the next) goes out with bit 0 inverted, or with a low stop bit (a framing error).
+  virtual void flip_host_byte(unsigned n) = 0;
+  virtual void break_host_byte(unsigned n) = 0;
 };
 
 /// The board of configuration `config` ("up5k": iCEBreaker, "ecp5": ULX3S), running until
