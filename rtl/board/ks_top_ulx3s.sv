@@ -11,7 +11,7 @@ module ks_top_ulx3s #(
   parameter int unsigned PllClkopCphase = 2,
   parameter int unsigned ClkPerBit      = 1302,       // 150 MHz / 115200 baud
   parameter int unsigned IdleCycles     = 1 << 24,    // ~110 ms
-  parameter int unsigned MemBytes       = 32768
+  parameter int unsigned MemBytes       = 16384       // 8 DP16KD: the core leaves 9 of 208
 ) (
   input  logic       clk_25mhz_i,
   input  logic [6:0] btn_i,

@@ -1,4 +1,4 @@
-/// Test top: ks_board_soc as ks_top_ulx3s builds it (the `ecp5` configuration, 32768 bytes of
+/// Test top: ks_board_soc as ks_top_ulx3s builds it (the `ecp5` configuration, 16384 bytes of
 /// device memory at 0x1000_0000, 32 token FIFO entries) but with the UART at 4 clocks per
 /// bit and a 20000-cycle quiet period, so the serial backend's tests run quickly. Its clock
 /// and reset come straight from the testbench.
@@ -19,6 +19,6 @@ module ks_board_sim_ecp5 (
     .KvBytes(ks_cfg_pkg::Ecp5KvBankBytes), .VecLanes(ks_cfg_pkg::Ecp5VecLanes),
     .VecRows(ks_cfg_pkg::Ecp5VecRows), .WgtWordBytes(ks_cfg_pkg::Ecp5WgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Ecp5ActWordBytes), .AccWordBytes(ks_cfg_pkg::Ecp5AccWordBytes),
-    .MemBytes(32768), .MemBase(32'h1000_0000), .ClkPerBit(4), .IdleCycles(20000), .TokDepth(32)
+    .MemBytes(16384), .MemBase(32'h1000_0000), .ClkPerBit(4), .IdleCycles(20000), .TokDepth(32)
   ) u_soc (.clk_i, .rst_ni, .uart_rx_i, .uart_tx_o, .irq_o, .busy_o);
 endmodule
