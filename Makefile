@@ -77,7 +77,7 @@ fpga: deps
 # The quick flow check of make test: the iCEBreaker link image through synthesis, place and
 # route at 40 MHz, icepack and the report checks (well under two minutes).
 fpga-check: deps
-	@scripts/deps.sh fpga
+	@scripts/deps.sh ice40
 	@mkdir -p build/fpga && synth/fpga.sh icebreaker-link > build/fpga/check.log 2>&1 || { cat build/fpga/check.log; exit 1; }
 	@tail -n 1 build/fpga/check.log
 

