@@ -45,7 +45,8 @@ done
 # The board SoC (with and without the core) and its simulation tops through Verilator; the
 # board tops, which instantiate FPGA primitives, through Yosys against the cell library.
 for soc in "ks_board_soc -GWithCore=1" "ks_board_soc -GWithCore=0" \
-           "ks_board_sim_up5k tb/board/ks_board_sim_up5k.sv" "ks_board_sim_ecp5 tb/board/ks_board_sim_ecp5.sv"; do
+           "ks_board_sim_up5k rtl/gen/ks_board_soc_up5k.sv tb/board/ks_board_sim_up5k.sv" \
+           "ks_board_sim_ecp5 rtl/gen/ks_board_soc_ecp5.sv tb/board/ks_board_sim_ecp5.sv"; do
   set -- $soc
   top=$1; shift
   if ! verilator --lint-only -Wall rtl/lint/verilator_waiver.vlt -Irtl/common $files "$@" --top-module "$top"; then
@@ -53,10 +54,10 @@ for soc in "ks_board_soc -GWithCore=1" "ks_board_soc -GWithCore=0" \
     fail=1
   fi
 done
-for board in "ice40 icebreaker" "ecp5 ulx3s"; do
+for board in "ice40 icebreaker up5k" "ecp5 ulx3s ecp5"; do
   set -- $board
   lib=$([ "$1" = ice40 ] && echo "+/ice40/cells_sim.v" || echo "+/ecp5/cells_bb.v")
-  if ! out=$(yosys -q -p "read_verilog -lib -specify $lib; read_verilog -sv -noassert -Irtl/common $files rtl/board/ks_pll_$1.sv rtl/board/ks_top_$2.sv; hierarchy -check -top ks_top_$2; proc; flatten; opt -fast; check -assert" 2>&1) || grep -qi "warning" <<< "$out"; then
+  if ! out=$(yosys -q -p "read_verilog -lib -specify $lib; read_verilog -sv -noassert -Irtl/common $files rtl/gen/ks_board_soc_$3.sv rtl/board/ks_pll_$1.sv rtl/board/ks_top_$2.sv; hierarchy -check -top ks_top_$2; proc; flatten; opt -fast; check -assert" 2>&1) || grep -qi "warning" <<< "$out"; then
     echo "lint: yosys check fails on ks_top_$2:" >&2
     echo "$out" | tail -n 5 >&2
     fail=1

@@ -65,7 +65,7 @@ echo "fpga.sh [$board]: $device, configuration $cfg, core clock $fout MHz ($pll)
 
 # 1. synthesis
 t0=$(now)
-files="rtl/gen/ks_cfg_pkg.sv $(tr '\n' ' ' < rtl/files.f) rtl/board/ks_pll_$family.sv rtl/board/$top.sv"
+files="rtl/gen/ks_cfg_pkg.sv $(tr '\n' ' ' < rtl/files.f) rtl/gen/ks_board_soc_$cfg.sv rtl/board/ks_pll_$family.sv rtl/board/$top.sv"
 swap=""
 if [ -n "$soft" ]; then
   mod=${soft%%:*}

@@ -26,17 +26,8 @@ module ks_top_ulx3s #(
   ) u_pll (.clk_i(clk_25mhz_i), .clk_o(clk), .locked_o(locked));
   ks_reset_sync u_rst (.clk_i(clk), .locked_i(locked), .button_ni(btn_i[0]), .rst_no(rst_n));
 
-  ks_board_soc #(
-    .Rows(ks_cfg_pkg::Ecp5ArrayRows), .Cols(ks_cfg_pkg::Ecp5ArrayCols),
-    .AccDepth(ks_cfg_pkg::Ecp5AccDepth), .FifoDepth(ks_cfg_pkg::Ecp5OutFifoDepth),
-    .AxiBytes(ks_cfg_pkg::Ecp5AxiDataBytes), .DmaMaxReads(ks_cfg_pkg::Ecp5DmaMaxReads),
-    .MaxBurst(ks_cfg_pkg::Ecp5MaxBurstBeats), .WgtBytes(ks_cfg_pkg::Ecp5WgtBankBytes),
-    .ActBytes(ks_cfg_pkg::Ecp5ActBankBytes), .AccBytes(ks_cfg_pkg::Ecp5AccBankBytes),
-    .KvBytes(ks_cfg_pkg::Ecp5KvBankBytes), .VecLanes(ks_cfg_pkg::Ecp5VecLanes),
-    .VecRows(ks_cfg_pkg::Ecp5VecRows), .WgtWordBytes(ks_cfg_pkg::Ecp5WgtWordBytes),
-    .ActWordBytes(ks_cfg_pkg::Ecp5ActWordBytes), .AccWordBytes(ks_cfg_pkg::Ecp5AccWordBytes),
-    .MemBytes(MemBytes), .MemBase(32'h1000_0000), .ClkPerBit(ClkPerBit), .IdleCycles(IdleCycles),
-    .TokDepth(32)
+  ks_board_soc_ecp5 #(
+    .MemBytes(MemBytes), .MemBase(32'h1000_0000), .ClkPerBit(ClkPerBit), .IdleCycles(IdleCycles), .TokDepth(32)
   ) u_soc (
     .clk_i(clk), .rst_ni(rst_n), .uart_rx_i(ftdi_txd_i), .uart_tx_o(ftdi_rxd_o), .irq_o(irq),
     .busy_o(busy)

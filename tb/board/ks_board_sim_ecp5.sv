@@ -10,15 +10,7 @@ module ks_board_sim_ecp5 (
   output logic irq_o,
   output logic busy_o
 );
-  ks_board_soc #(
-    .Rows(ks_cfg_pkg::Ecp5ArrayRows), .Cols(ks_cfg_pkg::Ecp5ArrayCols),
-    .AccDepth(ks_cfg_pkg::Ecp5AccDepth), .FifoDepth(ks_cfg_pkg::Ecp5OutFifoDepth),
-    .AxiBytes(ks_cfg_pkg::Ecp5AxiDataBytes), .DmaMaxReads(ks_cfg_pkg::Ecp5DmaMaxReads),
-    .MaxBurst(ks_cfg_pkg::Ecp5MaxBurstBeats), .WgtBytes(ks_cfg_pkg::Ecp5WgtBankBytes),
-    .ActBytes(ks_cfg_pkg::Ecp5ActBankBytes), .AccBytes(ks_cfg_pkg::Ecp5AccBankBytes),
-    .KvBytes(ks_cfg_pkg::Ecp5KvBankBytes), .VecLanes(ks_cfg_pkg::Ecp5VecLanes),
-    .VecRows(ks_cfg_pkg::Ecp5VecRows), .WgtWordBytes(ks_cfg_pkg::Ecp5WgtWordBytes),
-    .ActWordBytes(ks_cfg_pkg::Ecp5ActWordBytes), .AccWordBytes(ks_cfg_pkg::Ecp5AccWordBytes),
+  ks_board_soc_ecp5 #(
     .MemBytes(16384), .MemBase(32'h1000_0000), .ClkPerBit(4), .IdleCycles(20000), .TokDepth(32)
   ) u_soc (.clk_i, .rst_ni, .uart_rx_i, .uart_tx_o, .irq_o, .busy_o);
 endmodule
