@@ -106,9 +106,9 @@ module ks_uart_bridge #(
   logic [7:0]       op_q, op_d, status_q, status_d, crc_q, crc_d, hlen_q, hlen_d, cnt_q, cnt_d;
   logic [47:0]      hdr_q, hdr_d;
   logic [31:0]      rdata_q, rdata_d;
-  logic [MOffW-1:0] moff_q, moff_d;           // memory byte offset of the next byte
+  logic [MOffW-1:0] moff_q;                   // memory byte offset of the next byte
   logic             byte_crc_q, byte_crc_d;   // the byte offered counts in the CRC
-  logic [16:0]      left_q, left_d;           // memory bytes still to move
+  logic [16:0]      left_q;                   // memory bytes still to move
   logic [IdleW-1:0] idle_q;
   logic             quiet;
   logic             aw_done_q, aw_done_d, w_done_q, w_done_d;
@@ -239,10 +239,8 @@ module ks_uart_bridge #(
     hlen_d       = hlen_q;
     cnt_d        = cnt_q;
     hdr_d        = hdr_q;
-    moff_d       = moff_q;
     byte_crc_d   = byte_crc_q;
     rdata_d      = rdata_q;
-    left_d       = left_q;
     aw_done_d    = aw_done_q;
     w_done_d     = w_done_q;
     mem_wait_d   = mem_wait_q;
@@ -267,7 +265,7 @@ module ks_uart_bridge #(
         SOp: if (rx_take) begin
           op_d   = rx_byte;
           crc_d  = crc8(8'd0, rx_byte);
-          hlen_d = hdr_len(rx_byte);
+          hlen_d = hdr_len(rx_byte) - 8'd1;   // the index of the last header byte
           cnt_d  = '0;
           hdr_d  = '0;
           if (!known_op(rx_byte)) begin
@@ -283,7 +281,7 @@ module ks_uart_bridge #(
           hdr_d[cnt_q[2:0]*8 +: 8] = rx_byte;
           crc_d = crc8(crc_q, rx_byte);
           cnt_d = cnt_q + 1'b1;
-          if (cnt_q + 1'b1 == hlen_q) state_d = SHcrc;
+          if (cnt_q == hlen_q) state_d = SHcrc;
         end else if (quiet) begin
           state_d = SSync;
         end
@@ -292,8 +290,6 @@ module ks_uart_bridge #(
           ph_d      = PSync;
           aw_done_d = 1'b0;
           w_done_d  = 1'b0;
-          moff_d    = m_off[MOffW-1:0];
-          left_d    = 17'(h_len);
           tbyte_d   = '0;
           ntok_d    = ntok_q2;
           if (op_q == OpMemWrite) crc_d = 8'd0;
@@ -311,8 +307,6 @@ module ks_uart_bridge #(
           mem_req_d = 1'b1;
           mem_we_d  = 1'b1;
           crc_d     = crc8(crc_q, rx_byte);
-          moff_d    = moff_q + 1'b1;
-          left_d    = left_q - 1'b1;
           if (left_q == 17'd1) state_d = SMemCrc;
         end else if (quiet) begin
           state_d = SSync;
@@ -384,8 +378,6 @@ module ks_uart_bridge #(
                       mem_wait_d   = 1'b0;
                       byte_d       = mem_rdata_i[moff_q[OffW-1:0]*8 +: 8];
                       byte_valid_d = 1'b1;
-                      moff_d       = moff_q + 1'b1;
-                      left_d       = left_q - 1'b1;
                       if (left_q == 17'd1) ph_d = PCrc;
                     end
                   end
@@ -470,6 +462,19 @@ module ks_uart_bridge #(
       mem_wait_q   <= mem_wait_d;
     end
   end
+  // The memory transfer's offset and count, kept apart from the state machine: loaded by the
+  // header's CRC byte, stepped by each data byte taken (MEM_WRITE) or read back (MEM_READ:
+  // mem_rvalid_i answers only the bridge's own reads, one per byte).
+  always_ff @(posedge clk_i) begin
+    if (state_q == SHcrc && rx_take) begin
+      moff_q <= m_off[MOffW-1:0];
+      left_q <= 17'(h_len);
+    end else if ((state_q == SMemData && rx_take) || mem_rvalid_i) begin
+      moff_q <= moff_q + 1'b1;
+      left_q <= left_q - 1'b1;
+    end
+  end
+
   always_ff @(posedge clk_i) begin
     ph_q      <= ph_d;
     op_q      <= op_d;
@@ -478,10 +483,8 @@ module ks_uart_bridge #(
     hlen_q    <= hlen_d;
     cnt_q     <= cnt_d;
     hdr_q     <= hdr_d;
-    moff_q    <= moff_d;
     byte_crc_q <= byte_crc_d;
     rdata_q   <= rdata_d;
-    left_q    <= left_d;
     aw_done_q <= aw_done_d;
     w_done_q  <= w_done_d;
     byte_q    <= byte_d;
