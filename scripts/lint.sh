@@ -44,7 +44,7 @@ for top in ks_kfp_add ks_kfp_mul ks_kfp_alu ks_vector_unit ks_uart_loopback; do
 done
 # The board SoC (with and without the core) and its simulation tops through Verilator; the
 # board tops, which instantiate FPGA primitives, through Yosys against the cell library.
-for soc in "ks_board_soc -GWithCore=1" "ks_board_soc -GWithCore=0" \
+for soc in "ks_board_soc -GWithCore=1'b1" "ks_board_soc -GWithCore=1'b0" \
            "ks_board_sim_up5k rtl/gen/ks_board_soc_up5k.sv tb/board/ks_board_sim_up5k.sv" \
            "ks_board_sim_ecp5 rtl/gen/ks_board_soc_ecp5.sv tb/board/ks_board_sim_ecp5.sv"; do
   set -- $soc

@@ -338,10 +338,10 @@ module ks_uart_bridge #(
           state_d  = SResp;
         end
         SResp: begin
-          // Offer the next byte when the last one has gone (or goes now).
+          // Offer the next byte once the last one has gone.
           crc_d = crc_now;
           if (tx_fire) byte_valid_d = 1'b0;
-          if (!byte_valid_d) begin
+          if (!byte_valid_q) begin   // one byte per two cycles: plenty for a UART
             byte_valid_d = 1'b1;
             byte_crc_d   = 1'b1;
             unique case (ph_q)
@@ -374,11 +374,12 @@ module ks_uart_bridge #(
                     if (!mem_wait_q) begin
                       mem_req_d  = 1'b1;
                       mem_wait_d = 1'b1;
-                    end else if (mem_rvalid_i) begin
+                    end else if (mem_word_valid_q) begin
+                      // (left_q already counts this byte off: it steps with mem_rvalid_i)
                       mem_wait_d   = 1'b0;
-                      byte_d       = mem_rdata_i[moff_q[OffW-1:0]*8 +: 8];
+                      byte_d       = mem_word_q[mem_lane_q*8 +: 8];
                       byte_valid_d = 1'b1;
-                      if (left_q == 17'd1) ph_d = PCrc;
+                      if (left_q == 17'd0) ph_d = PCrc;
                     end
                   end
                   OpTokens: begin
@@ -462,6 +463,23 @@ module ks_uart_bridge #(
       mem_wait_q   <= mem_wait_d;
     end
   end
+  // A memory word read back is registered before its byte is picked: the RAM's output is
+  // slow (block RAM clock-to-out), so nothing else follows it in the same cycle.
+  logic [DataBytes*8-1:0] mem_word_q;
+  logic [OffW-1:0]        mem_lane_q;
+  logic                   mem_word_valid_q;
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      mem_word_valid_q <= 1'b0;
+    end else begin
+      mem_word_valid_q <= mem_rvalid_i;
+    end
+    if (mem_rvalid_i) begin
+      mem_word_q <= mem_rdata_i;
+      mem_lane_q <= moff_q[OffW-1:0];
+    end
+  end
+
   // The memory transfer's offset and count, kept apart from the state machine: loaded by the
   // header's CRC byte, stepped by each data byte taken (MEM_WRITE) or read back (MEM_READ:
   // mem_rvalid_i answers only the bridge's own reads, one per byte).
