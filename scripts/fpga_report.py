@@ -141,10 +141,16 @@ END = "<!-- END generated -->"
 def render(s):
     lines = [f"### {s['board']}: {s['device']}, configuration `{s['config']}`", ""]
     if not s.get("fits", True):
-        lines.append("**Does not fit**: synthesis needs more than the device has; no place and route.")
-        lines += ["", "| resource (Yosys cells) | needed | available | x |", "|---|---|---|---|"]
-        for res, u in s["over"].items():
-            lines.append(f"| {res} | {u['used']} | {u['available']} | {u['used'] / u['available']:.2f} |")
+        lines.append("**Does not fit**: synthesis needs more than the device has (bold); no place and route.")
+        lines += ["", "| resource (Yosys cells) | needed | available | % |", "|---|---|---|---|"]
+        cells = s["synthesis_cells"]
+        for res, cap in CAPACITY[s["family"]].items():
+            used = cells.get(res, 0)
+            mark = "**" if used > cap else ""
+            lines.append(f"| {mark}{res}{mark} | {mark}{used}{mark} | {cap} | {100.0 * used / cap:.1f} |")
+        for res in ("SB_CARRY", "CCU2C"):
+            if res in cells:
+                lines.append(f"| {res} (carry, with the LUTs) | {cells[res]} | | |")
         lines.append("")
         return lines
     lines.append(f"PLL: {s['pll']}. Run time: " + ", ".join(
