@@ -526,7 +526,7 @@ TEST_P(DecodeBackpressureTest, NoTokenIsLostOrRepeated) {
 }
 
 TEST_P(DecodeTest, StepOverheadInCycles) {
-  if (is_model()) GTEST_SKIP() << "cycles are measured on the emulated core";
+  if (is_model() || is_serial()) GTEST_SKIP() << "cycles are measured on the emulated core";
   // Programs of one and of two NOPs, 1 and 33 steps: the cost of a step beyond its descriptors
   // (fence, S7, the token, the next step's start) and of a program descriptor.
   const std::vector<uint32_t> prompt{1};
