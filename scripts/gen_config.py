@@ -5,6 +5,7 @@ Source of truth: rtl/cfg/hw_configs.json. Outputs (all marked as generated):
   rtl/gen/ks_cfg_pkg.sv                  localparams per configuration
   rtl/gen/ks_matrix_unit_<cfg>.sv        a matrix-unit top per configuration
   rtl/gen/ks_core_<cfg>.sv               a core top per configuration
+  rtl/gen/ks_board_soc_<cfg>.sv          a board SoC (rtl/board/ks_board_soc.sv) per configuration
   sw/include/kestrel/hw_config.h         constexpr C++ view of the same data
   tb/common/matrix_unit_models.h         includes and dispatch for the Verilated matrix units
   sw/driver/src/core_models.h            includes and dispatch for the Verilated cores
@@ -210,6 +211,37 @@ CORE_PORTS = [
 ]
 
 
+# ks_core's configuration parameters and the ks_cfg_pkg constants they take.
+CORE_PARAMS = [("Rows", "ArrayRows"), ("Cols", "ArrayCols"), ("AccDepth", "AccDepth"), ("FifoDepth", "OutFifoDepth"),
+               ("AxiBytes", "AxiDataBytes"), ("DmaMaxReads", "DmaMaxReads"), ("MaxBurst", "MaxBurstBeats"),
+               ("WgtBytes", "WgtBankBytes"), ("ActBytes", "ActBankBytes"), ("AccBytes", "AccBankBytes"),
+               ("KvBytes", "KvBankBytes"), ("VecLanes", "VecLanes"), ("VecRows", "VecRows"),
+               ("VecProgDepth", "VecProgDepth"), ("VecHistRows", "VecHistRows"), ("DecCache", "DecProgCache"),
+               ("WgtWordBytes", "WgtWordBytes"), ("ActWordBytes", "ActWordBytes"), ("AccWordBytes", "AccWordBytes")]
+
+
+def gen_board_soc_wrapper(name, cfg):
+    p = "ks_cfg_pkg::" + camel(name)
+    plist = ",\n".join(f"    .{k:<12}({p}{v})" for k, v in CORE_PARAMS)
+    board = ",\n".join(f"    .{k:<12}({k})" for k in ("MemBytes", "MemBase", "ClkPerBit", "IdleCycles", "TokDepth",
+                                                         "WithCore"))
+    return (f"// {HEADER_NOTE}\n\n"
+            f"/// ks_board_soc with the core in the `{name}` configuration ({cfg.get('device', '')}); the board's\n"
+            f"/// own parameters pass through (rtl/board/ks_board_soc.sv).\n"
+            f"module ks_board_soc_{name} #(\n"
+            f"  parameter int unsigned MemBytes   = 131072,\n"
+            f"  parameter logic [31:0] MemBase    = 32'h1000_0000,\n"
+            f"  parameter int unsigned ClkPerBit  = 347,\n"
+            f"  parameter int unsigned IdleCycles = 1 << 21,\n"
+            f"  parameter int unsigned TokDepth   = 4,\n"
+            f"  parameter bit          WithCore   = 1'b1\n"
+            f") (\n"
+            f"  input  logic clk_i,\n  input  logic rst_ni,\n  input  logic uart_rx_i,\n"
+            f"  output logic uart_tx_o,\n  output logic irq_o,\n  output logic busy_o\n);\n"
+            f"  ks_board_soc #(\n{plist},\n{board}\n  ) u_soc (.clk_i, .rst_ni, .uart_rx_i, .uart_tx_o, .irq_o, .busy_o);\n"
+            f"endmodule\n")
+
+
 def gen_core_wrapper(name, cfg):
     c = camel(name)
     p = "ks_cfg_pkg::" + c
@@ -221,12 +253,7 @@ def gen_core_wrapper(name, cfg):
             expr = width.replace("A", f"{p}AxiDataBytes").replace("R", "ks_regs_pkg::AddrBits")
             w = f"[{expr}-1:0] "
         ports.append(f"  {direction:6} logic {w}{pname}")
-    params = [("Rows", "ArrayRows"), ("Cols", "ArrayCols"), ("AccDepth", "AccDepth"), ("FifoDepth", "OutFifoDepth"),
-              ("AxiBytes", "AxiDataBytes"), ("DmaMaxReads", "DmaMaxReads"), ("MaxBurst", "MaxBurstBeats"),
-              ("WgtBytes", "WgtBankBytes"), ("ActBytes", "ActBankBytes"), ("AccBytes", "AccBankBytes"),
-              ("KvBytes", "KvBankBytes"), ("VecLanes", "VecLanes"), ("VecRows", "VecRows"), ("VecProgDepth", "VecProgDepth"), ("VecHistRows", "VecHistRows"), ("DecCache", "DecProgCache"), ("WgtWordBytes", "WgtWordBytes"), ("ActWordBytes", "ActWordBytes"),
-              ("AccWordBytes", "AccWordBytes")]
-    plist = ",\n".join(f"    .{k:<12}({p}{v})" for k, v in params)
+    plist = ",\n".join(f"    .{k:<12}({p}{v})" for k, v in CORE_PARAMS)
     conns = ",\n".join(f"    .{pn}" for _, _, pn in CORE_PORTS)
     del d
     return (f"// {HEADER_NOTE}\n\n"
@@ -350,6 +377,7 @@ def outputs(src):
     for name, cfg in src["configs"].items():
         files[f"rtl/gen/ks_matrix_unit_{name}.sv"] = gen_matrix_wrapper(name, cfg)
         files[f"rtl/gen/ks_core_{name}.sv"] = gen_core_wrapper(name, cfg)
+        files[f"rtl/gen/ks_board_soc_{name}.sv"] = gen_board_soc_wrapper(name, cfg)
     return files
 
 

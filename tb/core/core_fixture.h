@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,11 +15,17 @@
 #include "kestrel/driver/queue.h"
 #include "kestrel/hw_config.h"
 #include "test_seed.h"
+#ifdef KS_SERIAL_BACKEND
+#include "board_sim.h"
+#include "kestrel/driver/serial.h"
+#endif
 
 namespace ks::tb {
 
-/// The test parameter is "<backend>/<config>": backend "emulated" (the Verilated core) or
-/// "model" (the golden model executing the same descriptors).
+/// The test parameter is "<backend>/<config>": backend "emulated" (the Verilated core),
+/// "model" (the golden model executing the same descriptors) or, in builds with
+/// KS_SERIAL_BACKEND, "serial" (the serial backend talking to a simulated board through a
+/// pseudo-terminal and the board's UART bridge).
 class CoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   static constexpr uint32_t kRingEntries = 16;
@@ -26,12 +33,28 @@ class CoreTest : public ::testing::TestWithParam<std::string> {
   std::string backend() const { return GetParam().substr(0, GetParam().find('/')); }
   std::string config_name() const { return GetParam().substr(GetParam().find('/') + 1); }
   bool is_model() const { return backend() == "model"; }
+  bool is_serial() const { return backend() == "serial"; }
+  /// Bus errors can be injected into the memory of the simulated backends only.
+  bool can_inject() const { return !is_serial(); }
+  /// Clock cycles the core has run so far (emulated: the device's count; serial: the
+  /// simulated board's, which runs on its own between requests).
+  uint64_t clock_cycles() const {
+#ifdef KS_SERIAL_BACKEND
+    if (is_serial()) return sim_->cycles();
+#endif
+    return dev_->cycles();
+  }
 
   void SetUp() override {
     seed_ = test_seed();
     rng_.seed(seed_);
     if (is_model()) {
       dev_ = drv::make_model_device(config_name());
+#ifdef KS_SERIAL_BACKEND
+    } else if (is_serial()) {
+      sim_ = make_board_sim(config_name());
+      dev_ = drv::make_serial_device(config_name(), sim_->path());
+#endif
     } else {
       dev_ = drv::make_emulated_device(config_name(), options());
     }
@@ -55,6 +78,7 @@ class CoreTest : public ::testing::TestWithParam<std::string> {
 
   /// Bus errors (SLVERR) on accesses touching [lo, hi), on either backend.
   void inject(uint64_t lo, uint64_t hi, bool reads, bool writes) {
+    if (!can_inject()) throw std::logic_error("bus-error injection needs a simulated memory (check can_inject())");
     if (is_model()) {
       drv::model_inject_error(*dev_, lo, hi, reads, writes);
     } else {
@@ -62,6 +86,7 @@ class CoreTest : public ::testing::TestWithParam<std::string> {
     }
   }
   void clear_injected() {
+    if (!can_inject()) return;
     if (is_model()) {
       drv::model_clear_errors(*dev_);
     } else {
@@ -84,6 +109,9 @@ class CoreTest : public ::testing::TestWithParam<std::string> {
     return v;
   }
 
+#ifdef KS_SERIAL_BACKEND
+  std::unique_ptr<BoardSim> sim_;  // outlives the device that talks to it
+#endif
   std::unique_ptr<drv::Device> dev_;
   std::unique_ptr<drv::CommandQueue> q_;
   uint32_t base_ = 0, ring_ = 0, completion_ = 0, data_ = 0;
@@ -100,9 +128,14 @@ inline std::string config_name(const ::testing::TestParamInfo<std::string>& info
   return s;
 }
 
-/// Every backend in every configuration.
+/// Every backend in every configuration (a KS_SERIAL_BACKEND build: the serial backend on
+/// each board's simulation).
 inline std::vector<std::string> all_backends() {
+#ifdef KS_SERIAL_BACKEND
+  return {"serial/up5k", "serial/ecp5"};
+#else
   return {"emulated/odd", "emulated/up5k", "emulated/ecp5", "model/odd", "model/up5k", "model/ecp5"};
+#endif
 }
 
 }  // namespace ks::tb

@@ -57,8 +57,9 @@ TEST_P(CoreTest, PerformanceCountersCountAndClear) {
   dev_->write32(regs::kPerfCtrl, regs::kPerfCtrlFreeze.mask());
   const uint32_t f0 = dev_->read32(lo);
   EXPECT_EQ(dev_->read32(lo), f0);
+  const uint64_t t0 = clock_cycles();
   dev_->write32(regs::kPerfCtrl, regs::kPerfCtrlClear.mask());
-  EXPECT_LT(dev_->read32(lo), 20u);
+  EXPECT_LE(dev_->read32(lo), clock_cycles() - t0) << "counted from the clear";
   EXPECT_EQ(dev_->read32(lo + 4), 0u);
 }
 

@@ -140,6 +140,7 @@ TEST_P(CoreErrorTest, TransferOrOperandOutsideItsBank) {
 }
 
 TEST_P(CoreErrorTest, ReadBusErrorDuringLoad) {
+  if (!can_inject()) GTEST_SKIP() << "no bus-error injection into a board's memory";
   const uint32_t src = alloc(8 * axi());
   inject(src + 2 * axi(), src + 3 * axi(), true, false);  // the second row's first beat
   const uint32_t seq = q_->submit_and_complete({drv::make_load(kv_xfer(src, 3))});
@@ -157,6 +158,7 @@ TEST_P(CoreErrorTest, ReadBusErrorDuringLoad) {
 }
 
 TEST_P(CoreErrorTest, WriteBusErrorDuringStoreAndCompletion) {
+  if (!can_inject()) GTEST_SKIP() << "no bus-error injection into a board's memory";
   const uint32_t dst = alloc(8 * axi());
   inject(dst, dst + axi(), false, true);
   const uint32_t seq = q_->submit_and_complete({drv::make_store(kv_xfer(dst))});
@@ -184,6 +186,7 @@ TEST_P(CoreErrorTest, WriteBusErrorDuringStoreAndCompletion) {
 }
 
 TEST_P(CoreErrorTest, BusErrorWhileFetchingADescriptor) {
+  if (!can_inject()) GTEST_SKIP() << "no bus-error injection into a board's memory";
   inject(ring_ + 2 * desc::kBytes, ring_ + 3 * desc::kBytes, true, false);
   try {
     q_->run({drv::make_nop(), drv::make_nop()});
@@ -268,8 +271,8 @@ TEST_P(CoreErrorTest, QueueResetInTheMiddleOfWork) {
   }
   q_->submit(list);
   dev_->wait_irq(150);  // let it get going
-  if (!is_model()) {
-    EXPECT_TRUE(q_->status().busy);  // the model backend runs to the end at once
+  if (!is_model() && !is_serial()) {
+    EXPECT_TRUE(q_->status().busy);  // the model backend runs to the end at once; over a serial link it may finish
   }
   q_->reset();
   const drv::QueueStatus st = q_->status();

@@ -37,7 +37,7 @@ class Device {
  public:
   virtual ~Device() = default;
 
-  /// "emulated", "model" or "board".
+  /// "emulated", "model", "board" or "serial".
   virtual std::string_view backend() const = 0;
   /// The hardware configuration the device was built for.
   virtual const hw::HwConfig& config() const = 0;
