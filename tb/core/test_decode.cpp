@@ -284,6 +284,20 @@ TEST_P(DecodeTest, PromptIsForcedThenTokensAreGenerated) {
   }
 }
 
+// A prompt longer than STEPS: only forced tokens go out, the last with tlast (STEPS).
+TEST_P(DecodeTest, PromptLongerThanTheSteps) {
+  write_program(step_program(), prog_);
+  const std::vector<uint32_t> prompt{1, 40, 7, 12, 9, 33, 2, 17};
+  const drv::DecodeArgs d = args(prompt, 4, 0, kRamp);
+  const Expect e = expect(prompt, d);
+  ASSERT_EQ(e.tokens.size(), 4u);
+  const std::vector<StreamToken> got = run_decode(prompt, d);
+  expect_tokens(got, e.tokens);
+  for (const StreamToken& t : got) EXPECT_TRUE(t.forced);
+  EXPECT_EQ(dec_reason(), 1u);
+  expect_traces(prompt, got, 0);
+}
+
 TEST_P(DecodeTest, StopTokenEndsTheStream) {
   write_program(step_program(), prog_);
   const std::vector<uint32_t> prompt{5};
@@ -489,6 +503,12 @@ TEST_P(DecodeTest, FieldChecksAndPatchOverflows) {
   }
   {
     auto d = base(); d.steps = 0; cases.push_back({"STEPS 0", d, desc::Error::kZeroSize, 0});
+  }
+  {
+    auto d = base(); d.prompt_len = 0; cases.push_back({"PROMPT_LEN 0", d, desc::Error::kZeroSize, 0});
+  }
+  {
+    auto d = base(); d.seq_len = 0; cases.push_back({"SEQ_LEN 0", d, desc::Error::kZeroSize, 0});
   }
   {
     auto d = base(); d.prog_addr += 16; cases.push_back({"PROG_ADDR % 32", d, desc::Error::kMisaligned, d.prog_addr});

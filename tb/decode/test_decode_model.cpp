@@ -156,6 +156,32 @@ TEST_P(DecodeTest, RandomModelStreamedWeights) {
         ks::rt::Placement::kStreamed);
 }
 
+// A prompt longer than the steps: every token out is a forced prompt token, the last with
+// tlast (STEPS); an empty prompt and a token outside the vocabulary are refused.
+TEST_P(DecodeTest, PromptLongerThanTheStepsAndBadPrompts) {
+  const ks::llm::Model model = ks::llm::load_model(std::string(KS_MODELS_DIR) + "/stories260K.bin");
+  QuantModel qm(model, QuantOptions{});
+  auto dev = make_device(GetParam());
+  ks::rt::DecodeBuildOptions bo;
+  bo.seq_len = 16;
+  DecodeProgram prog(qm, dev->config(), dev->mem_base(), dev->mem_size() - 65536, bo);
+  OnChipDecoder dec(*dev, prog);
+  const std::vector<int> prompt{1, 403, 407, 261, 378, 432, 383, 286, 261};
+  const std::vector<ks::drv::StreamToken> got = dec.generate(prompt, 5, -1);
+  ASSERT_EQ(got.size(), 5u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(static_cast<int>(got[i].token), prompt[i + 1]) << "position " << i;
+    EXPECT_TRUE(got[i].forced) << "position " << i;
+    EXPECT_EQ(got[i].last, i + 1 == got.size()) << "position " << i;
+  }
+  EXPECT_EQ(dec.stats().reason, 1u);  // STEPS
+  EXPECT_THROW(dec.generate({}, 5, -1), std::invalid_argument);
+  EXPECT_THROW(dec.generate({1, 512}, 5, -1), std::invalid_argument);
+  EXPECT_THROW(dec.generate(std::vector<int>(18, 1), 17, -1), std::invalid_argument);  // 17 positions > 16
+  // The decoder still works after the refusals.
+  EXPECT_EQ(dec.generate({1, 403}, 2, -1).size(), 2u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DecodeTest, ::testing::Values("model", "emulated"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 

@@ -608,8 +608,8 @@ void DecodeCompiler::build() {
   const uint32_t kv_row = hs * 4;
   const uint32_t kcache = alloc(size_t{nl} * nkv * seq * kv_row, "the K cache");
   const uint32_t vcache = alloc(size_t{nl} * nkv * seq * kv_row, "the V cache");
-  p_.prompt_cap_ = seq;
-  p_.prompt_addr_ = alloc(size_t{seq} * 4, "the prompt");
+  p_.prompt_cap_ = seq + 1;  // a DECODE of seq positions reads PROMPT[0 .. seq]
+  p_.prompt_addr_ = alloc(size_t{seq + 1} * 4, "the prompt");
   if (opt_.store_logits) p_.logits_addr_ = alloc(vec_bytes(vocab), "the logits");
 
   // ---- the step program (QuantModel::forward) -----------------------------------------------

@@ -42,17 +42,22 @@ void OnChipDecoder::abort() { dev_.write32(regs::kCtrl, regs::kCtrlEnable.put(1)
 std::vector<drv::StreamToken> OnChipDecoder::generate(const std::vector<int>& prompt, int steps, int stop_token,
                                                       const std::function<void(const drv::StreamToken&)>& on_token) {
   if (prompt.empty()) throw std::invalid_argument("on-chip decode: the prompt needs at least one token (BOS)");
-  if (prompt.size() > prog_.prompt_capacity()) {
-    throw std::invalid_argument("on-chip decode: prompt of " + std::to_string(prompt.size()) +
-                                " tokens, the program holds " + std::to_string(prog_.prompt_capacity()));
-  }
   if (steps < 1) throw std::invalid_argument("on-chip decode: steps must be >= 1");
-  std::vector<uint8_t> words(4 * prompt.size());
   for (size_t i = 0; i < prompt.size(); ++i) {
     if (prompt[i] < 0 || static_cast<uint32_t>(prompt[i]) >= prog_.vocab_size()) {
       throw std::invalid_argument("on-chip decode: prompt token " + std::to_string(prompt[i]) + " at " +
                                   std::to_string(i) + " is outside the vocabulary");
     }
+  }
+  // A DECODE of `steps` positions reads PROMPT[0 .. steps] at most: a longer prompt is cut
+  // there (the tokens out are the same).
+  const size_t used = std::min(prompt.size(), static_cast<size_t>(steps) + 1);
+  if (used > prog_.prompt_capacity()) {
+    throw std::invalid_argument("on-chip decode: prompt of " + std::to_string(used) +
+                                " tokens, the program holds " + std::to_string(prog_.prompt_capacity()));
+  }
+  std::vector<uint8_t> words(4 * used);
+  for (size_t i = 0; i < used; ++i) {
     for (int b = 0; b < 4; ++b) words[4 * i + b] = static_cast<uint8_t>(static_cast<uint32_t>(prompt[i]) >> (8 * b));
   }
   dev_.mem_write(prog_.prompt_addr(), words.data(), words.size());
@@ -62,7 +67,7 @@ std::vector<drv::StreamToken> OnChipDecoder::generate(const std::vector<int>& pr
   a.prog_len = static_cast<uint32_t>(prog_.step().size());
   a.stop_token = stop_token < 0 ? 0xFFFF : static_cast<uint32_t>(stop_token);
   a.prompt_addr = prog_.prompt_addr();
-  a.prompt_len = static_cast<uint32_t>(prompt.size());
+  a.prompt_len = static_cast<uint32_t>(used);
   a.steps = static_cast<uint32_t>(std::min<int>(steps, 0xFFFF));
   a.start_pos = 0;
   a.seq_len = prog_.seq_len();
