@@ -7,8 +7,15 @@
 // run's tokens are checked against the golden model (QuantModel), bit for bit. A last line
 // sets the figures against the goals.
 //
+// The vector floor is what the step program asks of the vector unit's lanes alone: the rows
+// its instructions stream (ceil(len / lanes) for an elementwise or reduction instruction, len
+// for DOTROWS and AXPYROWS, one position per row), averaged over the positions. No vector unit
+// of that width finishes a token in fewer cycles, whatever its pipeline, so it bounds the
+// cycles per token from below when the vector work dominates.
+//
 //   bench_decode [--config NAME] [--steps N] [--bandwidth BYTES_PER_CYCLE] [--model FILE]
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -33,6 +40,45 @@ struct Options {
                "bench_decode: %s\nusage: bench_decode [--config NAME] [--steps N] [--bandwidth B] [--model FILE]\n",
                msg.c_str());
   std::exit(2);
+}
+
+/// Rows the step program's vector instructions stream per token, averaged over positions
+/// 0 .. steps - 1 (POS_LEN adds the position to LEN).
+double vector_rows_per_token(const ks::rt::DecodeProgram& prog, uint32_t lanes, int steps) {
+  namespace desc = ks::desc;
+  using ks::golden::VecKind;
+  std::vector<ks::golden::VecEntry> instrs;
+  for (const desc::Words& w : prog.step()) {
+    const auto op = static_cast<desc::Opcode>(desc::kOpcode.get(w));
+    if (op == desc::Opcode::kVrun) {
+      const uint32_t start = desc::kVrunStart.get(w), count = desc::kVrunCount.get(w);
+      for (uint32_t i = 0; i < count; ++i) instrs.push_back(prog.vector_program().at(start + i));
+    } else if (op == desc::Opcode::kVec) {
+      instrs.push_back({w[1], w[2], w[3], w[4]});
+    }
+  }
+  double rows = 0;
+  for (const ks::golden::VecEntry& e : instrs) {
+    desc::Words w{};
+    for (size_t i = 0; i < e.size(); ++i) w[i + 1] = e[i];
+    const auto kind = static_cast<VecKind>(desc::kVecKind.get(w));
+    const bool pos = desc::kVecPosLen.get(w) != 0;
+    for (int p = 0; p < steps; ++p) {
+      const double len = desc::kVecLen.get(w) + (pos ? p : 0);
+      switch (kind) {
+        case VecKind::kDotRows:
+        case VecKind::kAxpyRows: rows += len; break;
+        case VecKind::kVV:
+        case VecKind::kVS:
+        case VecKind::kSum:
+        case VecKind::kMax:
+        case VecKind::kArgmax:
+        case VecKind::kMulAdd: rows += std::ceil(len / lanes); break;
+        default: break;  // scalar instructions stream no rows
+      }
+    }
+  }
+  return rows / steps;
 }
 
 struct Result {
@@ -83,6 +129,7 @@ Result run(const Options& opt, const ks::llm::Model& model, ks::rt::Precision p,
   r.ideal = static_cast<double>(prog.weight_macs()) / peak;
   r.roofline_fraction = (bytes / bw) / cyc;
   r.tokens_per_s = hw.target_mhz * 1e6 / r.cycles_per_token;
+  const double vfloor = vector_rows_per_token(prog, hw.vec_lanes, opt.steps);
   auto per_tok = [&](uint64_t v) { return static_cast<double>(v) / toks; };
   std::printf(
       "{\"bench\":\"decode\",\"config\":\"%s\",\"model\":\"stories260K\",\"precision\":\"%s\",\"placement\":\"%s\","
@@ -91,13 +138,14 @@ Result run(const Options& opt, const ks::llm::Model& model, ks::rt::Precision p,
       "\"roofline_cycles_per_token\":%.1f,\"roofline_fraction\":%.4f,\"tokens_per_s_at_target\":%.1f,"
       "\"per_token\":{\"vec_busy\":%.0f,\"mu_busy\":%.0f,\"load_busy\":%.0f,\"cp_fetch_wait\":%.0f,"
       "\"cp_fence_wait\":%.0f,\"cp_dispatch_wait\":%.0f,\"token_wait\":%.0f,\"dma_rd_wait\":%.0f},"
-      "\"step_descriptors\":%zu,\"vector_instructions_per_step\":%llu,\"sim_cycles_per_s\":%.0f,\"host_seconds\":%.2f,"
+      "\"vector_floor_cycles_per_token\":%.1f,\"vector_floor_vs_ideal\":%.2f,\"step_descriptors\":%zu,\"vector_instructions_per_step\":%llu,\"sim_cycles_per_s\":%.0f,\"host_seconds\":%.2f,"
       "\"correct\":%s}\n",
       opt.config.c_str(), p == ks::rt::Precision::kInt4 ? "int4" : "int8", ks::rt::placement_name(place),
       prog.resident() ? "true" : "false", opt.steps, bw, r.cycles_per_token, r.ideal, r.cycles_per_token / r.ideal,
       static_cast<double>(st.macs) / (cyc * peak), bytes / toks, bytes / toks / bw, r.roofline_fraction,
       r.tokens_per_s, per_tok(st.vec_busy), per_tok(st.mu_busy), per_tok(st.load_busy), per_tok(st.cp_fetch),
-      per_tok(st.cp_fence), per_tok(st.cp_held), per_tok(st.token_wait), per_tok(st.dma_rd_wait), prog.step().size(),
+      per_tok(st.cp_fence), per_tok(st.cp_held), per_tok(st.token_wait), per_tok(st.dma_rd_wait), vfloor, vfloor / r.ideal,
+      prog.step().size(),
       static_cast<unsigned long long>(prog.vector_instructions()), cyc / secs, secs, r.ok ? "true" : "false");
   std::fflush(stdout);
   if (!same) std::fprintf(stderr, "bench_decode: tokens differ from the golden model\n");
