@@ -188,17 +188,6 @@ class DecodeCompiler {
     return load ? drv::make_load(x) : drv::make_store(x);
   }
 
-  /// S[dst] = recip(S[src]) (kvec::recip); uses S6 = 2.0 and S5.
-  void recip_s(uint32_t dst, uint32_t src) {
-    si(AluOp::kISub, dst, src, kvec::kRecipMagic);  // r = magic - a
-    sets(6, kvec::constant(2.0f));
-    for (int i = 0; i < 3; ++i) {
-      ss(AluOp::kMul, 5, src, dst);  // a * r
-      ss(AluOp::kSub, 5, 6, 5);      // 2 - a r
-      ss(AluOp::kMul, dst, dst, 5);  // r (2 - a r)
-    }
-  }
-
   /// dst = e^x elementwise (kvec::exp), len elements; temps nI, nF, r, t (rows).
   void exp_v(uint32_t dst, uint32_t x, uint32_t len, bool pos_len, uint32_t nI, uint32_t nF, uint32_t r,
              uint32_t t) {
@@ -237,46 +226,64 @@ class DecodeCompiler {
     vv(AluOp::kMul, dst, nw_, t1_, n);    // w (r x)
   }
 
-  /// QuantModel::quantize_wide per group of x (n elements): INT values into q (rows), the
-  /// scales into vector sx. qmax 127.
-  void quantize(uint32_t x, uint32_t n, uint32_t q, uint32_t sx) {
+  /// dst = recip(src) elementwise on n elements (kvec::recip: the estimate, three Newton
+  /// steps r (2 - a r)); tmp: a vector of n elements.
+  void recip_v(uint32_t dst, uint32_t src, uint32_t n, uint32_t tmp) {
+    vi(AluOp::kISub, dst, src, kvec::kRecipMagic, n);  // r = magic - a
+    for (int i = 0; i < 3; ++i) {
+      mad(2, tmp, src, dst, kvec::constant(2.0f), n);  // 2 - a r
+      vv(AluOp::kMul, dst, dst, tmp, n);               // r (2 - a r)
+    }
+  }
+
+  /// The groups' max|x| (QuantModel::quantize_wide's m) into vector vm_, |x| left in t1_.
+  uint32_t group_maxima(uint32_t x, uint32_t n) {
+    const uint32_t g_elems = static_cast<uint32_t>(m_.options().group);
+    vi(AluOp::kAbs, t1_, x, 0, n);
+    uint32_t groups = 0;
+    for (uint32_t g = 0; g * g_elems < n; ++g, ++groups) {
+      reduce(VecKind::kMax, 0, t1_ + g * g_elems / L_, std::min(g_elems, n - g * g_elems));  // m
+      vec(VecKind::kStoreS, AluOp::kAdd, vm_, 0, 0, g);
+    }
+    return groups;
+  }
+
+  /// t1_ = x times its group's inverse scale (vector vinv_), group by group.
+  void scale_groups(uint32_t x, uint32_t n) {
     const uint32_t g_elems = static_cast<uint32_t>(m_.options().group);
     for (uint32_t g = 0; g * g_elems < n; ++g) {
-      const uint32_t len = std::min(g_elems, n - g * g_elems);
       const uint32_t row = g * g_elems / L_;
-      vi(AluOp::kAbs, t1_, x + row, 0, len);
-      reduce(VecKind::kMax, 0, t1_, len);  // m
-      recip_s(1, 0);
-      si(AluOp::kMul, 1, 1, kfp::from_int(127));  // inv = recip(m) * 127
-      vs(AluOp::kMul, t1_, x + row, 1, len);
-      vi(AluOp::kToInt, q + row, t1_, 127, len);
-      si(AluOp::kMul, 2, 0, kvec::recip(kfp::from_int(127)));  // s = m * recip(127)
-      vec(VecKind::kStoreS, AluOp::kAdd, sx, 2, 0, g);
+      vec(VecKind::kLoadS, AluOp::kAdd, 1, vinv_, 0, g);
+      vs(AluOp::kMul, t1_ + row, x + row, 1, std::min(g_elems, n - g * g_elems));
     }
+  }
+
+  /// QuantModel::quantize_wide per group of x (n elements): INT values into q (rows), the
+  /// scales into vector sx. qmax 127. The groups' reciprocals are one vector computation.
+  void quantize(uint32_t x, uint32_t n, uint32_t q, uint32_t sx) {
+    const uint32_t groups = group_maxima(x, n);
+    recip_v(vr_, vm_, groups, ve_);
+    vi(AluOp::kMul, vinv_, vr_, kfp::from_int(127), groups);           // inv = recip(m) * 127
+    vi(AluOp::kMul, sx, vm_, kvec::recip(kfp::from_int(127)), groups);  // s = m * recip(127)
+    scale_groups(x, n);
+    vi(AluOp::kToInt, q, t1_, 127, n);
   }
 
   /// The 16-bit split of matvec_a16: hi, lo (rows) and scales sx per group.
   void quantize16(uint32_t x, uint32_t n, uint32_t hi, uint32_t lo, uint32_t sx) {
-    const uint32_t g_elems = static_cast<uint32_t>(m_.options().group);
-    for (uint32_t g = 0; g * g_elems < n; ++g) {
-      const uint32_t len = std::min(g_elems, n - g * g_elems);
-      const uint32_t row = g * g_elems / L_;
-      vi(AluOp::kAbs, t1_, x + row, 0, len);
-      reduce(VecKind::kMax, 0, t1_, len);
-      recip_s(1, 0);
-      si(AluOp::kMul, 1, 1, kvec::constant(16256.0f));
-      vs(AluOp::kMul, t1_, x + row, 1, len);
-      vi(AluOp::kToInt, t2_, t1_, 16256, len);      // v
-      vi(AluOp::kFromInt, t2_, t2_, 0, len);        // vf
-      vi(AluOp::kMul, t1_, t2_, kvec::constant(1.0f / 128), len);
-      vi(AluOp::kToInt, hi + row, t1_, 127, len);   // hi
-      vi(AluOp::kFromInt, t1_, hi + row, 0, len);
-      vi(AluOp::kMul, t1_, t1_, kvec::constant(128.0f), len);
-      vv(AluOp::kSub, t1_, t2_, t1_, len);          // vf - 128 hi
-      vi(AluOp::kToInt, lo + row, t1_, 127, len);   // lo
-      si(AluOp::kMul, 2, 0, kvec::constant(1.0f / 16256.0f));
-      vec(VecKind::kStoreS, AluOp::kAdd, sx, 2, 0, g);
-    }
+    const uint32_t groups = group_maxima(x, n);
+    recip_v(vr_, vm_, groups, ve_);
+    vi(AluOp::kMul, vinv_, vr_, kvec::constant(16256.0f), groups);
+    vi(AluOp::kMul, sx, vm_, kvec::constant(1.0f / 16256.0f), groups);
+    scale_groups(x, n);
+    vi(AluOp::kToInt, t2_, t1_, 16256, n);      // v
+    vi(AluOp::kFromInt, t2_, t2_, 0, n);        // vf
+    vi(AluOp::kMul, t1_, t2_, kvec::constant(1.0f / 128), n);
+    vi(AluOp::kToInt, hi, t1_, 127, n);         // hi
+    vi(AluOp::kFromInt, t1_, hi, 0, n);
+    vi(AluOp::kMul, t1_, t1_, kvec::constant(128.0f), n);
+    vv(AluOp::kSub, t1_, t2_, t1_, n);          // vf - 128 hi
+    vi(AluOp::kToInt, lo, t1_, 127, n);         // lo
   }
 
   /// y (rows out) = W x for x quantized in rows q (and q_lo for a16) with scales sx.
@@ -303,6 +310,7 @@ class DecodeCompiler {
   std::map<std::vector<golden::VecEntry>, uint32_t> runs_;  ///< program-memory runs by content
   // vector memory rows
   uint32_t x_ = 0, xb_ = 0, xb2_ = 0, qkv_ = 0, h_ = 0, hb_ = 0, q8_ = 0, q8lo_ = 0, sx_ = 0;
+  uint32_t vm_ = 0, vr_ = 0, ve_ = 0, vinv_ = 0;  // small vectors: per-group and per-head scalars
   uint32_t t1_ = 0, t2_ = 0, t3_ = 0, t4_ = 0, t5_ = 0, t6_ = 0, nw_ = 0, rc_ = 0, rs_ = 0, scratch_ = 0;
   uint32_t scratch_rows_ = 0;
 };
@@ -520,6 +528,11 @@ void DecodeCompiler::build() {
   q8_ = take(std::max(dim, hid));
   q8lo_ = take(dim);
   sx_ = take(max_groups);
+  const uint32_t small = std::max(max_groups, nh / nkv);  // per-group or per-head scalars
+  vm_ = take(small);
+  vr_ = take(small);
+  ve_ = take(small);
+  vinv_ = take(small);
   const uint32_t tlen = std::max({dim, hid, max_npad});
   t1_ = take(tlen);
   t2_ = take(tlen);
@@ -534,7 +547,7 @@ void DecodeCompiler::build() {
   t5_ = t4_ + hr;
   t6_ = t5_ + hr;
   // Scratch: the largest of a layer matvec (P, WS, T, U), the classifier (a16: P twice), and
-  // attention (six vectors of positions; the K and V histories are in bank HIST).
+  // attention (4 + heads-per-KV-head vectors of positions; the K and V histories are in bank HIST).
   uint32_t mat_rows = 0;
   for (const Mat& mt : mats) {
     const uint32_t m = (&mt == &mats.back() && qo.classifier_a16) ? 2 : 1;
@@ -545,7 +558,7 @@ void DecodeCompiler::build() {
   const uint32_t logits_rows = ceil_div(vocab, L_);
   // Attention's vectors of positions (scores, exp's temporaries); the K and V histories are
   // in bank HIST, two buffers of K and V: 4 x seq rows.
-  auto att_rows = [&](uint32_t s) { return 6 * ceil_div(s, L_); };
+  auto att_rows = [&](uint32_t s) { return (4 + nh / nkv) * ceil_div(s, L_); };
   const uint32_t avail = cfg_.vec_rows > row + logits_rows ? cfg_.vec_rows - row - logits_rows : 0;
   if (avail < mat_rows) fail("the vector memory (" + std::to_string(cfg_.vec_rows) + " rows) is too small for the model");
   uint32_t seq = opt_.seq_len ? opt_.seq_len : static_cast<uint32_t>(c_.seq_len);
@@ -669,9 +682,13 @@ void DecodeCompiler::build() {
     // vector unit works on head g (tokens: the V LOAD gives one the head's VRUN takes; the
     // VRUN gives one back when done, which the LOAD of head g + 2, into the same buffer,
     // takes). Within a layer only, so the counts never grow.
+    // Each query head of the KV head keeps its exp'd scores (E_j; the last head's in SC) until
+    // the heads' sums have one vector reciprocal.
+    const uint32_t q = nh / nkv;
     const uint32_t SC = scratch_;
     const uint32_t sr = ceil_div(seq, L_);
-    const uint32_t E = SC + sr, NI = E + sr, NF = NI + sr, R = NF + sr, T = R + sr;
+    const uint32_t NI = SC + sr, NF = NI + sr, R = NF + sr, T = R + sr, E = T + sr;
+    auto e_of = [&](uint32_t j) { return j + 1 == q ? SC : E + j * sr; };
     for (uint32_t g = 0; g < nkv; ++g) {
       const uint32_t KH = (g % 2) * 2 * seq, VH = KH + seq;
       for (int which = 0; which < 2; ++which) {
@@ -688,16 +705,22 @@ void DecodeCompiler::build() {
         x.push_vec = which == 1;
         emit(drv::make_load(x));
       }
-      for (uint32_t h = g * (nh / nkv); h < (g + 1) * (nh / nkv); ++h) {
+      for (uint32_t j = 0; j < q; ++j) {
+        const uint32_t h = g * q + j, Ej = e_of(j);
         vec(VecKind::kDotRows, AluOp::kAdd, SC, KH, qkv_ + h, 1, true, 0, false, false, true);  // dot(q_h, K[t])
         vi(AluOp::kMul, SC, SC, m_.inv_sqrt_head(), 1, true);              // * 1/sqrt(hs)
         reduce(VecKind::kMax, 0, SC, 1, true);                              // max
-        vs(AluOp::kSub, E, SC, 0, 1, true);                                 // score - max
-        exp_v(E, E, 1, true, NI, NF, R, T);                                 // exp
-        reduce(VecKind::kSum, 1, E, 1, true);                               // sum
-        recip_s(2, 1);                                                      // 1 / sum
-        vs(AluOp::kMul, E, E, 2, 1, true);                                  // a[t] = e * inv
-        vec(VecKind::kAxpyRows, AluOp::kAdd, xb_ + h, VH, E, 1, true, 0, false, false, true);  // sum_t a[t] V[t]
+        vs(AluOp::kSub, Ej, SC, 0, 1, true);                                // score - max
+        exp_v(Ej, Ej, 1, true, NI, NF, R, T);                               // exp
+        reduce(VecKind::kSum, 1, Ej, 1, true);                              // sum
+        vec(VecKind::kStoreS, AluOp::kAdd, vm_, 1, 0, j);
+      }
+      recip_v(vr_, vm_, q, ve_);                                            // 1 / sum, every head
+      for (uint32_t j = 0; j < q; ++j) {
+        const uint32_t h = g * q + j, Ej = e_of(j);
+        vec(VecKind::kLoadS, AluOp::kAdd, 2, vr_, 0, j);
+        vs(AluOp::kMul, Ej, Ej, 2, 1, true);                                // a[t] = e * inv
+        vec(VecKind::kAxpyRows, AluOp::kAdd, xb_ + h, VH, Ej, 1, true, 0, false, false, true);  // sum_t a[t] V[t]
       }
       flush_vec(drv::Deps{true, false, g + 2 < nkv, false});
     }
