@@ -183,25 +183,79 @@ QuantModel::QuantModel(const llm::Model& model, const QuantOptions& opt) : cfg_(
   const llm::ModelConfig& c = cfg_;
   const llm::ModelWeights& w = model.weights;
   const int dim = c.dim, kv = c.kv_dim(), hid = c.hidden_dim;
+  auto precision_of = [&](Tensor t, int l) {
+    const char* name = t == Tensor::kWq || t == Tensor::kWk || t == Tensor::kWv ? "qkv"
+                       : t == Tensor::kWo                                     ? "wo"
+                       : t == Tensor::kW2                                     ? "w2"
+                                                                               : "w13";
+    if (t == Tensor::kClassifier) return opt.classifier;
+    const char* single = t == Tensor::kWq ? "wq" : t == Tensor::kWk ? "wk" : t == Tensor::kWv ? "wv" : t == Tensor::kW1 ? "w1" : t == Tensor::kW3 ? "w3" : "";
+    for (const std::string& s : opt.int8_tensors) {
+      if (s == name || s == std::to_string(l) + "." + name || s == single) return Precision::kInt8;
+    }
+    return opt.precision;
+  };
+  layers_.resize(static_cast<size_t>(c.n_layers));
   for (int l = 0; l < c.n_layers; ++l) {
-    Layer L;
-    L.rms_att = to_bits(&w.rms_att[static_cast<size_t>(l) * dim], dim);
-    L.rms_ffn = to_bits(&w.rms_ffn[static_cast<size_t>(l) * dim], dim);
-    auto q = [&](const std::vector<float>& t, int n, int k) {
-      return quantize(&t[static_cast<size_t>(l) * n * k], n, k, opt.group, opt.precision, opt.search);
-    };
-    L.wq = q(w.wq, dim, dim);
-    L.wk = q(w.wk, kv, dim);
-    L.wv = q(w.wv, kv, dim);
-    L.wo = q(w.wo, dim, dim);
-    L.w1 = q(w.w1, hid, dim);
-    L.w2 = q(w.w2, dim, hid);
-    L.w3 = q(w.w3, hid, dim);
-    layers_.push_back(std::move(L));
+    layers_[l].rms_att = to_bits(&w.rms_att[static_cast<size_t>(l) * dim], dim);
+    layers_[l].rms_ffn = to_bits(&w.rms_ffn[static_cast<size_t>(l) * dim], dim);
   }
-  cls_ = quantize(w.wcls(), c.vocab_size, dim, opt.group, opt.classifier, opt.search);
-  if (!c.shared_classifier) {
-    emb_ = quantize(w.token_embedding.data(), c.vocab_size, dim, opt.group, opt.classifier, opt.search);
+  auto slot = [&](Tensor t, int l) -> QMatrix& {
+    if (t == Tensor::kClassifier) return cls_;
+    Layer& L = layers_.at(static_cast<size_t>(l));
+    switch (t) {
+      case Tensor::kWq: return L.wq;
+      case Tensor::kWk: return L.wk;
+      case Tensor::kWv: return L.wv;
+      case Tensor::kWo: return L.wo;
+      case Tensor::kW1: return L.w1;
+      case Tensor::kW3: return L.w3;
+      default: return L.w2;
+    }
+  };
+  if (opt.embedding == EmbeddingSource::kFloat) emb_table_ = to_bits(w.token_embedding.data(), w.token_embedding.size());
+  if (opt.rounding == Rounding::kGptq) {
+    // The layer-wise pass over the model's own stories; the quantized model's embedding in
+    // it is the float one (exact with kFloat; with a quantized table, an approximation).
+    const std::vector<std::vector<int>> texts = calibration_texts(model, opt.calibration);
+    LayerwiseOptions lo = opt.layerwise;
+    lo.group = opt.group;
+    quantize_layerwise(model, w.token_embedding, texts, lo,
+                       [&](Tensor t, int l, const float* wt, int n, int k, const InputMoments& h,
+                           const std::vector<InputMoments>* rows) {
+                         QMatrix& m = slot(t, l);
+                         m = rows ? quantize_gptq(wt, n, k, opt.group, precision_of(t, l), *rows, opt.gptq)
+                                  : quantize_gptq(wt, n, k, opt.group, precision_of(t, l), h, opt.gptq);
+                         return dequantize(m);
+                       });
+  } else {
+    for (int l = 0; l < c.n_layers; ++l) {
+      auto q = [&](const std::vector<float>& t, int n, int k, Tensor id) {
+        slot(id, l) = quantize(&t[static_cast<size_t>(l) * n * k], n, k, opt.group, precision_of(id, l), opt.search);
+      };
+      q(w.wq, dim, dim, Tensor::kWq);
+      q(w.wk, kv, dim, Tensor::kWk);
+      q(w.wv, kv, dim, Tensor::kWv);
+      q(w.wo, dim, dim, Tensor::kWo);
+      q(w.w1, hid, dim, Tensor::kW1);
+      q(w.w2, dim, hid, Tensor::kW2);
+      q(w.w3, hid, dim, Tensor::kW3);
+    }
+    cls_ = quantize(w.wcls(), c.vocab_size, dim, opt.group, opt.classifier, opt.search);
+  }
+  if (opt.embedding == EmbeddingSource::kQuantized) {
+    // The quantized table's rows dequantized: the classifier's when shared, else the
+    // embedding quantized like the classifier.
+    const QMatrix emb = c.shared_classifier
+                            ? cls_
+                            : quantize(w.token_embedding.data(), c.vocab_size, dim, opt.group, opt.classifier, opt.search);
+    emb_table_.resize(static_cast<size_t>(c.vocab_size) * dim);
+    for (int t = 0; t < c.vocab_size; ++t) {
+      for (int i = 0; i < dim; ++i) {
+        emb_table_[static_cast<size_t>(t) * dim + i] =
+            kfp::mul(kfp::from_int(emb.value(t, i)), emb.scales[static_cast<size_t>(t) * emb.groups() + i / emb.group]);
+      }
+    }
   }
   rms_final_ = to_bits(w.rms_final.data(), dim);
   // RoPE tables exactly as run.c computes its angles, in float, once.
@@ -255,13 +309,9 @@ const std::vector<Bits>& QuantModel::forward(int token, int pos) {
   const int group_heads = c.n_heads / c.n_kv_heads;
   const size_t lanes = opt_.lanes;
 
-  // Embedding: one row of the quantized table, dequantized.
-  const QMatrix& emb = c.shared_classifier ? cls_ : emb_;
-  x_.resize(dim);
-  for (int i = 0; i < dim; ++i) {
-    x_[i] = kfp::mul(kfp::from_int(emb.value(token, i)),
-                     emb.scales[static_cast<size_t>(token) * emb.groups() + i / emb.group]);
-  }
+  // Embedding: one row of the KFP32 table.
+  x_.assign(emb_table_.begin() + static_cast<std::ptrdiff_t>(token) * dim,
+            emb_table_.begin() + static_cast<std::ptrdiff_t>(token + 1) * dim);
 
   for (int l = 0; l < c.n_layers; ++l) {
     const Layer& L = layers_[l];
