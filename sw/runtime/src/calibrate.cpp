@@ -91,40 +91,53 @@ void rope(float* v, int n, int hs, const float* cs, const float* sn) {
   }
 }
 
-/// One query's attention over `len` cached positions (rows of kv_dim): out[dim].
-void attend(const float* q, const float* kc, const float* vc, size_t len, const llm::ModelConfig& c,
+/// One query's attention over `len` cached positions. Keys and values transposed,
+/// kt[j * cap + u] for element j of kv_dim at position u, so both the scores and the
+/// weighted sums run along positions. out[dim].
+void attend(const float* q, const float* kt, const float* vt, size_t cap, size_t len, const llm::ModelConfig& c,
             std::vector<float>& att, float* out) {
-  const int hs = c.head_size(), kv = c.kv_dim(), kv_mul = c.n_heads / c.n_kv_heads;
+  const int hs = c.head_size(), kv_mul = c.n_heads / c.n_kv_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
   att.resize(len);
-  std::fill(out, out + c.dim, 0.0f);
   for (int h = 0; h < c.n_heads; ++h) {
     const float* qh = q + h * hs;
-    const int off = (h / kv_mul) * hs;
-    float mx = -INFINITY;
-    for (size_t u = 0; u < len; ++u) {
-      const float* ku = kc + u * kv + off;
-      float d = 0;
-      for (int i = 0; i < hs; ++i) d += qh[i] * ku[i];
-      att[u] = d * scale;
-      mx = std::max(mx, att[u]);
+    const size_t base = static_cast<size_t>(h / kv_mul) * hs;
+    std::fill(att.begin(), att.end(), 0.0f);
+    for (int i = 0; i < hs; ++i) {
+      const float qi = qh[i] * scale;
+      const float* row = kt + (base + i) * cap;
+      for (size_t u = 0; u < len; ++u) att[u] += qi * row[u];
     }
+    const float mx = *std::max_element(att.begin(), att.end());
     float sum = 0;
     for (size_t u = 0; u < len; ++u) sum += (att[u] = std::exp(att[u] - mx));
     const float inv = 1.0f / sum;
-    float* oh = out + h * hs;
-    for (size_t u = 0; u < len; ++u) {
-      const float a = att[u] * inv;
-      const float* vu = vc + u * kv + off;
-      for (int i = 0; i < hs; ++i) oh[i] += a * vu[i];
+    for (int i = 0; i < hs; ++i) {
+      // Eight partial sums, so the loop runs in vector registers.
+      const float* row = vt + (base + i) * cap;
+      float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      size_t u = 0;
+      for (; u + 8 <= len; u += 8) {
+        for (int j = 0; j < 8; ++j) part[j] += att[u + j] * row[u + j];
+      }
+      float total = 0;
+      for (; u < len; ++u) total += att[u] * row[u];
+      for (float p : part) total += p;
+      out[h * hs + i] = total * inv;
     }
   }
+}
+
+/// Writes position u of k[kv_dim] into the transposed layout of attend().
+void put_column(const float* k, int kv, size_t cap, size_t u, float* kt) {
+  for (int j = 0; j < kv; ++j) kt[static_cast<size_t>(j) * cap + u] = k[j];
 }
 
 /// The float model decoding several sequences side by side, one position per step.
 class Decoder {
  public:
-  Decoder(const llm::Model& model, int batch) : m_(model), c_(model.config), batch_(batch) {
+  Decoder(const llm::Model& model, int batch, int steps)
+      : m_(model), c_(model.config), batch_(batch), cap_(static_cast<size_t>(steps)) {
     const llm::ModelWeights& w = model.weights;
     const int dim = c_.dim, kv = c_.kv_dim(), hid = c_.hidden_dim;
     for (int l = 0; l < c_.n_layers; ++l) {
@@ -140,34 +153,34 @@ class Decoder {
       layers_.push_back(std::move(L));
     }
     wcls_ = transpose(w.wcls(), c_.vocab_size, dim);
-    kc_.assign(static_cast<size_t>(c_.n_layers) * batch, {});
-    vc_.assign(kc_.size(), {});
+    kt_.assign(static_cast<size_t>(c_.n_layers) * batch, std::vector<float>(static_cast<size_t>(c_.kv_dim()) * cap_, 0.0f));
+    vt_.assign(kt_.size(), std::vector<float>(static_cast<size_t>(c_.kv_dim()) * cap_, 0.0f));
   }
 
-  /// Runs tokens[b] at `pos` for every sequence b (positions before it ran earlier) and
-  /// fills logits[b] [vocab].
+  /// Runs tokens[b] at `pos` (< steps) for every sequence b (positions before it ran
+  /// earlier) and fills logits[b] [vocab].
   void step(const std::vector<int>& tokens, int pos, std::vector<std::vector<float>>& logits) {
     const llm::ModelWeights& w = m_.weights;
     const int dim = c_.dim, kv = c_.kv_dim(), hid = c_.hidden_dim, hs = c_.head_size();
     std::vector<float> cs(static_cast<size_t>(hs / 2)), sn(cs.size());
     rope_table(pos, hs, cs.data(), sn.data());
-    std::vector<float> x(dim), a(dim), q(dim), o(dim), d(dim), h1(hid), h3(hid), att;
+    std::vector<float> x(dim), a(dim), q(dim), k(kv), v(kv), o(dim), d(dim), h1(hid), h3(hid), att;
     logits.resize(batch_);
     for (int b = 0; b < batch_; ++b) {
       std::copy_n(&w.token_embedding[static_cast<size_t>(tokens[b]) * dim], dim, x.begin());
       for (int l = 0; l < c_.n_layers; ++l) {
         const Layer& L = layers_[l];
-        std::vector<float>& kc = kc_[static_cast<size_t>(l) * batch_ + b];
-        std::vector<float>& vc = vc_[static_cast<size_t>(l) * batch_ + b];
-        kc.resize(static_cast<size_t>(pos + 1) * kv);
-        vc.resize(kc.size());
+        std::vector<float>& kt = kt_[static_cast<size_t>(l) * batch_ + b];
+        std::vector<float>& vt = vt_[static_cast<size_t>(l) * batch_ + b];
         rmsnorm(x.data(), &w.rms_att[static_cast<size_t>(l) * dim], dim, a.data());
         matvec_t(L.wq.data(), dim, dim, a.data(), q.data());
-        matvec_t(L.wk.data(), kv, dim, a.data(), &kc[static_cast<size_t>(pos) * kv]);
-        matvec_t(L.wv.data(), kv, dim, a.data(), &vc[static_cast<size_t>(pos) * kv]);
+        matvec_t(L.wk.data(), kv, dim, a.data(), k.data());
+        matvec_t(L.wv.data(), kv, dim, a.data(), v.data());
         rope(q.data(), dim, hs, cs.data(), sn.data());
-        rope(&kc[static_cast<size_t>(pos) * kv], kv, hs, cs.data(), sn.data());
-        attend(q.data(), kc.data(), vc.data(), static_cast<size_t>(pos) + 1, c_, att, o.data());
+        rope(k.data(), kv, hs, cs.data(), sn.data());
+        put_column(k.data(), kv, cap_, static_cast<size_t>(pos), kt.data());
+        put_column(v.data(), kv, cap_, static_cast<size_t>(pos), vt.data());
+        attend(q.data(), kt.data(), vt.data(), cap_, static_cast<size_t>(pos) + 1, c_, att, o.data());
         matvec_t(L.wo.data(), dim, dim, o.data(), d.data());
         for (int i = 0; i < dim; ++i) x[i] += d[i];
         rmsnorm(x.data(), &w.rms_ffn[static_cast<size_t>(l) * dim], dim, a.data());
@@ -190,9 +203,10 @@ class Decoder {
   const llm::Model& m_;
   const llm::ModelConfig& c_;
   int batch_;
+  size_t cap_;  // positions
   std::vector<Layer> layers_;
   std::vector<float> wcls_;
-  std::vector<std::vector<float>> kc_, vc_;  // [layer][sequence] -> [pos][kv_dim]
+  std::vector<std::vector<float>> kt_, vt_;  // [layer][sequence]: keys and values, transposed
 };
 
 /// m += sum over rows t of a_t b_t^T ([a.w][b.w], double). Summed in float over blocks of
@@ -307,7 +321,7 @@ std::vector<std::vector<int>> calibration_texts(const llm::Model& model, const C
   for (int s = 0; s < opt.sequences; ++s) {
     samplers.emplace_back(model.config.vocab_size, opt.temperature, opt.topp, opt.seed + static_cast<uint64_t>(s));
   }
-  Decoder dec(model, opt.sequences);
+  Decoder dec(model, opt.sequences, steps);
   std::vector<bool> done(static_cast<size_t>(opt.sequences), false);
   std::vector<int> tokens(static_cast<size_t>(opt.sequences));
   std::vector<std::vector<float>> logits;
@@ -427,10 +441,19 @@ void quantize_layerwise(const llm::Model& model, const std::vector<float>& embed
       rope(k[t], kv, hs, &rope_c[p], &rope_s[p]);
     }
     Rows o(n_rows, dim);
-    std::vector<float> att;
-    for (size_t t = 0; t < n_rows; ++t) {
-      const size_t s0 = seq_start[t];
-      attend(q[t], k[s0], v[s0], t - s0 + 1, c, att, o[t]);
+    std::vector<float> att, kt, vt;
+    for (size_t s0 = 0; s0 < n_rows;) {
+      size_t s1 = s0;
+      while (s1 < n_rows && seq_start[s1] == s0) ++s1;
+      const size_t len = s1 - s0;
+      kt.assign(static_cast<size_t>(kv) * len, 0.0f);
+      vt.assign(kt.size(), 0.0f);
+      for (size_t u = 0; u < len; ++u) {
+        put_column(k[s0 + u], kv, len, u, kt.data());
+        put_column(v[s0 + u], kv, len, u, vt.data());
+      }
+      for (size_t t = s0; t < s1; ++t) attend(q[t], kt.data(), vt.data(), len, t - s0 + 1, c, att, o[t]);
+      s0 = s1;
     }
     return o;
   };
@@ -487,7 +510,22 @@ void quantize_layerwise(const llm::Model& model, const std::vector<float>& embed
   const double floor = opt.classifier_floor / voc;
   // Upper triangles summed in float per row, as accumulate() does.
   std::vector<float> hp(static_cast<size_t>(voc) * dim * dim, 0.0f);
+  // The targets' right-hand sides: sum_t (p_t(r) + floor) z_t(r) x_t, the floor's part as
+  // one product (float, vectorized), the probabilities' part per row.
+  Rows zx(static_cast<size_t>(voc), dim);
+  for (size_t t = 0; t < n_rows; ++t) {
+    const float* z = zf[t];
+    const float* x = in[t];
+    for (int r = 0; r < voc; ++r) {
+      const float zr = z[r];
+      float* row = zx[static_cast<size_t>(r)];
+      for (int d = 0; d < dim; ++d) row[d] += zr * x[d];
+    }
+  }
   std::vector<std::vector<double>> rhs(static_cast<size_t>(voc), std::vector<double>(dim, 0.0));
+  for (int r = 0; r < voc; ++r) {
+    for (int d = 0; d < dim; ++d) rhs[r][d] = floor * zx[static_cast<size_t>(r)][d];
+  }
   std::vector<double> prob(voc);
   for (size_t t = 0; t < n_rows; ++t) {
     const float* z = zf[t];
@@ -496,11 +534,10 @@ void quantize_layerwise(const llm::Model& model, const std::vector<float>& embed
     double sum = 0;
     for (int r = 0; r < voc; ++r) sum += (prob[r] = std::exp(z[r] - mx));
     for (int r = 0; r < voc; ++r) {
-      // Probabilities below 1e-4 are left to the floor (in the moments and the target alike).
-      const double p = prob[r] / sum >= 1e-4 ? prob[r] / sum : 0.0;
-      const double wz = (p + floor) * z[r];
-      for (int d = 0; d < dim; ++d) rhs[r][d] += wz * x[d];
-      if (p == 0) continue;
+      // Probabilities below 1e-3 are left to the floor (in the moments and the target alike).
+      const double p = prob[r] / sum;
+      if (p < 1e-3) continue;
+      for (int d = 0; d < dim; ++d) rhs[r][d] += p * z[r] * x[d];
       const float pf = static_cast<float>(p);
       float* hr = &hp[static_cast<size_t>(r) * dim * dim];
       for (int i = 0; i < dim; ++i) {

@@ -27,6 +27,17 @@ bool greater(Bits a, Bits b) { return kfp::max(b, a) == a && kfp::max(a, b) != b
 
 }  // namespace
 
+QuantOptions QuantOptions::preset(Precision p) {
+  QuantOptions o;
+  if (p == Precision::kInt4) {
+    o.precision = Precision::kInt4;
+    o.classifier = Precision::kInt4;
+    o.rounding = Rounding::kGptq;
+    o.embedding = EmbeddingSource::kFloat;
+  }
+  return o;
+}
+
 QMatrix quantize(const float* w, int n, int k, int group, Precision p, ScaleSearch search) {
   if (n <= 0 || k <= 0 || group <= 0) throw std::invalid_argument("quantize: empty matrix or group");
   QMatrix m;
@@ -183,15 +194,36 @@ QuantModel::QuantModel(const llm::Model& model, const QuantOptions& opt) : cfg_(
   const llm::ModelConfig& c = cfg_;
   const llm::ModelWeights& w = model.weights;
   const int dim = c.dim, kv = c.kv_dim(), hid = c.hidden_dim;
+  // Mixed precision: the products named in int8_tensors ("qkv", "wo", "w13", "w2", each
+  // optionally "<layer>."-prefixed) stay INT8.
+  auto product = [](Tensor t) {
+    switch (t) {
+      case Tensor::kWq:
+      case Tensor::kWk:
+      case Tensor::kWv: return "qkv";
+      case Tensor::kWo: return "wo";
+      case Tensor::kW1:
+      case Tensor::kW3: return "w13";
+      default: return "w2";
+    }
+  };
+  for (const std::string& name : opt.int8_tensors) {
+    const size_t dot = name.find('.');
+    const std::string base = dot == std::string::npos ? name : name.substr(dot + 1);
+    bool layer_ok = dot == std::string::npos;
+    if (!layer_ok) {
+      const std::string layer = name.substr(0, dot);
+      layer_ok = !layer.empty() && layer.size() < 4 && layer.find_first_not_of("0123456789") == std::string::npos &&
+                 std::stoi(layer) < c.n_layers;
+    }
+    if (!layer_ok || (base != "qkv" && base != "wo" && base != "w13" && base != "w2")) {
+      throw std::invalid_argument("QuantOptions::int8_tensors: '" + name + "' names no product (qkv, wo, w13, w2, optionally <layer>.)");
+    }
+  }
   auto precision_of = [&](Tensor t, int l) {
-    const char* name = t == Tensor::kWq || t == Tensor::kWk || t == Tensor::kWv ? "qkv"
-                       : t == Tensor::kWo                                     ? "wo"
-                       : t == Tensor::kW2                                     ? "w2"
-                                                                               : "w13";
     if (t == Tensor::kClassifier) return opt.classifier;
-    const char* single = t == Tensor::kWq ? "wq" : t == Tensor::kWk ? "wk" : t == Tensor::kWv ? "wv" : t == Tensor::kW1 ? "w1" : t == Tensor::kW3 ? "w3" : "";
-    for (const std::string& s : opt.int8_tensors) {
-      if (s == name || s == std::to_string(l) + "." + name || s == single) return Precision::kInt8;
+    for (const std::string& name : opt.int8_tensors) {
+      if (name == product(t) || name == std::to_string(l) + "." + product(t)) return Precision::kInt8;
     }
     return opt.precision;
   };

@@ -106,6 +106,14 @@ struct QuantOptions {
   /// The classifier's input at 16 bits, as two INT8 passes (x = 128 hi + lo): the
   /// logits' ranks are what greedy decoding reads, and near-ties need the precision.
   bool classifier_a16 = true;
+
+  /// The default recipe of a precision (docs/vector_unit.md measures both):
+  /// INT8: every matrix INT8 rounded to nearest with MSE-clipped scales, the embedding rows
+  /// from the (shared) INT8 classifier -- a default-constructed QuantOptions.
+  /// INT4: every matrix INT4, the classifier too, by GPTQ (Rounding::kGptq) calibrated on
+  /// the model's own stories, fitted to the float model's outputs; the embedding from the
+  /// float weights (EmbeddingSource::kFloat).
+  static QuantOptions preset(Precision p);
 };
 
 /// One model's quantized decode state.
