@@ -10,6 +10,7 @@
 #include <string>
 
 #include "kestrel/llm/reference.h"
+#include "linalg.h"
 
 namespace ks::rt {
 
@@ -237,36 +238,8 @@ void accumulate(std::vector<double>& m, const Rows& a, const Rows& b, bool symme
   }
 }
 
-/// In-place Cholesky factor (lower) of a symmetric positive definite k x k matrix.
-bool cholesky(std::vector<double>& a, int k) {
-  for (int j = 0; j < k; ++j) {
-    double d = a[static_cast<size_t>(j) * k + j];
-    for (int p = 0; p < j; ++p) d -= a[static_cast<size_t>(j) * k + p] * a[static_cast<size_t>(j) * k + p];
-    if (!(d > 0)) return false;
-    d = std::sqrt(d);
-    a[static_cast<size_t>(j) * k + j] = d;
-    for (int i = j + 1; i < k; ++i) {
-      double s = a[static_cast<size_t>(i) * k + j];
-      for (int p = 0; p < j; ++p) s -= a[static_cast<size_t>(i) * k + p] * a[static_cast<size_t>(j) * k + p];
-      a[static_cast<size_t>(i) * k + j] = s / d;
-    }
-  }
-  return true;
-}
-
-/// Solves L L^T x = b in place (L from cholesky()).
-void cholesky_solve(const std::vector<double>& l, int k, double* x) {
-  for (int i = 0; i < k; ++i) {
-    double s = x[i];
-    for (int p = 0; p < i; ++p) s -= l[static_cast<size_t>(i) * k + p] * x[p];
-    x[i] = s / l[static_cast<size_t>(i) * k + i];
-  }
-  for (int i = k - 1; i >= 0; --i) {
-    double s = x[i];
-    for (int p = i + 1; p < k; ++p) s -= l[static_cast<size_t>(p) * k + i] * x[p];
-    x[i] = s / l[static_cast<size_t>(i) * k + i];
-  }
-}
+using linalg::cholesky;
+using linalg::cholesky_solve;
 
 /// The ridge-regularized least-squares rows: for each r, w_t = (H + ridge I)^-1 (rhs_r +
 /// ridge w_r), the ridge `damp` times H's mean diagonal, pulling the fit towards the float

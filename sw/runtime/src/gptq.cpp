@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "kestrel/runtime/quant.h"
+#include "linalg.h"
 
 namespace ks::rt {
 
@@ -15,24 +16,7 @@ namespace {
 
 using Mat = std::vector<double>;  // row-major square k x k
 
-/// In-place Cholesky factor L (lower, row-major) of a symmetric positive definite matrix.
-/// Returns false when a pivot is not positive.
-bool cholesky(Mat& a, int k) {
-  for (int j = 0; j < k; ++j) {
-    double d = a[static_cast<size_t>(j) * k + j];
-    for (int p = 0; p < j; ++p) d -= a[static_cast<size_t>(j) * k + p] * a[static_cast<size_t>(j) * k + p];
-    if (!(d > 0)) return false;
-    d = std::sqrt(d);
-    a[static_cast<size_t>(j) * k + j] = d;
-    for (int i = j + 1; i < k; ++i) {
-      double s = a[static_cast<size_t>(i) * k + j];
-      for (int p = 0; p < j; ++p) s -= a[static_cast<size_t>(i) * k + p] * a[static_cast<size_t>(j) * k + p];
-      a[static_cast<size_t>(i) * k + j] = s / d;
-    }
-    for (int i = 0; i < j; ++i) a[static_cast<size_t>(i) * k + j] = 0;
-  }
-  return true;
-}
+using linalg::cholesky;
 
 /// The inverse of L L^T from its Cholesky factor L.
 Mat cholesky_inverse(const Mat& l, int k) {

@@ -47,13 +47,16 @@ struct GptqOptions {
   bool negative_scales = true;
 };
 
-/// Error-compensating rounding (GPTQ): minimizes the output error sum over calibration
-/// inputs x of |(W - Wq) x|^2 = tr((W - Wq) H (W - Wq)^T), H = moments (k x k). Columns are
-/// quantized in order; each column's rounding error, divided by the inverse Hessian's
-/// Cholesky diagonal, is pushed onto the columns not yet quantized. A group's scale is chosen
-/// when its first column comes, from the clipping candidates, by the loss of quantizing the
-/// group that way; then (opt.refit) the scales are refitted by least squares for the codes
-/// and the codes recomputed, kept while the output error falls. The format is quantize()'s.
+/// Error-compensating rounding (GPTQ, Frantar et al. 2022): minimizes the output error over
+/// calibration inputs x, sum |(W - Wq) x|^2 = tr((W - Wq) H (W - Wq)^T), H = moments
+/// (k x k, damped by opt.damp). Columns are quantized in order; each column's rounding error,
+/// divided by the diagonal of the upper Cholesky factor U of H^-1, is pushed onto the columns
+/// not yet quantized through U's row. A group's scale is chosen when its first column comes:
+/// of scale_steps + 1 magnitudes from max|w| / qmax down to max|w| / (2 |qmin|), for INT4
+/// with negative_scales each positive and negative, the one with the least loss over the
+/// group. Then (opt.refit) the scales are refitted by least squares for the codes and the
+/// codes recomputed, kept while the output error falls. The format is quantize()'s: codes in
+/// [-127, 127] or [-8, 7], one KFP32 scale per group (possibly negative for INT4).
 QMatrix quantize_gptq(const float* w, int n, int k, int group, Precision p, const InputMoments& moments,
                       const GptqOptions& opt);
 
@@ -83,10 +86,10 @@ enum class EmbeddingSource {
 
 struct QuantOptions {
   Precision precision = Precision::kInt8;  ///< layer weights
-  Precision classifier = Precision::kInt8; ///< the classifier (and the shared embedding table)
-  /// Layer matrices kept at INT8 when `precision` is INT4 (mixed precision per tensor): the
+  Precision classifier = Precision::kInt8; ///< the classifier (and a kQuantized embedding table)
+  /// Layer matrices kept at INT8 whatever `precision` is (mixed precision per tensor): the
   /// names of the products the core runs, "qkv" (wq, wk, wv), "wo", "w13" (w1, w3) or "w2",
-  /// for every layer, or with a layer prefix ("0.w2") for one.
+  /// for every layer, or with a layer prefix ("0.w2") for one. Other names are refused.
   std::vector<std::string> int8_tensors;
   int group = 32;                          ///< elements per weight scale; a multiple of the array's chunk
   ScaleSearch search = ScaleSearch::kMse;
