@@ -88,8 +88,7 @@ struct Result {
 
 Result run(const Options& opt, const ks::llm::Model& model, ks::rt::Precision p, ks::rt::Placement place) {
   const ks::hw::HwConfig& hw = *ks::hw::find_config(opt.config);
-  ks::rt::QuantOptions qo;
-  qo.precision = p;
+  ks::rt::QuantOptions qo = ks::rt::QuantOptions::preset(p);
   qo.lanes = hw.vec_lanes;
   ks::rt::QuantModel qm(model, qo);
   // The golden model's greedy tokens from BOS.

@@ -114,8 +114,8 @@ int main(int argc, char** argv) {
       ref = std::make_unique<ks::llm::ReferenceModel>(model);
       forward = [&](int token, int pos) -> std::vector<float>& { return ref->forward(token, pos); };
     } else {
-      ks::rt::QuantOptions o;
-      o.precision = precision == "int4" ? ks::rt::Precision::kInt4 : ks::rt::Precision::kInt8;
+      ks::rt::QuantOptions o =
+          ks::rt::QuantOptions::preset(precision == "int4" ? ks::rt::Precision::kInt4 : ks::rt::Precision::kInt8);
       const ks::hw::HwConfig& hw = *ks::hw::find_config(config);
       o.lanes = hw.vec_lanes;
       qm = std::make_unique<ks::rt::QuantModel>(model, o);

@@ -121,9 +121,7 @@ TEST_P(DecodeTest, Stories260KInt8GreedyEqualsQuantModel) {
 
 TEST_P(DecodeTest, Stories260KInt4GreedyEqualsQuantModel) {
   const ks::llm::Model model = ks::llm::load_model(std::string(KS_MODELS_DIR) + "/stories260K.bin");
-  QuantOptions qo;
-  qo.precision = Precision::kInt4;
-  check(model, qo, {1, 403, 407}, 36);  // a short prompt forced first
+  check(model, QuantOptions::preset(Precision::kInt4), {1, 403, 407}, 36);  // a short prompt forced first
 }
 
 ks::llm::ModelConfig shape(int dim, int hidden, int layers, int heads, int kv_heads, int vocab, bool shared) {
@@ -146,9 +144,17 @@ TEST_P(DecodeTest, RandomModelAsManyKvHeadsAsHeads) {
 }
 
 TEST_P(DecodeTest, RandomModelOneKvHeadSeparateClassifierInt4) {
-  QuantOptions qo;
-  qo.precision = Precision::kInt4;
+  const QuantOptions qo = QuantOptions::preset(Precision::kInt4);
   check(random_model(shape(48, 72, 2, 6, 1, 97, false), static_cast<uint32_t>(ks::tb::base_seed() * 1000 + 12)), qo, {5}, 32);
+}
+
+// The INT4 recipe (GPTQ calibrated on the random model's own text) with mixed precision per
+// product -- attention INT8 everywhere, one layer's w2 INT8 -- and weights streamed.
+TEST_P(DecodeTest, RandomModelInt4MixedPrecisionStreamed) {
+  QuantOptions qo = QuantOptions::preset(Precision::kInt4);
+  qo.int8_tensors = {"qkv", "1.w2"};
+  check(random_model(shape(40, 100, 2, 5, 5, 300, true), static_cast<uint32_t>(ks::tb::base_seed() * 1000 + 14)), qo, {7, 3}, 33,
+        ks::rt::Placement::kStreamed);
 }
 
 TEST_P(DecodeTest, RandomModelStreamedWeights) {

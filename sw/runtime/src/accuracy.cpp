@@ -1,6 +1,8 @@
 #include "kestrel/runtime/accuracy.h"
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <vector>
 
 #include "kestrel/llm/reference.h"
@@ -37,46 +39,60 @@ std::vector<double> widen(const std::vector<Bits>& b) {
 
 }  // namespace
 
-AccuracyReport evaluate_accuracy(const llm::Model& model, const QuantOptions& opt, int steps) {
-  // The float model's greedy text and its log probabilities.
+std::vector<int> float_greedy_text(const llm::Model& model, const std::vector<int>& prompt, int steps) {
   llm::ReferenceModel ref(model);
   std::vector<int> text{kBos};
-  double float_nll = 0;
-  std::vector<std::vector<double>> float_logits;
-  for (int pos = 0; pos + 1 < steps; ++pos) {
-    const std::vector<double> lg = widen(ref.forward(text.back(), pos));
-    const int next = argmax(lg);
+  text.insert(text.end(), prompt.begin(), prompt.end());
+  for (int pos = 0; pos + 1 < steps && pos + 1 < static_cast<int>(text.size()); ++pos) ref.forward(text[pos], pos);
+  for (int pos = static_cast<int>(text.size()) - 1; pos + 1 < steps; ++pos) {
+    const int next = argmax(widen(ref.forward(text.back(), pos)));
     if (next == kBos) break;
-    float_nll -= log_prob(lg, next);
     text.push_back(next);
   }
-  AccuracyReport r;
-  r.tokens = static_cast<int>(text.size()) - 1;
-  // Teacher forcing: the quantized model reads the float text.
-  QuantModel qm(model, opt);
-  int agree = 0;
-  double nll = 0;
-  for (int pos = 0; pos < r.tokens; ++pos) {
-    const std::vector<Bits>& bits = qm.forward(text[pos], pos);
-    const std::vector<double> lg = widen(bits);
-    const int want = text[pos + 1];
-    if (QuantModel::argmax(bits) == want) ++agree;
-    nll -= log_prob(lg, want);
+  return text;
+}
+
+AccuracyReport evaluate_accuracy(const llm::Model& model, QuantModel& qm, const std::vector<int>& text, int prompt,
+                                 bool free_run) {
+  if (text.empty() || text[0] != kBos) throw std::invalid_argument("evaluate_accuracy: the text must start with BOS");
+  if (prompt < 0 || prompt + 1 >= static_cast<int>(text.size())) {
+    throw std::invalid_argument("evaluate_accuracy: nothing to score after the prompt");
   }
-  r.top1 = r.tokens ? static_cast<double>(agree) / r.tokens : 0;
-  r.perplexity = r.tokens ? std::exp(nll / r.tokens) : 0;
-  r.float_perplexity = r.tokens ? std::exp(float_nll / r.tokens) : 0;
-  // Free-running greedy: where does the quantized text leave the float one?
-  QuantModel free(model, opt);
+  AccuracyReport r;
+  r.tokens = static_cast<int>(text.size()) - 1 - prompt;
+  // Teacher forcing: both models read the text.
+  llm::ReferenceModel ref(model);
+  int agree = 0;
+  double nll = 0, float_nll = 0;
+  for (int pos = 0; pos + 1 < static_cast<int>(text.size()); ++pos) {
+    const std::vector<double> fl = widen(ref.forward(text[pos], pos));
+    const std::vector<Bits>& bits = qm.forward(text[pos], pos);
+    if (pos < prompt) continue;
+    const int want = text[pos + 1];
+    if (QuantModel::argmax(bits) == argmax(fl)) ++agree;
+    nll -= log_prob(widen(bits), want);
+    float_nll -= log_prob(fl, want);
+  }
+  r.top1 = static_cast<double>(agree) / r.tokens;
+  r.perplexity = std::exp(nll / r.tokens);
+  r.float_perplexity = std::exp(float_nll / r.tokens);
+  // Free-running greedy after the prompt: where does the quantized text leave this one?
   int token = kBos;
-  for (int pos = 0; pos < r.tokens; ++pos) {
-    token = QuantModel::argmax(free.forward(token, pos));
+  for (int pos = 0; free_run && pos + 1 < static_cast<int>(text.size()); ++pos) {
+    const int next = QuantModel::argmax(qm.forward(token, pos));
+    token = pos < prompt ? text[pos + 1] : next;
     if (token != text[pos + 1]) {
       r.first_difference = pos + 1;
       break;
     }
   }
   return r;
+}
+
+AccuracyReport evaluate_accuracy(const llm::Model& model, const QuantOptions& opt, int steps) {
+  const std::vector<int> text = float_greedy_text(model, {}, steps);
+  QuantModel qm(model, opt);
+  return evaluate_accuracy(model, qm, text, 0);
 }
 
 }  // namespace ks::rt

@@ -607,16 +607,8 @@ void DecodeCompiler::build() {
   };
   const uint32_t rope_c = put_rows(rc, seq, dim, "RoPE table");
   const uint32_t rope_s = put_rows(rsn, seq, dim, "RoPE table");
-  // The embedding table, dequantized as forward() does: float(q) * scale.
-  const QMatrix& emb = m_.embedding();
-  std::vector<kfp::Bits> et(size_t{vocab} * dim);
-  for (uint32_t t = 0; t < vocab; ++t) {
-    for (uint32_t i = 0; i < dim; ++i) {
-      et[size_t{t} * dim + i] = kfp::mul(kfp::from_int(emb.value(static_cast<int>(t), static_cast<int>(i))),
-                                         emb.scales[size_t{t} * emb.groups() + i / emb.group]);
-    }
-  }
-  const uint32_t emb_host = put_rows(et, vocab, dim, "embedding table");
+  // The embedding table, exactly the KFP32 rows forward() reads.
+  const uint32_t emb_host = put_rows(m_.embedding(), vocab, dim, "embedding table");
   // KV cache: [layer][kv head][pos][head_size] KFP32, K and V.
   const uint32_t kv_row = hs * 4;
   const uint32_t kcache = alloc(size_t{nl} * nkv * seq * kv_row, "the K cache");

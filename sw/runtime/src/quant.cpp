@@ -27,6 +27,17 @@ bool greater(Bits a, Bits b) { return kfp::max(b, a) == a && kfp::max(a, b) != b
 
 }  // namespace
 
+QuantOptions QuantOptions::preset(Precision p) {
+  QuantOptions o;
+  if (p == Precision::kInt4) {
+    o.precision = Precision::kInt4;
+    o.classifier = Precision::kInt4;
+    o.rounding = Rounding::kGptq;
+    o.embedding = EmbeddingSource::kFloat;
+  }
+  return o;
+}
+
 QMatrix quantize(const float* w, int n, int k, int group, Precision p, ScaleSearch search) {
   if (n <= 0 || k <= 0 || group <= 0) throw std::invalid_argument("quantize: empty matrix or group");
   QMatrix m;
@@ -183,25 +194,100 @@ QuantModel::QuantModel(const llm::Model& model, const QuantOptions& opt) : cfg_(
   const llm::ModelConfig& c = cfg_;
   const llm::ModelWeights& w = model.weights;
   const int dim = c.dim, kv = c.kv_dim(), hid = c.hidden_dim;
-  for (int l = 0; l < c.n_layers; ++l) {
-    Layer L;
-    L.rms_att = to_bits(&w.rms_att[static_cast<size_t>(l) * dim], dim);
-    L.rms_ffn = to_bits(&w.rms_ffn[static_cast<size_t>(l) * dim], dim);
-    auto q = [&](const std::vector<float>& t, int n, int k) {
-      return quantize(&t[static_cast<size_t>(l) * n * k], n, k, opt.group, opt.precision, opt.search);
-    };
-    L.wq = q(w.wq, dim, dim);
-    L.wk = q(w.wk, kv, dim);
-    L.wv = q(w.wv, kv, dim);
-    L.wo = q(w.wo, dim, dim);
-    L.w1 = q(w.w1, hid, dim);
-    L.w2 = q(w.w2, dim, hid);
-    L.w3 = q(w.w3, hid, dim);
-    layers_.push_back(std::move(L));
+  // Mixed precision: the products named in int8_tensors ("qkv", "wo", "w13", "w2", each
+  // optionally "<layer>."-prefixed) stay INT8.
+  auto product = [](Tensor t) {
+    switch (t) {
+      case Tensor::kWq:
+      case Tensor::kWk:
+      case Tensor::kWv: return "qkv";
+      case Tensor::kWo: return "wo";
+      case Tensor::kW1:
+      case Tensor::kW3: return "w13";
+      default: return "w2";
+    }
+  };
+  for (const std::string& name : opt.int8_tensors) {
+    const size_t dot = name.find('.');
+    const std::string base = dot == std::string::npos ? name : name.substr(dot + 1);
+    bool layer_ok = dot == std::string::npos;
+    if (!layer_ok) {
+      const std::string layer = name.substr(0, dot);
+      layer_ok = !layer.empty() && layer.size() < 4 && layer.find_first_not_of("0123456789") == std::string::npos &&
+                 std::stoi(layer) < c.n_layers;
+    }
+    if (!layer_ok || (base != "qkv" && base != "wo" && base != "w13" && base != "w2")) {
+      throw std::invalid_argument("QuantOptions::int8_tensors: '" + name + "' names no product (qkv, wo, w13, w2, optionally <layer>.)");
+    }
   }
-  cls_ = quantize(w.wcls(), c.vocab_size, dim, opt.group, opt.classifier, opt.search);
-  if (!c.shared_classifier) {
-    emb_ = quantize(w.token_embedding.data(), c.vocab_size, dim, opt.group, opt.classifier, opt.search);
+  auto precision_of = [&](Tensor t, int l) {
+    if (t == Tensor::kClassifier) return opt.classifier;
+    for (const std::string& name : opt.int8_tensors) {
+      if (name == product(t) || name == std::to_string(l) + "." + product(t)) return Precision::kInt8;
+    }
+    return opt.precision;
+  };
+  layers_.resize(static_cast<size_t>(c.n_layers));
+  for (int l = 0; l < c.n_layers; ++l) {
+    layers_[l].rms_att = to_bits(&w.rms_att[static_cast<size_t>(l) * dim], dim);
+    layers_[l].rms_ffn = to_bits(&w.rms_ffn[static_cast<size_t>(l) * dim], dim);
+  }
+  auto slot = [&](Tensor t, int l) -> QMatrix& {
+    if (t == Tensor::kClassifier) return cls_;
+    Layer& L = layers_.at(static_cast<size_t>(l));
+    switch (t) {
+      case Tensor::kWq: return L.wq;
+      case Tensor::kWk: return L.wk;
+      case Tensor::kWv: return L.wv;
+      case Tensor::kWo: return L.wo;
+      case Tensor::kW1: return L.w1;
+      case Tensor::kW3: return L.w3;
+      default: return L.w2;
+    }
+  };
+  if (opt.embedding == EmbeddingSource::kFloat) emb_table_ = to_bits(w.token_embedding.data(), w.token_embedding.size());
+  if (opt.rounding == Rounding::kGptq) {
+    // The layer-wise pass over the model's own stories; the quantized model's embedding in
+    // it is the float one (exact with kFloat; with a quantized table, an approximation).
+    const std::vector<std::vector<int>> texts = calibration_texts(model, opt.calibration);
+    LayerwiseOptions lo = opt.layerwise;
+    lo.group = opt.group;
+    quantize_layerwise(model, w.token_embedding, texts, lo,
+                       [&](Tensor t, int l, const float* wt, int n, int k, const InputMoments& h,
+                           const std::vector<InputMoments>* rows) {
+                         QMatrix& m = slot(t, l);
+                         m = rows ? quantize_gptq(wt, n, k, opt.group, precision_of(t, l), *rows, opt.gptq)
+                                  : quantize_gptq(wt, n, k, opt.group, precision_of(t, l), h, opt.gptq);
+                         return dequantize(m);
+                       });
+  } else {
+    for (int l = 0; l < c.n_layers; ++l) {
+      auto q = [&](const std::vector<float>& t, int n, int k, Tensor id) {
+        slot(id, l) = quantize(&t[static_cast<size_t>(l) * n * k], n, k, opt.group, precision_of(id, l), opt.search);
+      };
+      q(w.wq, dim, dim, Tensor::kWq);
+      q(w.wk, kv, dim, Tensor::kWk);
+      q(w.wv, kv, dim, Tensor::kWv);
+      q(w.wo, dim, dim, Tensor::kWo);
+      q(w.w1, hid, dim, Tensor::kW1);
+      q(w.w2, dim, hid, Tensor::kW2);
+      q(w.w3, hid, dim, Tensor::kW3);
+    }
+    cls_ = quantize(w.wcls(), c.vocab_size, dim, opt.group, opt.classifier, opt.search);
+  }
+  if (opt.embedding == EmbeddingSource::kQuantized) {
+    // The quantized table's rows dequantized: the classifier's when shared, else the
+    // embedding quantized like the classifier.
+    const QMatrix emb = c.shared_classifier
+                            ? cls_
+                            : quantize(w.token_embedding.data(), c.vocab_size, dim, opt.group, opt.classifier, opt.search);
+    emb_table_.resize(static_cast<size_t>(c.vocab_size) * dim);
+    for (int t = 0; t < c.vocab_size; ++t) {
+      for (int i = 0; i < dim; ++i) {
+        emb_table_[static_cast<size_t>(t) * dim + i] =
+            kfp::mul(kfp::from_int(emb.value(t, i)), emb.scales[static_cast<size_t>(t) * emb.groups() + i / emb.group]);
+      }
+    }
   }
   rms_final_ = to_bits(w.rms_final.data(), dim);
   // RoPE tables exactly as run.c computes its angles, in float, once.
@@ -255,13 +341,9 @@ const std::vector<Bits>& QuantModel::forward(int token, int pos) {
   const int group_heads = c.n_heads / c.n_kv_heads;
   const size_t lanes = opt_.lanes;
 
-  // Embedding: one row of the quantized table, dequantized.
-  const QMatrix& emb = c.shared_classifier ? cls_ : emb_;
-  x_.resize(dim);
-  for (int i = 0; i < dim; ++i) {
-    x_[i] = kfp::mul(kfp::from_int(emb.value(token, i)),
-                     emb.scales[static_cast<size_t>(token) * emb.groups() + i / emb.group]);
-  }
+  // Embedding: one row of the KFP32 table.
+  x_.assign(emb_table_.begin() + static_cast<std::ptrdiff_t>(token) * dim,
+            emb_table_.begin() + static_cast<std::ptrdiff_t>(token + 1) * dim);
 
   for (int l = 0; l < c.n_layers; ++l) {
     const Layer& L = layers_[l];

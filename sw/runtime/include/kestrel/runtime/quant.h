@@ -13,6 +13,7 @@
 #include "kestrel/golden/kfp.h"
 #include "kestrel/golden/matmul.h"
 #include "kestrel/llm/model.h"
+#include "kestrel/runtime/calibrate.h"
 
 namespace ks::rt {
 
@@ -37,11 +38,66 @@ enum class ScaleSearch {
 /// Quantizes w [n][k] (float) group-wise. INT8 values in [-127, 127]; INT4 in [-8, 7].
 QMatrix quantize(const float* w, int n, int k, int group, Precision p, ScaleSearch search);
 
+struct GptqOptions {
+  double damp = 0.01;     ///< added to the second moments' diagonal, times its mean
+  int scale_steps = 32;   ///< scale candidates per group and sign (see quantize_gptq)
+  int refit = 2;          ///< rounds of least-squares scales for the codes, then new codes
+  /// INT4: also scales that put code -8 (the longer side of [-8, 7]) on the group's largest
+  /// weight, negative when that weight is positive.
+  bool negative_scales = true;
+};
+
+/// Error-compensating rounding (GPTQ, Frantar et al. 2022): minimizes the output error over
+/// calibration inputs x, sum |(W - Wq) x|^2 = tr((W - Wq) H (W - Wq)^T), H = moments
+/// (k x k, damped by opt.damp). Columns are quantized in order; each column's rounding error,
+/// divided by the diagonal of the upper Cholesky factor U of H^-1, is pushed onto the columns
+/// not yet quantized through U's row. A group's scale is chosen when its first column comes:
+/// of scale_steps + 1 magnitudes from max|w| / qmax down to max|w| / (2 |qmin|), for INT4
+/// with negative_scales each positive and negative, the one with the least loss over the
+/// group. Then (opt.refit) the scales are refitted by least squares for the codes and the
+/// codes recomputed, kept while the output error falls. The format is quantize()'s: codes in
+/// [-127, 127] or [-8, 7], one KFP32 scale per group (possibly negative for INT4).
+QMatrix quantize_gptq(const float* w, int n, int k, int group, Precision p, const InputMoments& moments,
+                      const GptqOptions& opt);
+
+/// The same with one set of moments per output row (row r's error weighted by its own
+/// inputs' statistics).
+QMatrix quantize_gptq(const float* w, int n, int k, int group, Precision p,
+                      const std::vector<InputMoments>& row_moments, const GptqOptions& opt);
+
+/// The float matrix a QMatrix stands for: value x scale.
+std::vector<float> dequantize(const QMatrix& m);
+
+/// The mean output error of m against w over the inputs of `moments`: tr(D H D^T) / count
+/// with D = w - dequantize(m).
+double output_error(const float* w, const QMatrix& m, const InputMoments& moments);
+
+/// How weights are rounded to their codes.
+enum class Rounding {
+  kNearest,  ///< each weight to its nearest code (scales from `search`)
+  kGptq,     ///< quantize_gptq, with calibration moments from the float model's own stories
+};
+
+/// Where the token embedding rows come from (one row per token, KFP32 in device memory).
+enum class EmbeddingSource {
+  kQuantized,  ///< the quantized table dequantized (the classifier's when shared)
+  kFloat,      ///< the float weights rounded to KFP32, independent of the classifier
+};
+
 struct QuantOptions {
   Precision precision = Precision::kInt8;  ///< layer weights
-  Precision classifier = Precision::kInt8; ///< the classifier (and the shared embedding table)
+  Precision classifier = Precision::kInt8; ///< the classifier (and a kQuantized embedding table)
+  /// Layer matrices kept at INT8 whatever `precision` is (mixed precision per tensor): the
+  /// names of the products the core runs, "qkv" (wq, wk, wv), "wo", "w13" (w1, w3) or "w2",
+  /// for every layer, or with a layer prefix ("0.w2") for one. Other names are refused.
+  std::vector<std::string> int8_tensors;
   int group = 32;                          ///< elements per weight scale; a multiple of the array's chunk
   ScaleSearch search = ScaleSearch::kMse;
+  Rounding rounding = Rounding::kNearest;
+  GptqOptions gptq;
+  CalibrationOptions calibration;  ///< the text GPTQ calibrates on
+  LayerwiseOptions layerwise;      ///< what GPTQ fits each matrix to
+  EmbeddingSource embedding = EmbeddingSource::kQuantized;
   size_t lanes = 8;                        ///< vector-unit lanes (the order of reductions)
   bool act_per_group = true;               ///< one activation scale per weight group (else per vector)
   /// KV cache quantized with a scale per (position, head); else KFP32 values, as the core's
@@ -53,6 +109,14 @@ struct QuantOptions {
   /// The classifier's input at 16 bits, as two INT8 passes (x = 128 hi + lo): the
   /// logits' ranks are what greedy decoding reads, and near-ties need the precision.
   bool classifier_a16 = true;
+
+  /// The default recipe of a precision (docs/vector_unit.md measures both):
+  /// INT8: every matrix INT8 rounded to nearest with MSE-clipped scales, the embedding rows
+  /// from the (shared) INT8 classifier -- a default-constructed QuantOptions.
+  /// INT4: every matrix INT4, the classifier too, by GPTQ (Rounding::kGptq) calibrated on
+  /// the model's own stories, fitted to the float model's outputs; the embedding from the
+  /// float weights (EmbeddingSource::kFloat).
+  static QuantOptions preset(Precision p);
 };
 
 /// One model's quantized decode state.
@@ -94,8 +158,8 @@ class QuantModel {
   enum class Mat { kWq, kWk, kWv, kWo, kW1, kW2, kW3 };
   const QMatrix& matrix(int layer, Mat m) const;
   const QMatrix& classifier() const { return cls_; }
-  /// The token embedding table (the classifier's when shared).
-  const QMatrix& embedding() const { return cfg_.shared_classifier ? cls_ : emb_; }
+  /// The token embedding table [vocab][dim] in KFP32, as forward() reads it.
+  const std::vector<Bits>& embedding() const { return emb_table_; }
   const std::vector<Bits>& rms_att(int layer) const { return layers_.at(static_cast<size_t>(layer)).rms_att; }
   const std::vector<Bits>& rms_ffn(int layer) const { return layers_.at(static_cast<size_t>(layer)).rms_ffn; }
   const std::vector<Bits>& rms_final() const { return rms_final_; }
@@ -113,8 +177,8 @@ class QuantModel {
   llm::ModelConfig cfg_;
   QuantOptions opt_;
   std::vector<Layer> layers_;
-  QMatrix cls_;                 // classifier; also the token embedding when shared
-  QMatrix emb_;                 // the token embedding when not shared
+  QMatrix cls_;                 // classifier
+  std::vector<Bits> emb_table_; // the token embedding [vocab][dim], KFP32
   std::vector<Bits> rms_final_;
   std::vector<Bits> rope_cos_, rope_sin_;  // [seq_len][head_size / 2]
   Bits inv_sqrt_head_ = 0;
