@@ -11,6 +11,12 @@
 /// status, so the host's retry never lands in the middle of the discarded bytes. A request
 /// left incomplete for IdleCycles is dropped without an answer. Bytes in: rx_valid_i/rx_ready_o
 /// (taken only while a request is being parsed); bytes out: tx_valid_o/tx_ready_i.
+///
+/// Device memory: one word access per data byte on the host port. mem_req_o and its fields
+/// are registered and held until mem_gnt_i (the memory may take any time to grant); a read's
+/// word comes back with mem_rvalid_i at any later cycle. No received byte is taken while a
+/// request waits for its grant, so a MEM_WRITE is answered only once all its writes are
+/// granted (the memory serves granted requests in order).
 `include "ks_assert.svh"
 
 module ks_uart_bridge #(
@@ -53,6 +59,7 @@ module ks_uart_bridge #(
   input  logic [1:0]             m_rresp_i,
   // device memory host port
   output logic                   mem_req_o,
+  input  logic                   mem_gnt_i,
   output logic                   mem_we_o,
   output logic [WordW-1:0]       mem_addr_o,
   output logic [DataBytes*8-1:0] mem_wdata_o,
@@ -197,7 +204,12 @@ module ks_uart_bridge #(
   logic [7:0] rx_byte;
   assign parsing    = state_q == SOp || state_q == SHdr || state_q == SHcrc || state_q == SMemData ||
                       state_q == SMemCrc;
-  assign rx_take    = rxb_valid_q && (parsing || state_q == SSync || state_q == SDrain);
+  // No byte is taken while a memory request is registered (until the cycle after its grant):
+  // a MEM_WRITE's next byte, or its CRC byte, waits for the previous byte's write. (From a
+  // register, to keep the memory's grant logic out of the parser's path.)
+  logic mem_pend;
+  assign mem_pend   = mem_req_q && !mem_gnt_i;
+  assign rx_take    = rxb_valid_q && !mem_req_q && (parsing || state_q == SSync || state_q == SDrain);
   assign rx_ready_o = !rxb_valid_q;
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
@@ -431,6 +443,8 @@ module ks_uart_bridge #(
 
   // The memory port is registered: a request leaves the cycle after it is decided (reads
   // wait for mem_rvalid_i anyway), which keeps the UART's logic out of the RAM's setup path.
+  // It is held until granted; the state machine asks for no other access meanwhile (a read
+  // waits for its word, a write's next byte is not taken).
   logic                   mem_req_d, mem_we_d, mem_req_q, mem_we_q;
   logic [WordW-1:0]       mem_addr_d, mem_addr_q;
   logic [DataBytes*8-1:0] mem_wdata_d, mem_wdata_q;
@@ -438,13 +452,15 @@ module ks_uart_bridge #(
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
       mem_req_q <= 1'b0;
-    end else begin
+    end else if (!mem_pend) begin
       mem_req_q <= mem_req_d;
     end
-    mem_we_q    <= mem_we_d;
-    mem_addr_q  <= mem_addr_d;
-    mem_wdata_q <= mem_wdata_d;
-    mem_wstrb_q <= mem_wstrb_d;
+    if (!mem_pend) begin
+      mem_we_q    <= mem_we_d;
+      mem_addr_q  <= mem_addr_d;
+      mem_wdata_q <= mem_wdata_d;
+      mem_wstrb_q <= mem_wstrb_d;
+    end
   end
   assign mem_req_o   = mem_req_q;
   assign mem_we_o    = mem_we_q;
@@ -524,4 +540,5 @@ module ks_uart_bridge #(
 
   `KS_ASSERT(tx_byte_held_until_taken, (tx_valid_o && !tx_ready_i) |=> (tx_valid_o && $stable(tx_data_o)))
   `KS_ASSERT(tokens_popped_only_when_present, tok_ready_o |-> tok_valid_i)
+  `KS_ASSERT(no_memory_request_while_one_waits, mem_pend |-> !mem_req_d)
 endmodule
