@@ -35,7 +35,7 @@ module ks_top_icebreaker #(
     .clk_i(clk), .rst_ni(rst_n), .uart_rx_i, .uart_tx_o, .irq_o(irq), .busy_o(busy),
     // no SDRAM on this board: device memory in SPRAM
     .sdram_cke_o(), .sdram_cs_n_o(), .sdram_ras_n_o(), .sdram_cas_n_o(), .sdram_we_n_o(),
-    .sdram_ba_o(), .sdram_a_o(), .sdram_dqm_o(), .sdram_dq_o(), .sdram_dq_oe_o(), .sdram_dq_i('0)
+    .sdram_ba_o(), .sdram_a_o(), .sdram_dqm_o(), .sdram_dq_o(), .sdram_dq_oe_o(), .sdram_dq_i(16'd0)
   );
 
   // LEDs are active low; bus activity is stretched so it can be seen.

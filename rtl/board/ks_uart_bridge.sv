@@ -116,6 +116,7 @@ module ks_uart_bridge #(
   logic [MOffW-1:0] moff_q;                   // memory byte offset of the next byte
   logic             byte_crc_q, byte_crc_d;   // the byte offered counts in the CRC
   logic [16:0]      left_q;                   // memory bytes still to move
+  logic             left_zero_q, left_one_q;  // left_q == 0, left_q == 1
   logic [IdleW-1:0] idle_q;
   logic             quiet;
   logic             aw_done_q, aw_done_d, w_done_q, w_done_d;
@@ -244,7 +245,7 @@ module ks_uart_bridge #(
 
   always_comb begin
     state_d      = state_q;
-    ph_d         = ph_q;
+    ph_d         = state_q == SResp ? ph_q : PSync;   // an answer starts with its sync byte
     op_d         = op_q;
     status_d     = status_q;
     crc_d        = crc_q;
@@ -299,7 +300,6 @@ module ks_uart_bridge #(
         end
         SHcrc: if (rx_take) begin
           // Where the request goes was worked out while its CRC byte was on the line.
-          ph_d      = PSync;
           aw_done_d = 1'b0;
           w_done_d  = 1'b0;
           tbyte_d   = '0;
@@ -319,19 +319,17 @@ module ks_uart_bridge #(
           mem_req_d = 1'b1;
           mem_we_d  = 1'b1;
           crc_d     = crc8(crc_q, rx_byte);
-          if (left_q == 17'd1) state_d = SMemCrc;
+          if (left_one_q) state_d = SMemCrc;
         end else if (quiet) begin
           state_d = SSync;
         end
         SMemCrc: if (rx_take) begin
           status_d = (rx_byte == crc_q) ? StOk : StBadData;
-          ph_d     = PSync;
           state_d  = SResp;
         end else if (quiet) begin
           state_d = SSync;
         end
         SDrain: if (quiet) begin
-          ph_d    = PSync;
           state_d = SResp;
         end
         SRegW: begin
@@ -391,7 +389,7 @@ module ks_uart_bridge #(
                       mem_wait_d   = 1'b0;
                       byte_d       = mem_word_q[mem_lane_q*8 +: 8];
                       byte_valid_d = 1'b1;
-                      if (left_q == 17'd0) ph_d = PCrc;
+                      if (left_zero_q) ph_d = PCrc;
                     end
                   end
                   OpTokens: begin
@@ -503,9 +501,13 @@ module ks_uart_bridge #(
     if (state_q == SHcrc && rx_take) begin
       moff_q <= m_off[MOffW-1:0];
       left_q <= 17'(h_len);
+      left_zero_q <= h_len == 16'd0;
+      left_one_q  <= h_len == 16'd1;
     end else if ((state_q == SMemData && rx_take) || mem_rvalid_i) begin
       moff_q <= moff_q + 1'b1;
       left_q <= left_q - 1'b1;
+      left_zero_q <= left_q == 17'd1;
+      left_one_q  <= left_q == 17'd2;
     end
   end
 

@@ -20,14 +20,15 @@ module ks_wait_timer #(
 
   logic [Width-1:0] cnt_q;
   logic             done_q;
-  assign done_next_o = start_i ? Cycles <= 1 : (cnt_q == '0 || cnt_q == Width'(1));
+  // done_q is cnt_q == 0: the counter stops there without a comparison of its own.
+  assign done_next_o = start_i ? Cycles <= 1 : (done_q || cnt_q == Width'(1));
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
       cnt_q  <= '0;
       done_q <= 1'b1;
     end else begin
       if (start_i) cnt_q <= Load;
-      else if (cnt_q != '0) cnt_q <= cnt_q - 1'b1;
+      else if (!done_q) cnt_q <= cnt_q - 1'b1;
       done_q <= done_next_o;
     end
   end

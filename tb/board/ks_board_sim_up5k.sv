@@ -15,6 +15,6 @@ module ks_board_sim_up5k (
   ) u_soc (
     .clk_i, .rst_ni, .uart_rx_i, .uart_tx_o, .irq_o, .busy_o,
     .sdram_cke_o(), .sdram_cs_n_o(), .sdram_ras_n_o(), .sdram_cas_n_o(), .sdram_we_n_o(),
-    .sdram_ba_o(), .sdram_a_o(), .sdram_dqm_o(), .sdram_dq_o(), .sdram_dq_oe_o(), .sdram_dq_i('0)
+    .sdram_ba_o(), .sdram_a_o(), .sdram_dqm_o(), .sdram_dq_o(), .sdram_dq_oe_o(), .sdram_dq_i(16'd0)
   );
 endmodule
