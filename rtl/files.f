@@ -4,6 +4,7 @@ rtl/vector/ks_kfp_pkg.sv
 rtl/common/ks_delay.sv
 rtl/common/ks_fifo.sv
 rtl/common/ks_rr_arbiter.sv
+rtl/common/ks_wait_timer.sv
 rtl/matrix/ks_mac_cell.sv
 rtl/matrix/ks_systolic_array.sv
 rtl/matrix/ks_matrix_unit.sv
@@ -28,6 +29,9 @@ rtl/uart/ks_uart_rx.sv
 rtl/uart/ks_uart_loopback.sv
 rtl/board/ks_dev_ram.sv
 rtl/board/ks_dev_mem.sv
+rtl/board/ks_sdram_ctrl.sv
+rtl/board/ks_sdram_mem.sv
+rtl/board/ks_sdram_phy.sv
 rtl/board/ks_uart_bridge.sv
 rtl/board/ks_reset_sync.sv
 rtl/board/ks_board_soc.sv

@@ -220,25 +220,41 @@ CORE_PARAMS = [("Rows", "ArrayRows"), ("Cols", "ArrayCols"), ("AccDepth", "AccDe
                ("WgtWordBytes", "WgtWordBytes"), ("ActWordBytes", "ActWordBytes"), ("AccWordBytes", "AccWordBytes")]
 
 
+# The board SoC's pins besides clock and reset: (direction, width or None, name).
+BOARD_SOC_PORTS = [
+    ("input", None, "uart_rx_i"), ("output", None, "uart_tx_o"), ("output", None, "irq_o"),
+    ("output", None, "busy_o"),
+    ("output", None, "sdram_cke_o"), ("output", None, "sdram_cs_n_o"), ("output", None, "sdram_ras_n_o"),
+    ("output", None, "sdram_cas_n_o"), ("output", None, "sdram_we_n_o"), ("output", 2, "sdram_ba_o"),
+    ("output", 13, "sdram_a_o"), ("output", 2, "sdram_dqm_o"), ("output", 16, "sdram_dq_o"),
+    ("output", None, "sdram_dq_oe_o"), ("input", 16, "sdram_dq_i"),
+]
+
+
 def gen_board_soc_wrapper(name, cfg):
     p = "ks_cfg_pkg::" + camel(name)
     plist = ",\n".join(f"    .{k:<12}({p}{v})" for k, v in CORE_PARAMS)
     board = ",\n".join(f"    .{k:<12}({k})" for k in ("MemBytes", "MemBase", "ClkPerBit", "IdleCycles", "TokDepth",
-                                                         "WithCore"))
+                                                         "WithCore", "UseSdram", "SdramClkKhz", "SdramCl"))
+    all_ports = [("input", None, "clk_i"), ("input", None, "rst_ni")] + BOARD_SOC_PORTS
+    ports = ",\n".join(f"  {d:6} logic {f'[{w - 1}:0] ' if w else ''}{n}" for d, w, n in all_ports)
+    names = [f".{n}" for _, _, n in all_ports]
+    conns = ",\n    ".join(", ".join(names[i:i + 6]) for i in range(0, len(names), 6))
     return (f"// {HEADER_NOTE}\n\n"
             f"/// ks_board_soc with the core in the `{name}` configuration ({cfg.get('device', '')}); the board's\n"
             f"/// own parameters pass through (rtl/board/ks_board_soc.sv).\n"
             f"module ks_board_soc_{name} #(\n"
-            f"  parameter int unsigned MemBytes   = 131072,\n"
-            f"  parameter logic [31:0] MemBase    = 32'h1000_0000,\n"
-            f"  parameter int unsigned ClkPerBit  = 347,\n"
-            f"  parameter int unsigned IdleCycles = 1 << 21,\n"
-            f"  parameter int unsigned TokDepth   = 4,\n"
-            f"  parameter bit          WithCore   = 1'b1\n"
-            f") (\n"
-            f"  input  logic clk_i,\n  input  logic rst_ni,\n  input  logic uart_rx_i,\n"
-            f"  output logic uart_tx_o,\n  output logic irq_o,\n  output logic busy_o\n);\n"
-            f"  ks_board_soc #(\n{plist},\n{board}\n  ) u_soc (.clk_i, .rst_ni, .uart_rx_i, .uart_tx_o, .irq_o, .busy_o);\n"
+            f"  parameter int unsigned MemBytes    = 131072,\n"
+            f"  parameter logic [31:0] MemBase     = 32'h1000_0000,\n"
+            f"  parameter int unsigned ClkPerBit   = 347,\n"
+            f"  parameter int unsigned IdleCycles  = 1 << 21,\n"
+            f"  parameter int unsigned TokDepth    = 4,\n"
+            f"  parameter bit          WithCore    = 1'b1,\n"
+            f"  parameter bit          UseSdram    = 1'b0,\n"
+            f"  parameter int unsigned SdramClkKhz = 150000,\n"
+            f"  parameter int unsigned SdramCl     = 3\n"
+            f") (\n{ports}\n);\n"
+            f"  ks_board_soc #(\n{plist},\n{board}\n  ) u_soc (\n    {conns}\n  );\n"
             f"endmodule\n")
 
 

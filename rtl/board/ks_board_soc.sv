@@ -1,8 +1,14 @@
 /// What a board holds around the core, independent of the FPGA family: the core, its device
-/// memory (ks_dev_mem: the core's AXI4 master and the host link share it), a FIFO that
-/// collects the core's token stream, and the host link (ks_uart_rx/tx at ClkPerBit clocks per
-/// bit, ks_uart_bridge). The board tops add clocking, reset and pins. uart_rx_i/uart_tx_o are
-/// the UART lines (idle high); irq_o and busy_o are for LEDs.
+/// memory (the core's AXI4 master and the host link share it), a FIFO that collects the core's
+/// token stream, and the host link (ks_uart_rx/tx at ClkPerBit clocks per bit,
+/// ks_uart_bridge). The board tops add clocking, reset and pins. uart_rx_i/uart_tx_o are the
+/// UART lines (idle high); irq_o and busy_o are for LEDs.
+///
+/// Device memory: UseSdram = 0 puts MemBytes in on-chip RAM (ks_dev_mem: block RAM or SPRAM);
+/// the sdram_* ports are then idle (outputs inactive, sdram_dq_i unused). UseSdram = 1 puts it
+/// in an external 16-bit SDR SDRAM (ks_sdram_mem, up to 32 MiB) clocked by clk_i at
+/// SdramClkKhz: sdram_* are the controller's registered pin signals, for the board's I/O
+/// registers (ks_sdram_phy, ks_sdram_phy_ecp5), which also forward the SDRAM clock.
 ///
 /// WithCore = 0 builds the host link and the device memory alone, for bringing up a board's
 /// link where the core does not fit (the iCEBreaker today): every register access is then
@@ -32,14 +38,29 @@ module ks_board_soc #(
   parameter int unsigned ClkPerBit    = 347,         // 40 MHz / 115200 baud
   parameter int unsigned IdleCycles   = 1 << 21,     // quiet line that ends a bad request
   parameter int unsigned TokDepth     = 4,           // token FIFO entries
-  parameter bit          WithCore     = 1'b1
+  parameter bit          WithCore     = 1'b1,
+  parameter bit          UseSdram     = 1'b0,        // device memory: on-chip RAM or SDRAM
+  parameter int unsigned SdramClkKhz  = 150000,      // clk_i, for the SDRAM's timings
+  parameter int unsigned SdramCl      = 3            // SDRAM CAS latency (2 or 3)
 ) (
-  input  logic clk_i,
-  input  logic rst_ni,
-  input  logic uart_rx_i,
-  output logic uart_tx_o,
-  output logic irq_o,
-  output logic busy_o
+  input  logic        clk_i,
+  input  logic        rst_ni,
+  input  logic        uart_rx_i,
+  output logic        uart_tx_o,
+  output logic        irq_o,
+  output logic        busy_o,
+  // SDRAM pin signals (UseSdram = 1)
+  output logic        sdram_cke_o,
+  output logic        sdram_cs_n_o,
+  output logic        sdram_ras_n_o,
+  output logic        sdram_cas_n_o,
+  output logic        sdram_we_n_o,
+  output logic [1:0]  sdram_ba_o,
+  output logic [12:0] sdram_a_o,
+  output logic [1:0]  sdram_dqm_o,
+  output logic [15:0] sdram_dq_o,
+  output logic        sdram_dq_oe_o,
+  input  logic [15:0] sdram_dq_i
 );
   localparam int unsigned RegAddrW = ks_regs_pkg::AddrBits;
   localparam int unsigned DataW    = AxiBytes * 8;
@@ -140,21 +161,52 @@ module ks_board_soc #(
   end
 
   // ---- device memory --------------------------------------------------------------------------
-  logic             h_req, h_we, h_rvalid;
+  logic             h_req, h_gnt, h_we, h_rvalid;
   logic [WordW-1:0] h_addr;
   logic [DataW-1:0] h_wdata, h_rdata;
   logic [AxiBytes-1:0] h_wstrb;
 
-  ks_dev_mem #(.DataBytes(AxiBytes), .Bytes(MemBytes), .Base(MemBase)) u_mem (
-    .clk_i, .rst_ni,
-    .arvalid_i(m_arvalid), .arready_o(m_arready), .araddr_i(m_araddr), .arlen_i(m_arlen),
-    .rvalid_o(m_rvalid), .rready_i(m_rready), .rdata_o(m_rdata), .rresp_o(m_rresp), .rlast_o(m_rlast),
-    .awvalid_i(m_awvalid), .awready_o(m_awready), .awaddr_i(m_awaddr), .awlen_i(m_awlen),
-    .wvalid_i(m_wvalid), .wready_o(m_wready), .wdata_i(m_wdata), .wstrb_i(m_wstrb), .wlast_i(m_wlast),
-    .bvalid_o(m_bvalid), .bready_i(m_bready), .bresp_o(m_bresp),
-    .host_req_i(h_req), .host_we_i(h_we), .host_addr_i(h_addr), .host_wdata_i(h_wdata),
-    .host_wstrb_i(h_wstrb), .host_rvalid_o(h_rvalid), .host_rdata_o(h_rdata)
-  );
+  if (UseSdram) begin : g_sdram
+    ks_sdram_mem #(
+      .DataBytes(AxiBytes), .Bytes(MemBytes), .Base(MemBase), .ClkKhz(SdramClkKhz), .CasLatency(SdramCl)
+    ) u_mem (
+      .clk_i, .rst_ni,
+      .arvalid_i(m_arvalid), .arready_o(m_arready), .araddr_i(m_araddr), .arlen_i(m_arlen),
+      .rvalid_o(m_rvalid), .rready_i(m_rready), .rdata_o(m_rdata), .rresp_o(m_rresp), .rlast_o(m_rlast),
+      .awvalid_i(m_awvalid), .awready_o(m_awready), .awaddr_i(m_awaddr), .awlen_i(m_awlen),
+      .wvalid_i(m_wvalid), .wready_o(m_wready), .wdata_i(m_wdata), .wstrb_i(m_wstrb), .wlast_i(m_wlast),
+      .bvalid_o(m_bvalid), .bready_i(m_bready), .bresp_o(m_bresp),
+      .host_req_i(h_req), .host_gnt_o(h_gnt), .host_we_i(h_we), .host_addr_i(h_addr),
+      .host_wdata_i(h_wdata), .host_wstrb_i(h_wstrb), .host_rvalid_o(h_rvalid), .host_rdata_o(h_rdata),
+      .sd_cke_o(sdram_cke_o), .sd_cs_n_o(sdram_cs_n_o), .sd_ras_n_o(sdram_ras_n_o),
+      .sd_cas_n_o(sdram_cas_n_o), .sd_we_n_o(sdram_we_n_o), .sd_ba_o(sdram_ba_o), .sd_a_o(sdram_a_o),
+      .sd_dqm_o(sdram_dqm_o), .sd_dq_o(sdram_dq_o), .sd_dq_oe_o(sdram_dq_oe_o), .sd_dq_i(sdram_dq_i)
+    );
+  end else begin : g_ram
+    ks_dev_mem #(.DataBytes(AxiBytes), .Bytes(MemBytes), .Base(MemBase)) u_mem (
+      .clk_i, .rst_ni,
+      .arvalid_i(m_arvalid), .arready_o(m_arready), .araddr_i(m_araddr), .arlen_i(m_arlen),
+      .rvalid_o(m_rvalid), .rready_i(m_rready), .rdata_o(m_rdata), .rresp_o(m_rresp), .rlast_o(m_rlast),
+      .awvalid_i(m_awvalid), .awready_o(m_awready), .awaddr_i(m_awaddr), .awlen_i(m_awlen),
+      .wvalid_i(m_wvalid), .wready_o(m_wready), .wdata_i(m_wdata), .wstrb_i(m_wstrb), .wlast_i(m_wlast),
+      .bvalid_o(m_bvalid), .bready_i(m_bready), .bresp_o(m_bresp),
+      .host_req_i(h_req), .host_gnt_o(h_gnt), .host_we_i(h_we), .host_addr_i(h_addr),
+      .host_wdata_i(h_wdata), .host_wstrb_i(h_wstrb), .host_rvalid_o(h_rvalid), .host_rdata_o(h_rdata)
+    );
+    // No SDRAM: the pins stay inactive (INHIBIT, data masked, bus released).
+    assign sdram_cke_o   = 1'b0;
+    assign sdram_cs_n_o  = 1'b1;
+    assign sdram_ras_n_o = 1'b1;
+    assign sdram_cas_n_o = 1'b1;
+    assign sdram_we_n_o  = 1'b1;
+    assign sdram_ba_o    = '0;
+    assign sdram_a_o     = '0;
+    assign sdram_dqm_o   = 2'b11;
+    assign sdram_dq_o    = '0;
+    assign sdram_dq_oe_o = 1'b0;
+    logic unused_sdram;
+    assign unused_sdram = ^{sdram_dq_i};
+  end
 
   // ---- token FIFO -----------------------------------------------------------------------------
   logic               tok_valid, tok_ready;
@@ -197,7 +249,7 @@ module ks_board_soc #(
     .m_bready_o(bready), .m_bresp_i(bresp), .m_arvalid_o(arvalid), .m_arready_i(arready),
     .m_araddr_o(araddr), .m_rvalid_i(rvalid), .m_rready_o(rready), .m_rdata_i(rdata),
     .m_rresp_i(rresp),
-    .mem_req_o(h_req), .mem_we_o(h_we), .mem_addr_o(h_addr), .mem_wdata_o(h_wdata),
+    .mem_req_o(h_req), .mem_gnt_i(h_gnt), .mem_we_o(h_we), .mem_addr_o(h_addr), .mem_wdata_o(h_wdata),
     .mem_wstrb_o(h_wstrb), .mem_rvalid_i(h_rvalid), .mem_rdata_i(h_rdata),
     .tok_valid_i(tok_valid), .tok_ready_o(tok_ready), .tok_data_i(tok_data), .tok_count_i(tok_count),
     .irq_i(irq_o)

@@ -9,8 +9,10 @@
 /// per cycle. B follows the last W beat.
 ///
 /// Host port: one word per request (host_req_i), taking the RAM port in that cycle ahead of
-/// the AXI side (which then waits); a read's data is on host_rdata_o the next cycle
-/// (host_rvalid_o). host_addr_i is a word index, inside the memory by contract.
+/// the AXI side (which then waits), so host_gnt_o grants every request at once; a read's data
+/// is on host_rdata_o the next cycle (host_rvalid_o). host_addr_i is a word index, inside the
+/// memory by contract. ks_sdram_mem has the same ports, with grants and read data that take
+/// longer.
 `include "ks_assert.svh"
 
 module ks_dev_mem #(
@@ -47,6 +49,7 @@ module ks_dev_mem #(
   output logic [1:0]             bresp_o,
   // Host port
   input  logic                   host_req_i,
+  output logic                   host_gnt_o,
   input  logic                   host_we_i,
   input  logic [WordW-1:0]       host_addr_i,
   input  logic [DataBytes*8-1:0] host_wdata_i,
@@ -205,6 +208,7 @@ module ks_dev_mem #(
   assign rresp_o = rq_out[DataW] ? RespDecErr : RespOk;
   assign rdata_o = rq_out[DataW-1:0];
 
+  assign host_gnt_o    = host_req_i;
   assign host_rvalid_o = host_rd_q;
   assign host_rdata_o  = ram_rdata;
 

@@ -32,7 +32,10 @@ module ks_top_icebreaker #(
     .MemBytes(131072), .MemBase(32'h1000_0000), .ClkPerBit(ClkPerBit), .IdleCycles(IdleCycles),
     .TokDepth(4), .WithCore(WithCore)
   ) u_soc (
-    .clk_i(clk), .rst_ni(rst_n), .uart_rx_i, .uart_tx_o, .irq_o(irq), .busy_o(busy)
+    .clk_i(clk), .rst_ni(rst_n), .uart_rx_i, .uart_tx_o, .irq_o(irq), .busy_o(busy),
+    // no SDRAM on this board: device memory in SPRAM
+    .sdram_cke_o(), .sdram_cs_n_o(), .sdram_ras_n_o(), .sdram_cas_n_o(), .sdram_we_n_o(),
+    .sdram_ba_o(), .sdram_a_o(), .sdram_dqm_o(), .sdram_dq_o(), .sdram_dq_oe_o(), .sdram_dq_i(16'd0)
   );
 
   // LEDs are active low; bus activity is stretched so it can be seen.

@@ -11,6 +11,12 @@
 /// status, so the host's retry never lands in the middle of the discarded bytes. A request
 /// left incomplete for IdleCycles is dropped without an answer. Bytes in: rx_valid_i/rx_ready_o
 /// (taken only while a request is being parsed); bytes out: tx_valid_o/tx_ready_i.
+///
+/// Device memory: one word access per data byte on the host port. mem_req_o and its fields
+/// are registered and held until mem_gnt_i (the memory may take any time to grant); a read's
+/// word comes back with mem_rvalid_i at any later cycle. No received byte is taken while a
+/// request waits for its grant, so a MEM_WRITE is answered only once all its writes are
+/// granted (the memory serves granted requests in order).
 `include "ks_assert.svh"
 
 module ks_uart_bridge #(
@@ -53,6 +59,7 @@ module ks_uart_bridge #(
   input  logic [1:0]             m_rresp_i,
   // device memory host port
   output logic                   mem_req_o,
+  input  logic                   mem_gnt_i,
   output logic                   mem_we_o,
   output logic [WordW-1:0]       mem_addr_o,
   output logic [DataBytes*8-1:0] mem_wdata_o,
@@ -109,6 +116,7 @@ module ks_uart_bridge #(
   logic [MOffW-1:0] moff_q;                   // memory byte offset of the next byte
   logic             byte_crc_q, byte_crc_d;   // the byte offered counts in the CRC
   logic [16:0]      left_q;                   // memory bytes still to move
+  logic             left_zero_q, left_one_q;  // left_q == 0, left_q == 1
   logic [IdleW-1:0] idle_q;
   logic             quiet;
   logic             aw_done_q, aw_done_d, w_done_q, w_done_d;
@@ -197,7 +205,12 @@ module ks_uart_bridge #(
   logic [7:0] rx_byte;
   assign parsing    = state_q == SOp || state_q == SHdr || state_q == SHcrc || state_q == SMemData ||
                       state_q == SMemCrc;
-  assign rx_take    = rxb_valid_q && (parsing || state_q == SSync || state_q == SDrain);
+  // No byte is taken while a memory request is registered (until the cycle after its grant):
+  // a MEM_WRITE's next byte, or its CRC byte, waits for the previous byte's write. (From a
+  // register, to keep the memory's grant logic out of the parser's path.)
+  logic mem_pend;
+  assign mem_pend   = mem_req_q && !mem_gnt_i;
+  assign rx_take    = rxb_valid_q && !mem_req_q && (parsing || state_q == SSync || state_q == SDrain);
   assign rx_ready_o = !rxb_valid_q;
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
@@ -232,7 +245,7 @@ module ks_uart_bridge #(
 
   always_comb begin
     state_d      = state_q;
-    ph_d         = ph_q;
+    ph_d         = state_q == SResp ? ph_q : PSync;   // an answer starts with its sync byte
     op_d         = op_q;
     status_d     = status_q;
     crc_d        = crc_q;
@@ -287,7 +300,6 @@ module ks_uart_bridge #(
         end
         SHcrc: if (rx_take) begin
           // Where the request goes was worked out while its CRC byte was on the line.
-          ph_d      = PSync;
           aw_done_d = 1'b0;
           w_done_d  = 1'b0;
           tbyte_d   = '0;
@@ -307,19 +319,17 @@ module ks_uart_bridge #(
           mem_req_d = 1'b1;
           mem_we_d  = 1'b1;
           crc_d     = crc8(crc_q, rx_byte);
-          if (left_q == 17'd1) state_d = SMemCrc;
+          if (left_one_q) state_d = SMemCrc;
         end else if (quiet) begin
           state_d = SSync;
         end
         SMemCrc: if (rx_take) begin
           status_d = (rx_byte == crc_q) ? StOk : StBadData;
-          ph_d     = PSync;
           state_d  = SResp;
         end else if (quiet) begin
           state_d = SSync;
         end
         SDrain: if (quiet) begin
-          ph_d    = PSync;
           state_d = SResp;
         end
         SRegW: begin
@@ -379,7 +389,7 @@ module ks_uart_bridge #(
                       mem_wait_d   = 1'b0;
                       byte_d       = mem_word_q[mem_lane_q*8 +: 8];
                       byte_valid_d = 1'b1;
-                      if (left_q == 17'd0) ph_d = PCrc;
+                      if (left_zero_q) ph_d = PCrc;
                     end
                   end
                   OpTokens: begin
@@ -431,6 +441,8 @@ module ks_uart_bridge #(
 
   // The memory port is registered: a request leaves the cycle after it is decided (reads
   // wait for mem_rvalid_i anyway), which keeps the UART's logic out of the RAM's setup path.
+  // It is held until granted; the state machine asks for no other access meanwhile (a read
+  // waits for its word, a write's next byte is not taken).
   logic                   mem_req_d, mem_we_d, mem_req_q, mem_we_q;
   logic [WordW-1:0]       mem_addr_d, mem_addr_q;
   logic [DataBytes*8-1:0] mem_wdata_d, mem_wdata_q;
@@ -438,13 +450,15 @@ module ks_uart_bridge #(
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
       mem_req_q <= 1'b0;
-    end else begin
+    end else if (!mem_pend) begin
       mem_req_q <= mem_req_d;
     end
-    mem_we_q    <= mem_we_d;
-    mem_addr_q  <= mem_addr_d;
-    mem_wdata_q <= mem_wdata_d;
-    mem_wstrb_q <= mem_wstrb_d;
+    if (!mem_pend) begin
+      mem_we_q    <= mem_we_d;
+      mem_addr_q  <= mem_addr_d;
+      mem_wdata_q <= mem_wdata_d;
+      mem_wstrb_q <= mem_wstrb_d;
+    end
   end
   assign mem_req_o   = mem_req_q;
   assign mem_we_o    = mem_we_q;
@@ -487,9 +501,13 @@ module ks_uart_bridge #(
     if (state_q == SHcrc && rx_take) begin
       moff_q <= m_off[MOffW-1:0];
       left_q <= 17'(h_len);
+      left_zero_q <= h_len == 16'd0;
+      left_one_q  <= h_len == 16'd1;
     end else if ((state_q == SMemData && rx_take) || mem_rvalid_i) begin
       moff_q <= moff_q + 1'b1;
       left_q <= left_q - 1'b1;
+      left_zero_q <= left_q == 17'd1;
+      left_one_q  <= left_q == 17'd2;
     end
   end
 
@@ -524,4 +542,5 @@ module ks_uart_bridge #(
 
   `KS_ASSERT(tx_byte_held_until_taken, (tx_valid_o && !tx_ready_i) |=> (tx_valid_o && $stable(tx_data_o)))
   `KS_ASSERT(tokens_popped_only_when_present, tok_ready_o |-> tok_valid_i)
+  `KS_ASSERT(no_memory_request_while_one_waits, mem_pend |-> !mem_req_d)
 endmodule

@@ -3,19 +3,33 @@
 /// ks_board_soc with the core in the `odd` configuration (none); the board's
 /// own parameters pass through (rtl/board/ks_board_soc.sv).
 module ks_board_soc_odd #(
-  parameter int unsigned MemBytes   = 131072,
-  parameter logic [31:0] MemBase    = 32'h1000_0000,
-  parameter int unsigned ClkPerBit  = 347,
-  parameter int unsigned IdleCycles = 1 << 21,
-  parameter int unsigned TokDepth   = 4,
-  parameter bit          WithCore   = 1'b1
+  parameter int unsigned MemBytes    = 131072,
+  parameter logic [31:0] MemBase     = 32'h1000_0000,
+  parameter int unsigned ClkPerBit   = 347,
+  parameter int unsigned IdleCycles  = 1 << 21,
+  parameter int unsigned TokDepth    = 4,
+  parameter bit          WithCore    = 1'b1,
+  parameter bit          UseSdram    = 1'b0,
+  parameter int unsigned SdramClkKhz = 150000,
+  parameter int unsigned SdramCl     = 3
 ) (
   input  logic clk_i,
   input  logic rst_ni,
   input  logic uart_rx_i,
   output logic uart_tx_o,
   output logic irq_o,
-  output logic busy_o
+  output logic busy_o,
+  output logic sdram_cke_o,
+  output logic sdram_cs_n_o,
+  output logic sdram_ras_n_o,
+  output logic sdram_cas_n_o,
+  output logic sdram_we_n_o,
+  output logic [1:0] sdram_ba_o,
+  output logic [12:0] sdram_a_o,
+  output logic [1:0] sdram_dqm_o,
+  output logic [15:0] sdram_dq_o,
+  output logic sdram_dq_oe_o,
+  input  logic [15:0] sdram_dq_i
 );
   ks_board_soc #(
     .Rows        (ks_cfg_pkg::OddArrayRows),
@@ -42,6 +56,13 @@ module ks_board_soc_odd #(
     .ClkPerBit   (ClkPerBit),
     .IdleCycles  (IdleCycles),
     .TokDepth    (TokDepth),
-    .WithCore    (WithCore)
-  ) u_soc (.clk_i, .rst_ni, .uart_rx_i, .uart_tx_o, .irq_o, .busy_o);
+    .WithCore    (WithCore),
+    .UseSdram    (UseSdram),
+    .SdramClkKhz (SdramClkKhz),
+    .SdramCl     (SdramCl)
+  ) u_soc (
+    .clk_i, .rst_ni, .uart_rx_i, .uart_tx_o, .irq_o, .busy_o,
+    .sdram_cke_o, .sdram_cs_n_o, .sdram_ras_n_o, .sdram_cas_n_o, .sdram_we_n_o, .sdram_ba_o,
+    .sdram_a_o, .sdram_dqm_o, .sdram_dq_o, .sdram_dq_oe_o, .sdram_dq_i
+  );
 endmodule

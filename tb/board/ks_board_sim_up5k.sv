@@ -12,5 +12,9 @@ module ks_board_sim_up5k (
 );
   ks_board_soc_up5k #(
     .MemBytes(131072), .MemBase(32'h1000_0000), .ClkPerBit(4), .IdleCycles(20000), .TokDepth(4)
-  ) u_soc (.clk_i, .rst_ni, .uart_rx_i, .uart_tx_o, .irq_o, .busy_o);
+  ) u_soc (
+    .clk_i, .rst_ni, .uart_rx_i, .uart_tx_o, .irq_o, .busy_o,
+    .sdram_cke_o(), .sdram_cs_n_o(), .sdram_ras_n_o(), .sdram_cas_n_o(), .sdram_we_n_o(),
+    .sdram_ba_o(), .sdram_a_o(), .sdram_dqm_o(), .sdram_dq_o(), .sdram_dq_oe_o(), .sdram_dq_i(16'd0)
+  );
 endmodule

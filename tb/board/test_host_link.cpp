@@ -1,5 +1,7 @@
-// The board's host link on the simulated iCEBreaker board: the bridge's frames byte for byte
-// (docs/host_link.md), its error answers, and the serial backend's recovery from line faults.
+// The board's host link on the simulated boards: the bridge's frames byte for byte
+// (docs/host_link.md) and its error answers on the iCEBreaker (device memory in SPRAM) and the
+// ULX3S (device memory in SDRAM, its model checking every command), and the serial backend's
+// recovery from line faults.
 #include <fcntl.h>
 #include <poll.h>
 #include <termios.h>
@@ -21,6 +23,15 @@ using ks::tb::BoardSim;
 
 constexpr uint32_t kBase = 0x10000000, kSize = 131072;  // tb/board/ks_board_sim_up5k.sv
 
+/// The device memory of a simulated board (tb/board/ks_board_sim_<config>.sv).
+struct BoardMemory {
+  uint32_t size;
+  uint8_t word;
+};
+BoardMemory board_memory(const std::string& config) {
+  return config == "ecp5" ? BoardMemory{32u << 20, 16} : BoardMemory{kSize, 8};
+}
+
 uint8_t crc8(const std::vector<uint8_t>& v, size_t from = 0) {
   uint8_t c = 0;
   for (size_t i = from; i < v.size(); ++i) {
@@ -34,20 +45,28 @@ void le(std::vector<uint8_t>& v, uint64_t x, int n) {
   for (int i = 0; i < n; ++i) v.push_back(static_cast<uint8_t>(x >> (8 * i)));
 }
 
-/// Raw frames on the simulated board's serial device.
-class HostLinkTest : public ::testing::Test {
+/// Raw frames on the simulated board's serial device; the parameter names the board's
+/// configuration.
+class HostLinkTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    sim_ = ks::tb::make_board_sim("up5k");
+    sim_ = ks::tb::make_board_sim(GetParam());
+    size_ = board_memory(GetParam()).size;
     fd_ = ::open(sim_->path().c_str(), O_RDWR | O_NOCTTY);
     ASSERT_GE(fd_, 0);
     termios t{};
     ::tcgetattr(fd_, &t);
     ::cfmakeraw(&t);
     ::tcsetattr(fd_, TCSANOW, &t);
+    // The board is up once it answers (the ULX3S takes host bytes after its SDRAM's 200 us
+    // initialisation): the tests' timing starts from a board that listens.
+    send(frame(7, {}));
+    ASSERT_EQ(answer(7, 0, 10).size(), 10u) << "the board does not answer INFO";
   }
   void TearDown() override {
     if (fd_ >= 0) ::close(fd_);
+    const auto m = sim_->memory_violations();
+    EXPECT_TRUE(m.empty()) << m.size() << " SDRAM rule violations, first: " << m.front();
   }
 
   /// A request frame: A5, op, header, CRC of op and header.
@@ -93,21 +112,41 @@ class HostLinkTest : public ::testing::Test {
     return p.size() == 4 ? p[0] | p[1] << 8 | p[2] << 16 | static_cast<uint32_t>(p[3]) << 24 : 0;
   }
 
+  /// MEM_WRITE of `data` at `addr`, answered OK.
+  void mem_write(uint32_t addr, const std::vector<uint8_t>& data) {
+    std::vector<uint8_t> h;
+    le(h, addr, 4);
+    le(h, data.size(), 2);
+    auto f = frame(3, h);
+    f.insert(f.end(), data.begin(), data.end());
+    f.push_back(crc8(data));
+    send(f);
+    answer(3, 0, 0);
+  }
+  std::vector<uint8_t> mem_read(uint32_t addr, size_t n) {
+    std::vector<uint8_t> h;
+    le(h, addr, 4);
+    le(h, n, 2);
+    send(frame(4, h));
+    return answer(4, 0, n);
+  }
+
   std::unique_ptr<BoardSim> sim_;
   int fd_ = -1;
+  uint32_t size_ = kSize;
 };
 
-TEST_F(HostLinkTest, InfoDescribesTheDeviceMemory) {
+TEST_P(HostLinkTest, InfoDescribesTheDeviceMemory) {
   send(frame(7, {}));
   const auto p = answer(7, 0, 10);
   ASSERT_EQ(p.size(), 10u);
   EXPECT_EQ(p[0] | p[1] << 8 | p[2] << 16 | static_cast<uint32_t>(p[3]) << 24, kBase);
-  EXPECT_EQ(p[4] | p[5] << 8 | p[6] << 16 | static_cast<uint32_t>(p[7]) << 24, kSize);
-  EXPECT_EQ(p[8], 8) << "memory word of the up5k configuration";
+  EXPECT_EQ(p[4] | p[5] << 8 | p[6] << 16 | static_cast<uint32_t>(p[7]) << 24, size_);
+  EXPECT_EQ(p[8], board_memory(GetParam()).word) << "memory word of the configuration";
   EXPECT_EQ(p[9], 1) << "protocol version";
 }
 
-TEST_F(HostLinkTest, RegisterReadAndWriteReachTheCore) {
+TEST_P(HostLinkTest, RegisterReadAndWriteReachTheCore) {
   EXPECT_EQ(reg_read(ks::regs::kId), ks::regs::kIdValueValue);
   std::vector<uint8_t> h;
   le(h, ks::regs::kWinBase, 2);
@@ -117,7 +156,7 @@ TEST_F(HostLinkTest, RegisterReadAndWriteReachTheCore) {
   EXPECT_EQ(reg_read(ks::regs::kWinBase), 0x12345678u);
 }
 
-TEST_F(HostLinkTest, CoreSlverrAndOffsetsBeyondTheMapAnswerBusErr) {
+TEST_P(HostLinkTest, CoreSlverrAndOffsetsBeyondTheMapAnswerBusErr) {
   std::vector<uint8_t> h;
   le(h, ks::regs::kId, 2);
   le(h, 0, 4);
@@ -129,7 +168,7 @@ TEST_F(HostLinkTest, CoreSlverrAndOffsetsBeyondTheMapAnswerBusErr) {
   answer(2, 1, 0);
 }
 
-TEST_F(HostLinkTest, MemoryWriteThenReadAtUnalignedAddresses) {
+TEST_P(HostLinkTest, MemoryWriteThenReadAtUnalignedAddresses) {
   std::vector<uint8_t> data(37);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7 + 3);
   std::vector<uint8_t> h;
@@ -149,9 +188,9 @@ TEST_F(HostLinkTest, MemoryWriteThenReadAtUnalignedAddresses) {
   EXPECT_EQ(std::vector<uint8_t>(p.begin() + 1, p.end() - 1), data);
 }
 
-TEST_F(HostLinkTest, RangesOutsideTheMemoryAreRefused) {
+TEST_P(HostLinkTest, RangesOutsideTheMemoryAreRefused) {
   std::vector<uint8_t> h;
-  le(h, kBase + kSize - 4, 4);
+  le(h, kBase + size_ - 4, 4);
   le(h, 8, 2);  // runs past the end
   send(frame(4, h));
   answer(4, 5, 0);
@@ -170,7 +209,7 @@ TEST_F(HostLinkTest, RangesOutsideTheMemoryAreRefused) {
   EXPECT_EQ(reg_read(ks::regs::kId), ks::regs::kIdValueValue) << "the link still works";
 }
 
-TEST_F(HostLinkTest, CorruptedHeaderIsAnsweredBadCrcAfterTheLineGoesQuiet) {
+TEST_P(HostLinkTest, CorruptedHeaderIsAnsweredBadCrcAfterTheLineGoesQuiet) {
   std::vector<uint8_t> h;
   le(h, ks::regs::kId, 2);
   auto f = frame(2, h);
@@ -180,7 +219,7 @@ TEST_F(HostLinkTest, CorruptedHeaderIsAnsweredBadCrcAfterTheLineGoesQuiet) {
   EXPECT_EQ(reg_read(ks::regs::kId), ks::regs::kIdValueValue);
 }
 
-TEST_F(HostLinkTest, CorruptedDataIsAnsweredBadData) {
+TEST_P(HostLinkTest, CorruptedDataIsAnsweredBadData) {
   std::vector<uint8_t> h;
   le(h, kBase, 4);
   le(h, 3, 2);
@@ -190,7 +229,7 @@ TEST_F(HostLinkTest, CorruptedDataIsAnsweredBadData) {
   answer(3, 3, 0);
 }
 
-TEST_F(HostLinkTest, UnknownOpAndFramingErrorsAreAnswered) {
+TEST_P(HostLinkTest, UnknownOpAndFramingErrorsAreAnswered) {
   send({0xA5, 0x42, 0x00, 0x11});
   answer(0x42, 4, 0);
   sim_->break_host_byte(2);  // the first header byte
@@ -201,13 +240,17 @@ TEST_F(HostLinkTest, UnknownOpAndFramingErrorsAreAnswered) {
   EXPECT_EQ(reg_read(ks::regs::kId), ks::regs::kIdValueValue);
 }
 
-TEST_F(HostLinkTest, IncompleteRequestIsDroppedWithoutAnswer) {
+TEST_P(HostLinkTest, IncompleteRequestIsDroppedWithoutAnswer) {
+  const uint64_t sent = sim_->cycles();
   send({0xA5, 0x02, 0x00});  // offset's second byte and the CRC never come
   EXPECT_TRUE(receive(1, 300).empty());
+  // The next request after the quiet period (20000 cycles in the simulated boards), counted
+  // in board cycles: a loaded machine may simulate fewer in 300 ms.
+  while (sim_->cycles() < sent + 30000) ::usleep(1000);
   EXPECT_EQ(reg_read(ks::regs::kId), ks::regs::kIdValueValue);
 }
 
-TEST_F(HostLinkTest, StatusAndTokensWhenIdle) {
+TEST_P(HostLinkTest, StatusAndTokensWhenIdle) {
   send(frame(6, {}));
   const auto s = answer(6, 0, 2);
   ASSERT_EQ(s.size(), 2u);
@@ -218,6 +261,20 @@ TEST_F(HostLinkTest, StatusAndTokensWhenIdle) {
   ASSERT_EQ(t.size(), 1u);
   EXPECT_EQ(t[0], 0);
 }
+
+TEST_P(HostLinkTest, MemoryAtTheTopAndAcrossRowsAndBanks) {
+  // The last bytes of the memory, and bytes across the ULX3S SDRAM's 1 KiB bank rows and
+  // 4 KiB rows (plain addresses on the iCEBreaker).
+  for (const uint32_t at : {kBase + size_ - 21, kBase + 1024 - 9, kBase + 3 * 4096 - 13}) {
+    std::vector<uint8_t> data(21);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(at + 31 * i);
+    mem_write(at, data);
+    EXPECT_EQ(mem_read(at, data.size()), data) << "at 0x" << std::hex << at;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Boards, HostLinkTest, ::testing::Values("up5k", "ecp5"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 // The serial backend recovers from faults on the line by retrying.
 TEST(SerialBackend, RetriesThroughCorruptedAndBrokenBytes) {

@@ -67,6 +67,12 @@ class CoreTest : public ::testing::TestWithParam<std::string> {
   }
 
   void TearDown() override {
+#ifdef KS_SERIAL_BACKEND
+    if (sim_) {
+      const auto m = sim_->memory_violations();
+      EXPECT_TRUE(m.empty()) << m.size() << " SDRAM rule violations on the simulated board, first: " << m.front();
+    }
+#endif
     if (!dev_) return;
     const auto v = drv::emulated_violations(*dev_);
     EXPECT_TRUE(v.empty()) << "AXI protocol violations, first: " << (v.empty() ? "" : v.front());

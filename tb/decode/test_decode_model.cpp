@@ -1,9 +1,14 @@
 // The on-chip decode (DECODE + the compiled step program) against QuantModel::forward, bit for
 // bit, on the golden-model backend and -- where built -- the Verilated core: whole greedy
-// decodes of stories260K (INT8 and INT4) and of small random models of other shapes.
+// decodes of stories260K (INT8 and INT4) and of small random models of other shapes. Built
+// with KS_SERIAL_BACKEND (test_decode_serial), the same through the serial backend on the
+// simulated ULX3S: the core on its board, its device memory the SDRAM under the SDRAM model;
+// there the small models only (stories260K's image takes a few minutes through the
+// simulated UART).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -14,6 +19,10 @@
 #include "kestrel/runtime/decode_program.h"
 #include "kestrel/runtime/quant.h"
 #include "test_seed.h"
+#ifdef KS_SERIAL_BACKEND
+#include "board_sim.h"
+#include "kestrel/driver/serial.h"
+#endif
 
 namespace {
 
@@ -92,12 +101,33 @@ struct Case {
 
 class DecodeTest : public ::testing::TestWithParam<std::string> {
  protected:
+  bool is_serial() const { return GetParam() == "serial"; }
+  /// The device of the test's backend; "serial": a simulated ULX3S behind the serial backend.
+  std::unique_ptr<ks::drv::Device> device() {
+#ifdef KS_SERIAL_BACKEND
+    if (is_serial()) {
+      sim_ = ks::tb::make_board_sim("ecp5");
+      return ks::drv::make_serial_device("ecp5", sim_->path());
+    }
+#endif
+    return make_device(GetParam());
+  }
+#ifdef KS_SERIAL_BACKEND
+  void TearDown() override {
+    if (!sim_) return;
+    std::printf("  simulated board: %.1f M cycles\n", static_cast<double>(sim_->cycles()) / 1e6);
+    const auto m = sim_->memory_violations();
+    EXPECT_TRUE(m.empty()) << m.size() << " SDRAM rule violations on the simulated board, first: " << m.front();
+  }
+  std::unique_ptr<ks::tb::BoardSim> sim_;  // outlives the device that talks to it
+#endif
+
   /// Runs `steps` greedy positions on the device and on QuantModel; the streams must agree.
   void check(const ks::llm::Model& model, const QuantOptions& qo, const std::vector<int>& prompt, int steps,
              ks::rt::Placement placement = ks::rt::Placement::kAuto) {
     QuantModel qm(model, qo);
     const std::vector<int> want = reference_tokens(qm, prompt, steps);
-    auto dev = make_device(GetParam());
+    auto dev = device();
     ks::rt::DecodeBuildOptions bo;
     bo.placement = placement;
     bo.seq_len = static_cast<uint32_t>(std::min(steps + 4, model.config.seq_len));
@@ -115,11 +145,13 @@ class DecodeTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(DecodeTest, Stories260KInt8GreedyEqualsQuantModel) {
+  if (is_serial()) GTEST_SKIP() << "stories260K's image (about 1 MB) takes minutes through the simulated UART";
   const ks::llm::Model model = ks::llm::load_model(std::string(KS_MODELS_DIR) + "/stories260K.bin");
   check(model, QuantOptions{}, {1}, 40);
 }
 
 TEST_P(DecodeTest, Stories260KInt4GreedyEqualsQuantModel) {
+  if (is_serial()) GTEST_SKIP() << "stories260K's image (about 1 MB) takes minutes through the simulated UART";
   const ks::llm::Model model = ks::llm::load_model(std::string(KS_MODELS_DIR) + "/stories260K.bin");
   check(model, QuantOptions::preset(Precision::kInt4), {1, 403, 407}, 36);  // a short prompt forced first
 }
@@ -165,9 +197,10 @@ TEST_P(DecodeTest, RandomModelStreamedWeights) {
 // A prompt longer than the steps: every token out is a forced prompt token, the last with
 // tlast (STEPS); an empty prompt and a token outside the vocabulary are refused.
 TEST_P(DecodeTest, PromptLongerThanTheStepsAndBadPrompts) {
+  if (is_serial()) GTEST_SKIP() << "stories260K's image (about 1 MB) takes minutes through the simulated UART";
   const ks::llm::Model model = ks::llm::load_model(std::string(KS_MODELS_DIR) + "/stories260K.bin");
   QuantModel qm(model, QuantOptions{});
-  auto dev = make_device(GetParam());
+  auto dev = device();
   ks::rt::DecodeBuildOptions bo;
   bo.seq_len = 16;
   DecodeProgram prog(qm, dev->config(), dev->mem_base(), dev->mem_size() - 65536, bo);
@@ -188,7 +221,12 @@ TEST_P(DecodeTest, PromptLongerThanTheStepsAndBadPrompts) {
   EXPECT_EQ(dec.generate({1, 403}, 2, -1).size(), 2u);
 }
 
+#ifdef KS_SERIAL_BACKEND
+INSTANTIATE_TEST_SUITE_P(Backends, DecodeTest, ::testing::Values("serial"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+#else
 INSTANTIATE_TEST_SUITE_P(Backends, DecodeTest, ::testing::Values("model", "emulated"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+#endif
 
 }  // namespace
