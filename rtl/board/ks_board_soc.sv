@@ -19,11 +19,13 @@ module ks_board_soc #(
   parameter int unsigned ActBytes     = 1024,
   parameter int unsigned AccBytes     = 1024,
   parameter int unsigned KvBytes      = 1024,
-  parameter int unsigned VecLanes     = 2,
-  parameter int unsigned VecRows      = 64,
-  parameter int unsigned VecProgDepth = 32,
-  parameter int unsigned VecHistRows  = 64,
+  parameter int unsigned HasVector    = 0,
+  parameter int unsigned VecLanes     = 0,
+  parameter int unsigned VecRows      = 0,
+  parameter int unsigned VecProgDepth = 0,
+  parameter int unsigned VecHistRows  = 0,
   parameter int unsigned DecCache     = 0,
+  parameter int unsigned CtrBits      = 32,
   parameter int unsigned WgtWordBytes = 8,
   parameter int unsigned ActWordBytes = 8,
   parameter int unsigned AccWordBytes = 8,
@@ -67,8 +69,8 @@ module ks_board_soc #(
     ks_core #(
       .Rows(Rows), .Cols(Cols), .AccDepth(AccDepth), .FifoDepth(FifoDepth), .AxiBytes(AxiBytes),
       .DmaMaxReads(DmaMaxReads), .MaxBurst(MaxBurst), .WgtBytes(WgtBytes), .ActBytes(ActBytes),
-      .AccBytes(AccBytes), .KvBytes(KvBytes), .VecLanes(VecLanes), .VecRows(VecRows),
-      .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows), .DecCache(DecCache),
+      .AccBytes(AccBytes), .KvBytes(KvBytes), .HasVector(HasVector), .VecLanes(VecLanes), .VecRows(VecRows),
+      .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows), .DecCache(DecCache), .CtrBits(CtrBits),
       .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes)
     ) u_core (
       .clk_i, .rst_ni,

@@ -1,6 +1,9 @@
 /// The Kestrel core: control registers (AXI4-Lite slave), command processor, DMA (AXI4
 /// master), SRAM banks and the load, compute and store engines around the matrix unit, the
 /// vector unit with its memory (bank VEC) and VMOVE between it and the ACC/ACT banks.
+/// HasVector = 0 leaves the vector unit, VMOVE and the DECODE token streamer out (the Vec*
+/// and DecCache parameters are then 0): a matrix-product accelerator whose command processor
+/// rejects VEC, VMOVE, VRUN, DECODE and banks VEC, VPROG, HIST with UNSUPPORTED.
 ///
 /// The host programs the ring and the memory window, writes descriptors into memory and
 /// rings the doorbell; the core does the rest and raises irq_o (docs/programmers_guide.md).
@@ -20,11 +23,13 @@ module ks_core #(
   parameter int unsigned ActBytes      = 16384,
   parameter int unsigned AccBytes      = 32768,
   parameter int unsigned KvBytes       = 65536,
+  parameter int unsigned HasVector     = 1,
   parameter int unsigned VecLanes      = 8,
   parameter int unsigned VecRows       = 1024,
   parameter int unsigned VecProgDepth  = 1024,
   parameter int unsigned VecHistRows   = 1024,
   parameter int unsigned DecCache      = 256,
+  parameter int unsigned CtrBits       = 64,
   parameter int unsigned WgtWordBytes  = 128,
   parameter int unsigned ActWordBytes  = 32,
   parameter int unsigned AccWordBytes  = 32,
@@ -89,16 +94,22 @@ module ks_core #(
   localparam int unsigned BeatsW    = 24;
   localparam int unsigned DataW     = AxiBytes * 8;
   localparam int unsigned XferW     = 3 + 32 + AddrW + 16 + 24 + AddrW + 32;
-  localparam int unsigned MatW      = 1 + 16 * 4 + 32 * 3 + 16 * 4;
+  localparam int unsigned MatW      = 1 + 16 * 4 + 32 * 3 + 16 * 5;
   localparam int unsigned VecW      = 1 + 4 + 4 + 1 + 1 + 1 + 16 * 4 + 32;
-  localparam int unsigned ProgAddrW = $clog2(VecProgDepth * 16);
-  localparam int unsigned HistAddrW = $clog2(VecLanes * VecHistRows * 4);
-  localparam int unsigned VecAddrW  = $clog2(VecLanes * VecRows * 4);
+  // Without the vector unit its sizes are 0; the widths of its (tied-off) ports stay legal.
+  localparam int unsigned ProgAddrW = HasVector != 0 ? $clog2(VecProgDepth * 16) : 1;
+  localparam int unsigned HistAddrW = HasVector != 0 ? $clog2(VecLanes * VecHistRows * 4) : 1;
+  localparam int unsigned VecAddrW  = HasVector != 0 ? $clog2(VecLanes * VecRows * 4) : 1;
   localparam int unsigned Elems     = AxiBytes / 4;
   localparam int unsigned WgtWordW  = $clog2(WgtBytes / WgtWordBytes);
   localparam int unsigned ActWordW  = $clog2(ActBytes / ActWordBytes);
   localparam int unsigned AccWordW  = $clog2(AccBytes / AccWordBytes);
   localparam int unsigned NumCtr    = ks_regs_pkg::NumCounters;
+  // Counters that only the vector unit and the DECODE token streamer move.
+  localparam logic [NumCtr-1:0] VecCtrs = NumCtr'(1) << ks_regs_pkg::CtrVecBusy |
+                                          NumCtr'(1) << ks_regs_pkg::CtrDecSteps |
+                                          NumCtr'(1) << ks_regs_pkg::CtrStreamWait;
+  localparam logic [NumCtr-1:0] CtrUsed = HasVector != 0 ? '1 : ~VecCtrs;
 
   // ---- registers ------------------------------------------------------------------------------
   logic        enable, enable_write, queue_reset, tail_write, enable_clear;
@@ -115,7 +126,8 @@ module ks_core #(
   ks_ctrl_regs #(
     .Rows(Rows), .Cols(Cols), .AxiBytes(AxiBytes), .AccAddrBits($clog2(AccDepth)),
     .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
-    .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows)
+    .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows),
+    .CtrBits(CtrBits), .CtrUsed(CtrUsed)
   ) u_regs (
     .clk_i, .rst_ni,
     .s_awvalid_i(s_axil_awvalid_i), .s_awready_o(s_axil_awready_o), .s_awaddr_i(s_axil_awaddr_i),
@@ -199,8 +211,8 @@ module ks_core #(
     .AxiBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .Rows(Rows), .Cols(Cols),
     .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
     .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes),
-    .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows),
-    .DecCache(DecCache), .XferW(XferW), .MatW(MatW),
+    .HasVector(HasVector), .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth),
+    .VecHistRows(VecHistRows), .DecCache(DecCache), .XferW(XferW), .MatW(MatW),
     .VecW(VecW)
   ) u_cmdproc (
     .clk_i, .rst_ni,
@@ -260,12 +272,10 @@ module ks_core #(
   logic [AxiBytes*8-1:0]     unused_wr_kv;
   logic [AccWordBytes*8-1:0] unused_wr_acc;
   // VMOVE's bank and vector-memory ports
-  logic                       vm_acc_re, vm_act_we, vm_vec_we, vm_vec_re;
+  logic                       vm_acc_re, vm_act_we;
   logic [$clog2(AccBytes)-1:0] vm_acc_addr;
   logic [$clog2(ActBytes)-1:0] vm_act_addr;
-  logic [VecAddrW-1:0]        vm_vec_waddr, vm_vec_raddr;
-  logic [Elems-1:0]           vm_vec_wmask;
-  logic [DataW-1:0]           vm_act_wdata, vm_vec_wdata;
+  logic [DataW-1:0]           vm_act_wdata;
 
   ks_sram_bank #(.Bytes(WgtBytes), .WideBytes(WgtWordBytes), .NarrowBytes(AxiBytes)) u_wgt (
     .clk_i, .rst_ni,
@@ -301,37 +311,65 @@ module ks_core #(
   assign st_data = (st_src_q == 2'd2) ? vec_rdata : (st_src_q == 2'd1) ? kv_nr_data : acc_nr_data;
 
   // ---- vector unit and VMOVE ------------------------------------------------------------------
-  ks_vector_unit #(.Lanes(VecLanes), .Rows(VecRows), .AxiBytes(AxiBytes), .ProgDepth(VecProgDepth),
-                   .HistRows(VecHistRows)) u_vec (
-    .clk_i, .rst_ni, .abort_i(abort),
-    .in_valid_i(vec_valid), .in_ready_o(vec_ready), .in_run_i(vec_cmd[107]),
-    .in_kind_i(vec_cmd[103 +: 4]), .in_op_i(vec_cmd[99 +: 4]), .in_swap_b_i(vec_cmd[98]),
-    .in_b_imm_i(vec_cmd[97]), .in_hist_a_i(vec_cmd[96]), .in_dst_i(vec_cmd[80 +: 16]), .in_a_i(vec_cmd[64 +: 16]),
-    .in_b_i(vec_cmd[48 +: 16]), .in_len_i(vec_cmd[32 +: 16]), .in_imm_i(vec_cmd[0 +: 32]),
-    .in_bad_o(vec_bad), .busy_o(vec_busy), .run_err_o(vec_run_err), .run_err_idx_o(vec_run_err_idx),
-    .prog_we_i(ld_we[5]), .prog_waddr_i(ld_addr[ProgAddrW-1:0]), .prog_wdata_i(ld_data),
-    .hist_we_i(ld_we[6]), .hist_waddr_i(ld_addr[HistAddrW-1:0]), .hist_wdata_i(ld_data),
-    .mem_we_i(ld_we[4] || vm_vec_we), .mem_wmask_i(ld_we[4] ? '1 : vm_vec_wmask),
-    .mem_waddr_i(ld_we[4] ? ld_addr[VecAddrW-1:0] : vm_vec_waddr),
-    .mem_wdata_i(ld_we[4] ? ld_data : vm_vec_wdata),
-    .mem_re_i(st_re[4] || vm_vec_re), .mem_raddr_i(st_re[4] ? st_addr[VecAddrW-1:0] : vm_vec_raddr),
-    .mem_rdata_o(vec_rdata),
-    .s_sel_i(3'd7), .s_o(vec_s7)
-  );
+  if (HasVector != 0) begin : g_vec
+    // VMOVE's port of the vector memory
+    logic                vm_vec_we, vm_vec_re;
+    logic [VecAddrW-1:0] vm_vec_waddr, vm_vec_raddr;
+    logic [Elems-1:0]    vm_vec_wmask;
+    logic [DataW-1:0]    vm_vec_wdata;
 
-  ks_vmove #(
-    .Rows(Rows), .AxiBytes(AxiBytes), .AccWordBytes(AccWordBytes), .ActWordBytes(ActWordBytes),
-    .AccAddrW($clog2(AccBytes)), .ActAddrW($clog2(ActBytes)), .VecAddrW(VecAddrW)
-  ) u_vmove (
-    .clk_i, .rst_ni, .abort_i(abort),
-    .cmd_valid_i(vm_valid), .cmd_ready_o(vm_ready), .cmd_dir_i(vm_dir), .cmd_elem_i(vm_elem),
-    .cmd_bank_i(vm_bank), .cmd_count_i(vm_count), .cmd_groups_i(vm_groups), .cmd_gstride_i(vm_gstride),
-    .done_o(vm_done), .busy_o(vm_busy),
-    .acc_re_o(vm_acc_re), .acc_addr_o(vm_acc_addr), .acc_rdata_i(acc_nr_data),
-    .act_we_o(vm_act_we), .act_addr_o(vm_act_addr), .act_wdata_o(vm_act_wdata),
-    .vec_we_o(vm_vec_we), .vec_wmask_o(vm_vec_wmask), .vec_waddr_o(vm_vec_waddr), .vec_wdata_o(vm_vec_wdata),
-    .vec_re_o(vm_vec_re), .vec_raddr_o(vm_vec_raddr), .vec_rdata_i(vec_rdata)
-  );
+    ks_vector_unit #(.Lanes(VecLanes), .Rows(VecRows), .AxiBytes(AxiBytes), .ProgDepth(VecProgDepth),
+                     .HistRows(VecHistRows)) u_vec (
+      .clk_i, .rst_ni, .abort_i(abort),
+      .in_valid_i(vec_valid), .in_ready_o(vec_ready), .in_run_i(vec_cmd[107]),
+      .in_kind_i(vec_cmd[103 +: 4]), .in_op_i(vec_cmd[99 +: 4]), .in_swap_b_i(vec_cmd[98]),
+      .in_b_imm_i(vec_cmd[97]), .in_hist_a_i(vec_cmd[96]), .in_dst_i(vec_cmd[80 +: 16]), .in_a_i(vec_cmd[64 +: 16]),
+      .in_b_i(vec_cmd[48 +: 16]), .in_len_i(vec_cmd[32 +: 16]), .in_imm_i(vec_cmd[0 +: 32]),
+      .in_bad_o(vec_bad), .busy_o(vec_busy), .run_err_o(vec_run_err), .run_err_idx_o(vec_run_err_idx),
+      .prog_we_i(ld_we[5]), .prog_waddr_i(ld_addr[ProgAddrW-1:0]), .prog_wdata_i(ld_data),
+      .hist_we_i(ld_we[6]), .hist_waddr_i(ld_addr[HistAddrW-1:0]), .hist_wdata_i(ld_data),
+      .mem_we_i(ld_we[4] || vm_vec_we), .mem_wmask_i(ld_we[4] ? '1 : vm_vec_wmask),
+      .mem_waddr_i(ld_we[4] ? ld_addr[VecAddrW-1:0] : vm_vec_waddr),
+      .mem_wdata_i(ld_we[4] ? ld_data : vm_vec_wdata),
+      .mem_re_i(st_re[4] || vm_vec_re), .mem_raddr_i(st_re[4] ? st_addr[VecAddrW-1:0] : vm_vec_raddr),
+      .mem_rdata_o(vec_rdata),
+      .s_sel_i(3'd7), .s_o(vec_s7)
+    );
+
+    ks_vmove #(
+      .Rows(Rows), .AxiBytes(AxiBytes), .AccWordBytes(AccWordBytes), .ActWordBytes(ActWordBytes),
+      .AccAddrW($clog2(AccBytes)), .ActAddrW($clog2(ActBytes)), .VecAddrW(VecAddrW)
+    ) u_vmove (
+      .clk_i, .rst_ni, .abort_i(abort),
+      .cmd_valid_i(vm_valid), .cmd_ready_o(vm_ready), .cmd_dir_i(vm_dir), .cmd_elem_i(vm_elem),
+      .cmd_bank_i(vm_bank), .cmd_count_i(vm_count), .cmd_groups_i(vm_groups), .cmd_gstride_i(vm_gstride),
+      .done_o(vm_done), .busy_o(vm_busy),
+      .acc_re_o(vm_acc_re), .acc_addr_o(vm_acc_addr), .acc_rdata_i(acc_nr_data),
+      .act_we_o(vm_act_we), .act_addr_o(vm_act_addr), .act_wdata_o(vm_act_wdata),
+      .vec_we_o(vm_vec_we), .vec_wmask_o(vm_vec_wmask), .vec_waddr_o(vm_vec_waddr), .vec_wdata_o(vm_vec_wdata),
+      .vec_re_o(vm_vec_re), .vec_raddr_o(vm_vec_raddr), .vec_rdata_i(vec_rdata)
+    );
+  end else begin : g_no_vec
+    // Nothing reaches them: the command processor rejects what would (UNSUPPORTED).
+    assign vec_ready       = 1'b0;
+    assign vec_bad         = 1'b0;
+    assign vec_busy        = 1'b0;
+    assign vec_run_err     = 1'b0;
+    assign vec_run_err_idx = '0;
+    assign vec_rdata       = '0;
+    assign vec_s7          = '0;
+    assign vm_ready        = 1'b0;
+    assign vm_done         = 1'b0;
+    assign vm_busy         = 1'b0;
+    assign vm_acc_re       = 1'b0;
+    assign vm_acc_addr     = '0;
+    assign vm_act_we       = 1'b0;
+    assign vm_act_addr     = '0;
+    assign vm_act_wdata    = '0;
+    logic unused_no_vec;
+    assign unused_no_vec = ^{vec_valid, vec_cmd, vm_valid, vm_dir, vm_elem, vm_bank, vm_count, vm_groups,
+                             vm_gstride, ld_we[6:4], st_re[4]};
+  end
 
   // The token stream's output register: the command processor sends a token when it is empty.
   ks_fifo #(.Width(34), .Depth(1)) u_tok (
@@ -385,8 +423,9 @@ module ks_core #(
     .cmd_int4_i(mat_cmd[MatW-1]), .cmd_m_i(mat_cmd[MatW-2 -: 16]), .cmd_nb_i(mat_cmd[MatW-18 -: 16]),
     .cmd_kc_i(mat_cmd[MatW-34 -: 16]), .cmd_kx_i(mat_cmd[MatW-50 -: 16]),
     .cmd_wgt_i(WgtWordW'(mat_cmd[MatW-66 -: 32])), .cmd_act_i(ActWordW'(mat_cmd[MatW-98 -: 32])),
-    .cmd_acc_i(AccWordW'(mat_cmd[MatW-130 -: 32])), .cmd_rows_last_i(mat_cmd[48 +: 16]),
-    .cmd_k_last_i(mat_cmd[32 +: 16]), .cmd_cpg_i(mat_cmd[16 +: 16]), .cmd_groups_i(mat_cmd[0 +: 16]),
+    .cmd_acc_i(AccWordW'(mat_cmd[MatW-130 -: 32])), .cmd_rows_last_i(mat_cmd[64 +: 16]),
+    .cmd_k_last_i(mat_cmd[48 +: 16]), .cmd_cpg_i(mat_cmd[32 +: 16]), .cmd_groups_i(mat_cmd[16 +: 16]),
+    .cmd_nbg_i(mat_cmd[0 +: 16]),
     .done_o(mat_done),
     .wgt_re_o(wgt_re), .wgt_addr_o(wgt_addr), .wgt_data_i(wgt_data),
     .act_re_o(act_re), .act_addr_o(act_addr), .act_data_i(act_data),

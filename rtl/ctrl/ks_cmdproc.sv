@@ -18,6 +18,9 @@
 /// tlast and DEC_STATUS.REASON when a stop condition holds. RING_HEAD stays on the DECODE
 /// until it ends; errors in the program halt the queue on it (DEC_PC: the program index).
 ///
+/// HasVector = 0 (a core without the vector unit) rejects VEC, VMOVE, VRUN, DECODE and LOAD/STORE
+/// of banks VEC, VPROG and HIST with UNSUPPORTED; their logic is left out.
+///
 /// Errors halt the queue with a code, the ring index of the descriptor and a detail
 /// value. A descriptor that fails its checks is not consumed (RING_HEAD stays on it) and
 /// nothing after it is fetched; work handed out earlier finishes. A bus error during
@@ -36,6 +39,7 @@ module ks_cmdproc #(
   parameter int unsigned ActBytes     = 1024,
   parameter int unsigned AccBytes     = 1024,
   parameter int unsigned KvBytes      = 1024,
+  parameter int unsigned HasVector    = 1,
   parameter int unsigned WgtWordBytes = 16,
   parameter int unsigned ActWordBytes = 16,
   parameter int unsigned AccWordBytes = 16,
@@ -47,7 +51,7 @@ module ks_cmdproc #(
   parameter int unsigned QueueDepth   = 2,
   // Widths of the engine command payloads (see the pack order below)
   parameter int unsigned XferW        = 3 + 32 + AddrW + 16 + 24 + AddrW + 32,
-  parameter int unsigned MatW         = 1 + 16 * 4 + 32 * 3 + 16 * 4,
+  parameter int unsigned MatW         = 1 + 16 * 4 + 32 * 3 + 16 * 5,
   parameter int unsigned VecW         = 1 + 4 + 4 + 1 + 1 + 1 + 16 * 4 + 32
 ) (
   input  logic                  clk_i,
@@ -169,7 +173,7 @@ module ks_cmdproc #(
   localparam int unsigned VecBytes = VecElems * 4;
 
   typedef enum logic [4:0] {
-    SIdle, SFetch, SRecv, SPatch, SCheck, SVmCalc, SRange, SDispatch, SFence, SCplReq, SCplData, SCplWait,
+    SIdle, SFetch, SRecv, SPatch, SCheck, SCalc, SVmCalc, SRange, SDispatch, SFence, SCplReq, SCplData, SCplWait,
     SVmove, SVmoveWait, SPrompt, SPromptRecv, SStepFence, SEmit, SReset
   } state_e;
   state_e state_q, state_d;
@@ -207,10 +211,13 @@ module ks_cmdproc #(
   assign is_store  = op == ks_desc_pkg::OpStore;
   assign is_mat    = op == ks_desc_pkg::OpMatmul;
   assign is_cpl    = op == ks_desc_pkg::OpComplete;
-  assign is_vec    = op == ks_desc_pkg::OpVec;
-  assign is_vmove  = op == ks_desc_pkg::OpVmove;
-  assign is_decode = op == ks_desc_pkg::OpDecode;
-  assign is_vrun   = op == ks_desc_pkg::OpVrun;
+  // The vector unit's opcodes are constant false without it (UNSUPPORTED below).
+  assign is_vec    = HasVector != 0 && op == ks_desc_pkg::OpVec;
+  assign is_vmove  = HasVector != 0 && op == ks_desc_pkg::OpVmove;
+  assign is_decode = HasVector != 0 && op == ks_desc_pkg::OpDecode;
+  assign is_vrun   = HasVector != 0 && op == ks_desc_pkg::OpVrun;
+  logic op_unsupported, bank_unsupported;
+  assign op_unsupported = HasVector == 0 && ks_desc_pkg::VectorUnitOpcodes[op];
 
   // The token-streaming controller's state (used by the checks below).
   logic        dec_active_q, dec_abort_q;
@@ -272,7 +279,8 @@ module ks_cmdproc #(
     endcase
   end
   // Banks VEC and VPROG are the vector unit's: transfers are ordered with VEC and VRUN.
-  assign x_is_vec = x_bank == ks_desc_pkg::BankVec || x_bank == ks_desc_pkg::BankVprog;
+  assign x_is_vec = HasVector != 0 && (x_bank == ks_desc_pkg::BankVec || x_bank == ks_desc_pkg::BankVprog);
+  assign bank_unsupported = HasVector == 0 && ks_desc_pkg::VectorUnitBanks[x_bank];
   function automatic logic misal(input logic [LaneW-1:0] v);
     misal = v != '0;
   endfunction
@@ -289,13 +297,12 @@ module ks_cmdproc #(
   assign m_act  = w6;
   assign m_acc  = w7;
   // Loop bounds (division by constants: shifts for power-of-two arrays)
-  logic [15:0] m_kb, m_nb, m_kc, m_kx, m_cpg, m_groups;
+  logic [15:0] m_nb, m_kc, m_kx, m_cpg, m_groups;
   logic [3:0]  m_group;
   // Partial sums per group of 2^(GROUP-1) chunks (GROUP 0: one group of all KC chunks).
   assign m_group  = w1[11:8];
   assign m_cpg    = (m_group == 4'd0) ? m_kc : 16'(1) << (m_group - 4'd1);
   assign m_groups = (m_group == 4'd0) ? 16'd1 : 16'((32'(m_kc) + 32'(m_cpg) - 1) >> (m_group - 4'd1));
-  assign m_kb = m_int4 ? 16'(KB4) : 16'(KB8);
   assign m_nb = 16'((32'(m_n) + Rows - 1) / Rows);
   assign m_kc = m_int4 ? 16'((32'(m_k) + KB4 - 1) / KB4) : 16'((32'(m_k) + KB8 - 1) / KB8);
   assign m_kx = 16'((32'(m_k) + 2 * Cols - 1) / (2 * Cols));
@@ -313,10 +320,14 @@ module ks_cmdproc #(
   assign v_a      = w2[31:16];
   assign v_b      = w3[15:0];
   assign v_len    = w3[31:16];
-  ks_vec_check #(.Lanes(VecLanes), .Rows(VecRows), .HistRows(VecHistRows)) u_vec_check (
-    .kind_i(v_kind), .op_i(v_op), .swap_b_i(v_swap_b), .b_imm_i(v_b_imm), .hist_a_i(v_hist_a), .dst_i(v_dst), .a_i(v_a), .b_i(v_b),
-    .len_i(v_len), .bad_o(v_bad)
-  );
+  if (HasVector != 0) begin : g_vec_check
+    ks_vec_check #(.Lanes(VecLanes), .Rows(VecRows), .HistRows(VecHistRows)) u_vec_check (
+      .kind_i(v_kind), .op_i(v_op), .swap_b_i(v_swap_b), .b_imm_i(v_b_imm), .hist_a_i(v_hist_a), .dst_i(v_dst),
+      .a_i(v_a), .b_i(v_b), .len_i(v_len), .bad_o(v_bad)
+    );
+  end else begin : g_no_vec_check
+    assign v_bad = 1'b1;  // never looked at: VEC is UNSUPPORTED
+  end
 
   // VRUN fields
   logic [15:0] vr_start, vr_count;
@@ -351,9 +362,12 @@ module ks_cmdproc #(
   always_comb begin
     chk_code = ks_desc_pkg::ErrNone;
     chk_info = '0;
-    if (!(is_nop || is_load || is_store || is_mat || is_cpl || is_vec || is_vmove || is_decode || is_vrun) ||
-        (is_decode && dec_active_q)) begin
+    if (!(is_nop || is_load || is_store || is_mat || is_cpl || op_unsupported || is_vec || is_vmove || is_decode ||
+          is_vrun) || (is_decode && dec_active_q)) begin
       chk_code = ks_desc_pkg::ErrBadOpcode;
+      chk_info = 32'(op);
+    end else if (op_unsupported) begin
+      chk_code = ks_desc_pkg::ErrUnsupported;
       chk_info = 32'(op);
     end else if ((desc_q & reserved) != '0) begin
       chk_code = ks_desc_pkg::ErrReservedBits;
@@ -364,7 +378,10 @@ module ks_cmdproc #(
       chk_code = ks_desc_pkg::ErrBadDependency;
       chk_info = word(desc_q, 0);
     end else if (is_load || is_store) begin
-      if (!x_bank_ok) begin
+      if (bank_unsupported) begin
+        chk_code = ks_desc_pkg::ErrUnsupported;
+        chk_info = 32'(x_bank);
+      end else if (!x_bank_ok) begin
         chk_code = ks_desc_pkg::ErrBadBank;
         chk_info = 32'(x_bank);
       end else if (x_rows == '0 || x_bytes == '0) begin
@@ -416,74 +433,177 @@ module ks_cmdproc #(
     end
   end
 
-  // ---- checks, stage 2: extents ---------------------------------------------------------------
-  // The products are registered on their own and added in the next stage: Yosys 0.23 packs a
-  // product followed by an addition into an iCE40 DSP accumulator and mis-drives its carry-out.
-  logic [15:0] x_rows_m1;
+  // ---- checks, stage 2: extents, by a sequential multiplier ---------------------------------
+  // The extents need products: (ROWS - 1) x HOST_STRIDE and x SRAM_STRIDE for LOAD/STORE,
+  // NB x KC, NB x G, M x KX and M x (NB x G) for MATMUL. They are formed by shift-add, LSB
+  // first, one multiplier bit per cycle (SCalc), on two accumulators at once that start from
+  // the base each extent adds to, so no multiplier, DSP or wide adder is needed: a LOAD of one
+  // row takes no cycle, one of r rows bitlen(r - 1), a MATMUL bitlen(NB) + bitlen(M) + 2.
+  // Accumulator A is 33 bits with a sticky flag for 2^33 and above (host address ends, up to
+  // and including 2^32; the DECODE patch's HOST_ADDR + (pos + token) x ROW_BYTES in SPatch
+  // uses it too).
+  // Accumulator B is SramW bits wide with a sticky flag for anything past it (bank extents).
+  localparam int unsigned MaxBank = (WgtBytes > ActBytes ? WgtBytes : ActBytes) > (AccBytes > KvBytes ? AccBytes : KvBytes) ?
+                                    (WgtBytes > ActBytes ? WgtBytes : ActBytes) : (AccBytes > KvBytes ? AccBytes : KvBytes);
+  localparam int unsigned MaxVBank = (VecBytes > VecProgDepth * 16 ? VecBytes : VecProgDepth * 16) >
+                                     VecHistRows * VecLanes * 4 ? (VecBytes > VecProgDepth * 16 ? VecBytes : VecProgDepth * 16) :
+                                     VecHistRows * VecLanes * 4;
+  localparam int unsigned SramW = $clog2((MaxBank > MaxVBank ? MaxBank : MaxVBank) + 1);
+
   logic [31:0] m_wgt_word, m_act_word, m_acc_word;
-  logic [47:0] host_span_q, sram_span_q;
-  logic [31:0] wgt_tiles_q, act_words_q, acc_words_q;
-  logic [15:0] nb_q, kc_q, kx_q, rows_last_q, k_last_q, cpg_q, groups_q;
-  logic [31:0] vm_acc_words_q, vm_act_pad_q;
-  // VMOVE ACC_TO_VEC, from the sequential unit (SVmCalc): COUNT % GROUPS, COUNT / GROUPS x Rows,
-  // and (GROUPS - 1) x GSTRIDE in mul_prod_q.
-  logic [15:0] vm_rem_q;
-  logic [31:0] vm_qrows_q;
-  logic [63:0] mul_prod_q, mul_mcand_q;
-  logic [23:0] mul_mplier_q;
-  assign x_rows_m1  = x_rows - 16'd1;
   assign m_wgt_word = m_wgt / 32'(WgtWordBytes);
   assign m_act_word = m_act / 32'(ActWordBytes);
   assign m_acc_word = m_acc / 32'(AccWordBytes);
+
+  // Registered at SCheck: the MATMUL's loop bounds and the VMOVE bounds (constant divisions).
+  logic [15:0] nb_q, kc_q, kx_q, rows_last_q, k_last_q, cpg_q, groups_q;
+  logic [31:0] vm_acc_words_q, vm_act_pad_q;
   always_ff @(posedge clk_i) begin
     if (state_q == SCheck) begin
-      host_span_q <= x_rows_m1 * x_hstride;
-      sram_span_q <= x_rows_m1 * x_sstride;
-      wgt_tiles_q <= m_nb * m_kc;
-      act_words_q <= m_m * m_kx;
-      acc_words_q <= m_m * 32'(m_nb * m_groups);
       nb_q        <= m_nb;
       cpg_q       <= m_cpg;
       groups_q    <= m_groups;
       kc_q        <= m_kc;
       kx_q        <= m_kx;
       rows_last_q <= 16'(32'(m_n) - (32'(m_nb) - 1) * Rows);
-      k_last_q    <= 16'(32'(m_k) - (32'(m_kc) - 1) * 32'(m_kb));
+      k_last_q    <= m_int4 ? 16'(32'(m_k) - (32'(m_kc) - 1) * KB4) : 16'(32'(m_k) - (32'(m_kc) - 1) * KB8);
       vm_acc_words_q <= vm_bank / 32'(AccWordBytes);
       vm_act_pad_q   <= ((32'(vm_count) + ActWordBytes - 1) / ActWordBytes) * ActWordBytes;
     end
   end
-  logic [63:0] host_end, sram_end, wgt_end, act_end, acc_end;
-  assign host_end = is_cpl ? 64'(w3) + 64'd4 : 64'(x_host) + 64'(host_span_q) + 64'(x_bytes);
-  assign sram_end = 64'(x_sram) + 64'(sram_span_q) + 64'(x_bytes);
-  assign wgt_end  = 64'(m_wgt_word) + 64'(wgt_tiles_q);
-  assign act_end  = 64'(m_act_word) + 64'(act_words_q);
-  assign acc_end  = 64'(m_acc_word) + 64'(acc_words_q);
+
+  // The sequential multiplier: mplier_q's bits, LSB first, add the doubling multiplicands to
+  // the accumulators.
+  logic [23:0]      mplier_q;
+  logic [32:0]      a_acc_q, a_mcand_q;
+  logic             a_big_q, a_mbig_q;
+  logic [SramW-1:0] b_acc_q, b_mcand_q;
+  logic             b_big_q, b_mbig_q;
+  logic             mul_done, mat_phase_q, wgt_bad_q;
+  logic [15:0]      nbg_q;   // NB x G, for the compute engine (< 2^16 once the ACC check passed)
+  // VMOVE ACC_TO_VEC, from the division in SVmCalc: COUNT % GROUPS and COUNT / GROUPS x Rows.
+  logic [15:0]      vm_rem_q;
+  logic [31:0]      vm_qrows_q;
+  logic [33:0]      a_sum;
+  logic [SramW:0]   b_sum;
+  assign mul_done = mplier_q == '0;
+  assign a_sum    = 34'(a_acc_q) + 34'(a_mcand_q);
+  assign b_sum    = (SramW + 1)'(b_acc_q) + (SramW + 1)'(b_mcand_q);
+
+  // Saturating narrowing to accumulator B: {big, value}.
+  function automatic logic [SramW:0] sat_b(input logic [32:0] v);
+    sat_b = (v >> SramW) != '0 ? {1'b1, {SramW{1'b0}}} : {1'b0, v[SramW-1:0]};
+  endfunction
+
+  // Start values (SCheck, and the MATMUL's second phase).
+  logic [15:0]   x_rows_m1;
+  logic [32:0]   host_start;
+  logic [SramW:0] sram_start, sstride_b, groups_b, acc_b, nbg_b;
+  assign x_rows_m1  = x_rows - 16'd1;
+  assign host_start = is_cpl ? 33'(w3) + 33'd4 : 33'(x_host) + 33'(x_bytes);
+  assign sram_start = sat_b(33'(x_sram) + 33'(x_bytes));
+  assign sstride_b  = sat_b(33'(x_sstride));
+  assign groups_b   = sat_b(33'(m_groups));
+  assign nbg_b      = {b_big_q, b_acc_q};
+
+  logic seq_next_phase;
+  assign seq_next_phase = state_q == SCalc && mul_done && is_mat && !mat_phase_q;
+
+  // Ends for SRange: accumulator A (LOAD/STORE/COMPLETE: the host end; MATMUL: the ACT end),
+  // accumulator B (LOAD/STORE: the bank end; MATMUL: the ACC end), the WGT check of phase 1.
+  always_ff @(posedge clk_i) begin
+    if (state_q == SPatch && !patch_run_q) begin
+      // HOST_ADDR + (pos + token) x ROW_BYTES
+      a_acc_q   <= 33'(x_host);
+      a_big_q   <= 1'b0;
+      a_mcand_q <= patch_mcand;
+      a_mbig_q  <= 1'b0;
+      mplier_q  <= (p_addr || p_token) ? x_bytes : 24'd0;
+    end else if (state_q == SCheck && is_vmove) begin
+      // (GROUPS - 1) x GSTRIDE, next to the division in SVmCalc
+      a_acc_q   <= '0;
+      a_big_q   <= 1'b0;
+      a_mcand_q <= 33'(vm_gstride);
+      a_mbig_q  <= 1'b0;
+      mplier_q  <= 24'(vm_groups_m1);
+    end else if (state_q == SCheck) begin
+      mat_phase_q <= 1'b0;
+      if (is_mat) begin
+        // phase 0: WGT_ADDR/WGT_WORD + NB x KC in A, NB x G in B
+        a_acc_q   <= 33'(m_wgt_word);
+        a_big_q   <= 1'b0;
+        a_mcand_q <= 33'(m_kc);
+        a_mbig_q  <= 1'b0;
+        b_acc_q   <= '0;
+        b_big_q   <= 1'b0;
+        {b_mbig_q, b_mcand_q} <= groups_b;
+        mplier_q  <= 24'(m_nb);
+      end else begin
+        // LOAD/STORE: HOST_ADDR + ROW_BYTES + (ROWS - 1) x HOST_STRIDE in A, the same in the
+        // bank in B; COMPLETE: HOST_ADDR + 4 in A
+        a_acc_q               <= host_start;
+        a_big_q               <= 1'b0;
+        a_mcand_q             <= 33'(x_hstride);
+        a_mbig_q              <= 1'b0;
+        {b_big_q, b_acc_q}    <= sram_start;
+        {b_mbig_q, b_mcand_q} <= sstride_b;
+        mplier_q              <= (is_load || is_store) ? 24'(x_rows_m1) : 24'd0;
+      end
+    end else if (seq_next_phase) begin
+      // phase 1: ACT_ADDR/ACT_WORD + M x KX in A, ACC_ADDR/ACC_WORD + M x (NB x G) in B
+      mat_phase_q <= 1'b1;
+      wgt_bad_q   <= a_big_q || 64'(a_acc_q) > 64'(WgtDepth);
+      nbg_q       <= 16'(b_acc_q);
+      a_acc_q     <= 33'(m_act_word);
+      a_big_q     <= 1'b0;
+      a_mcand_q   <= 33'(kx_q);
+      a_mbig_q    <= 1'b0;
+      {b_big_q, b_acc_q}    <= acc_b;
+      {b_mbig_q, b_mcand_q} <= nbg_b;
+      mplier_q    <= 24'(m_m);
+    end else if ((state_q == SPatch || state_q == SCalc || state_q == SVmCalc) && !mul_done) begin
+      if (mplier_q[0]) begin
+        a_acc_q <= a_sum[32:0];
+        a_big_q <= a_big_q || a_mbig_q || a_sum[33];
+        b_acc_q <= b_sum[SramW-1:0];
+        b_big_q <= b_big_q || b_mbig_q || b_sum[SramW];
+      end
+      a_mcand_q <= a_mcand_q << 1;
+      a_mbig_q  <= a_mbig_q || a_mcand_q[32];
+      b_mcand_q <= b_mcand_q << 1;
+      b_mbig_q  <= b_mbig_q || b_mcand_q[SramW-1];
+      mplier_q  <= mplier_q >> 1;
+    end
+  end
+  assign acc_b = sat_b(33'(m_acc_word));
 
   logic [7:0]  rng_code;
   logic [31:0] rng_info;
   // The window ends at WIN_BASE + WIN_SIZE or at the end of the 32-bit address space,
   // whichever comes first: the DMA's addresses are 32 bits and must not wrap.
-  logic [63:0] win_end, win_sum;
-  assign win_sum = 64'(win_base_i) + 64'(win_size_i);
-  assign win_end = win_sum > 64'h1_0000_0000 ? 64'h1_0000_0000 : win_sum;
+  logic [32:0] win_end, win_sum;
+  assign win_sum = 33'(win_base_i) + 33'(win_size_i);
+  assign win_end = win_sum > 33'h1_0000_0000 ? 33'h1_0000_0000 : win_sum;
+  logic host_past, sram_past;
+  assign host_past = a_big_q || a_acc_q > win_end;
+  assign sram_past = b_big_q || 33'(b_acc_q) > 33'(x_bank_bytes);
   always_comb begin
     rng_code = ks_desc_pkg::ErrNone;
     rng_info = '0;
     if (is_load || is_store || is_cpl) begin
-      if ((is_cpl ? w3 : x_host) < win_base_i || host_end > win_end) begin
+      if ((is_cpl ? w3 : x_host) < win_base_i || host_past) begin
         rng_code = ks_desc_pkg::ErrHostRange;
         rng_info = is_cpl ? w3 : x_host;
-      end else if (!is_cpl && sram_end > 64'(x_bank_bytes)) begin
+      end else if (!is_cpl && sram_past) begin
         rng_code = ks_desc_pkg::ErrSramRange;
         rng_info = x_sram;
       end
     end else if (is_mat) begin
-      if (wgt_end > 64'(WgtDepth)) begin
+      if (wgt_bad_q) begin
         rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_wgt;
-      end else if (act_end > 64'(ActDepth)) begin
+      end else if (a_big_q || 64'(a_acc_q) > 64'(ActDepth)) begin
         rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_act;
-      end else if (acc_end > 64'(AccDepthW)) begin
+      end else if (b_big_q || 64'(b_acc_q) > 64'(AccDepthW)) begin
         rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_acc;
       end
     end else if (is_vec) begin
@@ -500,7 +620,7 @@ module ks_cmdproc #(
           rng_code = ks_desc_pkg::ErrMisaligned; rng_info = 32'(vm_count);
         end else if (64'(vm_acc_words_q) + 64'(vm_count) > 64'(AccDepthW)) begin
           rng_code = ks_desc_pkg::ErrSramRange; rng_info = vm_bank;
-        end else if (64'(vm_elem) + 64'(mul_prod_q) + 64'(vm_qrows_q) > 64'(VecElems)) begin
+        end else if (a_big_q || 64'(vm_elem) + 64'(a_acc_q) + 64'(vm_qrows_q) > 64'(VecElems)) begin
           rng_code = ks_desc_pkg::ErrBadVector; rng_info = w1;
         end
       end else begin
@@ -511,9 +631,9 @@ module ks_cmdproc #(
         end
       end
     end else if (is_decode) begin
-      if (d_prog < win_base_i || 64'(d_prog) + {43'b0, d_prog_len, 5'b0} > win_end) begin
+      if (d_prog < win_base_i || 64'(d_prog) + {43'b0, d_prog_len, 5'b0} > 64'(win_end)) begin
         rng_code = ks_desc_pkg::ErrHostRange; rng_info = d_prog;
-      end else if (d_prompt < win_base_i || 64'(d_prompt) + {46'b0, d_prompt_len, 2'b0} > win_end) begin
+      end else if (d_prompt < win_base_i || 64'(d_prompt) + {46'b0, d_prompt_len, 2'b0} > 64'(win_end)) begin
         rng_code = ks_desc_pkg::ErrHostRange; rng_info = d_prompt;
       end else if (d_start >= d_seq_len) begin
         rng_code = ks_desc_pkg::ErrDecodeRange; rng_info = 32'(d_start);
@@ -539,7 +659,7 @@ module ks_cmdproc #(
   assign xfer_payload = {x_bank[2:0], x_sram, x_host, x_rows, x_bytes, x_hstride, x_sstride};
   assign mat_payload  = {m_int4, m_m, nb_q, kc_q, kx_q,
                          m_wgt_word, m_act_word, m_acc_word,
-                         rows_last_q, k_last_q, cpg_q, groups_q};
+                         rows_last_q, k_last_q, cpg_q, groups_q, nbg_q};
   // VRUN: START in A, COUNT in LEN, the DECODE pos (0 outside one) in IMM.
   assign vec_payload  = is_vrun ? {1'b1, 11'b0, 16'b0, vr_start, 16'b0, vr_count,
                                    16'b0, dec_active_q ? dec_pos_q : 16'd0}
@@ -750,17 +870,16 @@ module ks_cmdproc #(
       // Also a ring shrunk below the current head or tail while disabled.
       ring_ok = 1'b0; ring_bad = ring_size_i;
     end else if (ring_base_i[4:0] != '0 || ring_base_i < win_base_i ||
-                 64'(ring_base_i) + 64'(ring_size_i) * 32 > win_end) begin
+                 64'(ring_base_i) + 64'(ring_size_i) * 32 > 64'(win_end)) begin
       ring_ok = 1'b0; ring_bad = ring_base_i;
     end
   end
 
   // ---- DECODE: patching, the next token, stop conditions -------------------------------------
-  // POS_ADDR / TOKEN_ADDR: HOST_ADDR + (pos + token) x ROW_BYTES by shift-add (mul_*), then the
+  // POS_ADDR / TOKEN_ADDR: HOST_ADDR + (pos + token) x ROW_BYTES by shift-add (accumulator A), then the
   // field checks see the patched descriptor. Past 32 bits: HOST_RANGE; ROWS + pos or LEN + pos
   // past 16 bits: SRAM_RANGE / BAD_VECTOR (the model's order).
-  logic        p_addr, p_token, p_rows, p_len, patch_run_q, mul_done;
-  logic [63:0] patch_host;
+  logic        p_addr, p_token, p_rows, p_len, patch_run_q;
   logic [16:0] patch_rows, patch_len;
   assign p_addr     = (is_load || is_store) &&
                       desc_q[ks_desc_pkg::LoadPosAddrWord * 32 + ks_desc_pkg::LoadPosAddrLsb];
@@ -769,8 +888,6 @@ module ks_cmdproc #(
   assign p_rows     = (is_load || is_store) &&
                       desc_q[ks_desc_pkg::LoadPosRowsWord * 32 + ks_desc_pkg::LoadPosRowsLsb];
   assign p_len      = is_vec && desc_q[ks_desc_pkg::VecPosLenWord * 32 + ks_desc_pkg::VecPosLenLsb];
-  assign mul_done   = mul_mplier_q == '0;
-  assign patch_host = 64'(x_host) + mul_prod_q;
   assign patch_rows = 17'(x_rows) + 17'(dec_pos_q);
   assign patch_len  = 17'(v_len) + 17'(dec_pos_q);
 
@@ -779,8 +896,8 @@ module ks_cmdproc #(
   always_comb begin
     patch_code = ks_desc_pkg::ErrNone;
     patch_info = '0;
-    if (patch_host > 64'hFFFF_FFFF) begin
-      patch_code = ks_desc_pkg::ErrHostRange; patch_info = patch_host[31:0];
+    if (a_big_q || a_acc_q[32]) begin  // HOST_ADDR + (pos + token) x ROW_BYTES in accumulator A
+      patch_code = ks_desc_pkg::ErrHostRange; patch_info = a_acc_q[31:0];
     end else if (p_rows && patch_rows[16]) begin
       patch_code = ks_desc_pkg::ErrSramRange; patch_info = x_sram;
     end else if (p_len && patch_len[16]) begin
@@ -889,10 +1006,15 @@ module ks_cmdproc #(
         end else if (chk_code != ks_desc_pkg::ErrNone) begin
           raise = 1'b1; raise_code = chk_code; raise_info = chk_info;
           state_d = SIdle;
+        end else if (is_vmove && vm_dir == 4'd0) begin
+          state_d = SVmCalc;
+        end else if (is_mat || ((is_load || is_store) && x_rows > 16'd1)) begin
+          state_d = SCalc;                             // the extents' products
         end else begin
-          state_d = (is_vmove && vm_dir == 4'd0) ? SVmCalc : SRange;
+          state_d = SRange;
         end
       end
+      SCalc: if (mul_done && !(is_mat && !mat_phase_q)) state_d = SRange;
       SVmCalc: if (vm_calc_done) state_d = SRange;
       SRange: begin
         if (rng_code != ks_desc_pkg::ErrNone) begin
@@ -1160,36 +1282,24 @@ module ks_cmdproc #(
   assign tok_forced_o = next_forced_q;
   assign tok_last_o   = reason != 4'd0;
 
-  // ---- sequential arithmetic: the POS_/TOKEN_ patch and VMOVE's ACC_TO_VEC bounds ----------
-  // SPatch: mul_prod = (pos + token) x ROW_BYTES, LSB first. SVmCalc: 16 steps of restoring
-  // division COUNT / GROUPS (remainder, and the quotient times Rows, MSB first) next to
-  // mul_prod = (GROUPS - 1) x GSTRIDE.
+  // ---- the DECODE patch's multiplicand and VMOVE's division --------------------------------
+  // SPatch: accumulator A = HOST_ADDR + (pos + token) x ROW_BYTES (stage 2's multiplier).
+  // SVmCalc: 16 steps of restoring division COUNT / GROUPS (remainder, and the quotient times
+  // Rows, MSB first) next to (GROUPS - 1) x GSTRIDE in accumulator A.
   logic [32:0] patch_mcand;
   logic [15:0] vm_groups_m1;
-  assign patch_mcand  = (p_addr ? 33'(dec_pos_q) : 33'd0) + (p_token ? 33'(dec_token_q) : 33'd0);
-  assign vm_groups_m1 = vm_groups - 16'd1;
+  assign patch_mcand    = (p_addr ? 33'(dec_pos_q) : 33'd0) + (p_token ? 33'(dec_token_q) : 33'd0);
+  assign vm_groups_m1   = vm_groups - 16'd1;
   logic [17:0] div_try;
   assign div_try = {1'b0, vm_rem_q, vm_count[15 - vm_cnt_q[3:0]]} - {2'b0, vm_groups};
   always_ff @(posedge clk_i) begin
     if (state_q != SPatch) patch_run_q <= 1'b0;
-    if (state_q == SPatch && !patch_run_q) begin
-      patch_run_q  <= 1'b1;
-      mul_prod_q   <= '0;
-      mul_mcand_q  <= 64'(patch_mcand);
-      mul_mplier_q <= (p_addr || p_token) ? x_bytes : 24'd0;
-    end else if (state_q == SCheck && is_vmove) begin
-      vm_cnt_q     <= '0;
-      vm_rem_q     <= '0;
-      vm_qrows_q   <= '0;
-      mul_prod_q   <= '0;
-      mul_mcand_q  <= 64'(vm_gstride);
-      mul_mplier_q <= 24'(vm_groups_m1);
-    end else if ((state_q == SPatch || state_q == SVmCalc) && !mul_done) begin
-      mul_prod_q   <= mul_prod_q + (mul_mplier_q[0] ? mul_mcand_q : 64'd0);
-      mul_mcand_q  <= mul_mcand_q << 1;
-      mul_mplier_q <= mul_mplier_q >> 1;
-    end
-    if (state_q == SVmCalc && !vm_calc_done) begin
+    if (state_q == SPatch && !patch_run_q) patch_run_q <= 1'b1;
+    if (state_q == SCheck && is_vmove) begin
+      vm_cnt_q   <= '0;
+      vm_rem_q   <= '0;
+      vm_qrows_q <= '0;
+    end else if (state_q == SVmCalc && !vm_calc_done) begin
       vm_cnt_q <= vm_cnt_q + 1'b1;
       if (!div_try[17]) begin
         vm_rem_q   <= div_try[15:0];
@@ -1241,7 +1351,7 @@ module ks_cmdproc #(
       beat_q <= beat_q + 1'b1;
       if (fetch_rsp_err_i) fetch_err_q <= 1'b1;
     end else if (state_q == SPatch && state_d == SCheck) begin
-      if (p_addr || p_token) desc_q[3*32 +: 32] <= patch_host[31:0];
+      if (p_addr || p_token) desc_q[3*32 +: 32] <= a_acc_q[31:0];
       if (p_rows) desc_q[4*32 +: 16] <= patch_rows[15:0];
       if (p_len) desc_q[3*32 + 16 +: 16] <= patch_len[15:0];
     end

@@ -5,7 +5,8 @@
 /// the response is registered. Unmapped offsets, writes to read-only registers and writes
 /// to RING_BASE/RING_SIZE while the queue is enabled answer SLVERR and change nothing.
 /// The register file holds configuration (ring base and size, window, interrupt enables,
-/// CTRL.ENABLE), the interrupt status and the 64-bit performance counters; the queue's
+/// CTRL.ENABLE), the interrupt status and the performance counters (CtrBits wide: 64, or 32
+/// with every _HI word reading 0; counters not in CtrUsed stay 0 and cost nothing); the queue's
 /// live state (head, tail, errors, completions) comes from the command processor, which
 /// receives doorbell, enable and queue-reset writes as pulses.
 `include "ks_assert.svh"
@@ -23,8 +24,10 @@ module ks_ctrl_regs #(
   parameter int unsigned VecRows     = 256,
   parameter int unsigned VecProgDepth = 64,
   parameter int unsigned VecHistRows = 64,
+  parameter int unsigned CtrBits     = 64,
   parameter int unsigned AddrW       = ks_regs_pkg::AddrBits,
-  parameter int unsigned NumCounters = ks_regs_pkg::NumCounters
+  parameter int unsigned NumCounters = ks_regs_pkg::NumCounters,
+  parameter logic [NumCounters-1:0] CtrUsed = '1
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
@@ -110,8 +113,8 @@ module ks_ctrl_regs #(
   logic        enable_q, freeze_q;
   logic [31:0] ring_base_q, ring_size_q, win_base_q, win_size_q;
   logic [1:0]  irq_en_q, irq_status_q;
-  logic [NumCounters*64-1:0] ctr_q;
-  logic [31:0] hi_shadow_q;
+  logic [NumCounters*CtrBits-1:0] ctr_q;
+  logic [31:0] hi_shadow;
 
   // Write decode
   logic [AddrW-1:0] waddr;
@@ -178,12 +181,20 @@ module ks_ctrl_regs #(
 
   // ---- performance counters --------------------------------------------------------------------
   for (genvar c = 0; c < NumCounters; c++) begin : g_ctr
-    always_ff @(posedge clk_i) begin
-      if (!rst_ni || perf_clear) begin
-        ctr_q[c*64 +: 64] <= '0;
-      end else if (!freeze_q) begin
-        ctr_q[c*64 +: 64] <= ctr_q[c*64 +: 64] + 64'(ctr_inc_i[c*16 +: 16]);
+    if (CtrUsed[c]) begin : g_used
+      logic [CtrBits-1:0] q;
+      always_ff @(posedge clk_i) begin
+        if (!rst_ni || perf_clear) begin
+          q <= '0;
+        end else if (!freeze_q) begin
+          q <= q + CtrBits'(ctr_inc_i[c*16 +: 16]);
+        end
       end
+      assign ctr_q[c*CtrBits +: CtrBits] = q;
+    end else begin : g_unused
+      logic [15:0] unused_inc;
+      assign unused_inc = ctr_inc_i[c*16 +: 16];
+      assign ctr_q[c*CtrBits +: CtrBits] = '0;
     end
   end
 
@@ -209,6 +220,7 @@ module ks_ctrl_regs #(
       ks_regs_pkg::HwArrayOffset:    rdata = {8'(AccAddrBits), 8'(AxiBytes), 8'(Cols), 8'(Rows)};
       ks_regs_pkg::HwVecOffset:      rdata = {16'(VecRows), 3'd0, 5'($clog2(VecProgDepth)), 8'(VecLanes)};
       ks_regs_pkg::HwVecHistOffset:  rdata = 32'(VecHistRows);
+      ks_regs_pkg::HwPerfOffset:     rdata = 32'(CtrBits);
       ks_regs_pkg::HwWgtBytesOffset: rdata = 32'(WgtBytes);
       ks_regs_pkg::HwActBytesOffset: rdata = 32'(ActBytes);
       ks_regs_pkg::HwAccBytesOffset: rdata = 32'(AccBytes);
@@ -236,7 +248,7 @@ module ks_ctrl_regs #(
       ks_regs_pkg::DecPcOffset:      rdata = 32'(dec_pc_i);
       default: begin
         if (r_counter) begin
-          rdata = r_counter_hi ? hi_shadow_q : ctr_q[32'(ctr_idx)*64 +: 32];
+          rdata = r_counter_hi ? hi_shadow : ctr_q[32'(ctr_idx)*CtrBits +: 32];
         end else begin
           r_ok = 1'b0;
         end
@@ -266,10 +278,18 @@ module ks_ctrl_regs #(
     if (rd_fire) begin
       rresp_q <= r_ok ? RespOkay : RespSlvErr;
       rdata_q <= r_ok ? rdata : 32'h0;
-      if (r_counter && !r_counter_hi) begin
-        hi_shadow_q <= ctr_q[32'(ctr_idx)*64 + 32 +: 32];
-      end
     end
+  end
+
+  // A 64-bit counter's _HI comes from the latch its _LO read filled; 32-bit ones have none.
+  if (CtrBits == 64) begin : g_hi
+    logic [31:0] hi_shadow_q;
+    always_ff @(posedge clk_i) begin
+      if (rd_fire && r_counter && !r_counter_hi) hi_shadow_q <= ctr_q[32'(ctr_idx)*64 + 32 +: 32];
+    end
+    assign hi_shadow = hi_shadow_q;
+  end else begin : g_no_hi
+    assign hi_shadow = '0;
   end
 
   // Registers are whole words: byte strobes and the address's byte offset are ignored.

@@ -2,7 +2,7 @@
 
 /// Named hardware configurations as localparams: <Config><Parameter>.
 package ks_cfg_pkg;
-  // up5k: Lattice iCE40 UP5K (iCEBreaker): 5280 LUT4, 8 SB_MAC16, 30 EBR, 128 KiB SPRAM. One SB_MAC16 per PE.
+  // up5k: Lattice iCE40 UP5K (iCEBreaker): 5280 LUT4, 8 SB_MAC16, 30 EBR, 128 KiB SPRAM. One SB_MAC16 per PE; no vector unit (a matrix-product accelerator with the command queue, DMA and counters).
   localparam int unsigned Up5kArrayRows = 2;
   localparam int unsigned Up5kArrayCols = 4;
   localparam int unsigned Up5kAccDepth = 256;
@@ -14,11 +14,13 @@ package ks_cfg_pkg;
   localparam int unsigned Up5kActBankBytes = 1024;
   localparam int unsigned Up5kAccBankBytes = 1024;
   localparam int unsigned Up5kKvBankBytes = 1024;
-  localparam int unsigned Up5kVecLanes = 2;
-  localparam int unsigned Up5kVecRows = 64;
-  localparam int unsigned Up5kVecProgDepth = 32;
-  localparam int unsigned Up5kVecHistRows = 64;
+  localparam int unsigned Up5kVectorUnit = 0;
+  localparam int unsigned Up5kVecLanes = 0;
+  localparam int unsigned Up5kVecRows = 0;
+  localparam int unsigned Up5kVecProgDepth = 0;
+  localparam int unsigned Up5kVecHistRows = 0;
   localparam int unsigned Up5kDecProgCache = 0;
+  localparam int unsigned Up5kPerfCounterBits = 32;
   localparam int unsigned Up5kMemBytesPerCycle = 2;
   localparam int unsigned Up5kTargetMhz = 40;
   localparam int unsigned Up5kWgtWordBytes = 8;
@@ -42,11 +44,13 @@ package ks_cfg_pkg;
   localparam int unsigned Ecp5ActBankBytes = 16384;
   localparam int unsigned Ecp5AccBankBytes = 32768;
   localparam int unsigned Ecp5KvBankBytes = 32768;
+  localparam int unsigned Ecp5VectorUnit = 1;
   localparam int unsigned Ecp5VecLanes = 8;
   localparam int unsigned Ecp5VecRows = 1024;
   localparam int unsigned Ecp5VecProgDepth = 1024;
   localparam int unsigned Ecp5VecHistRows = 1024;
   localparam int unsigned Ecp5DecProgCache = 256;
+  localparam int unsigned Ecp5PerfCounterBits = 64;
   localparam int unsigned Ecp5MemBytesPerCycle = 16;
   localparam int unsigned Ecp5TargetMhz = 150;
   localparam int unsigned Ecp5WgtWordBytes = 128;
@@ -70,11 +74,13 @@ package ks_cfg_pkg;
   localparam int unsigned OddActBankBytes = 1280;
   localparam int unsigned OddAccBankBytes = 2304;
   localparam int unsigned OddKvBankBytes = 1024;
+  localparam int unsigned OddVectorUnit = 1;
   localparam int unsigned OddVecLanes = 8;
   localparam int unsigned OddVecRows = 256;
   localparam int unsigned OddVecProgDepth = 128;
   localparam int unsigned OddVecHistRows = 256;
   localparam int unsigned OddDecProgCache = 16;
+  localparam int unsigned OddPerfCounterBits = 64;
   localparam int unsigned OddMemBytesPerCycle = 8;
   localparam int unsigned OddTargetMhz = 100;
   localparam int unsigned OddWgtWordBytes = 16;

@@ -65,11 +65,13 @@ module ks_core_ecp5 (
     .ActBytes    (ks_cfg_pkg::Ecp5ActBankBytes),
     .AccBytes    (ks_cfg_pkg::Ecp5AccBankBytes),
     .KvBytes     (ks_cfg_pkg::Ecp5KvBankBytes),
+    .HasVector   (ks_cfg_pkg::Ecp5VectorUnit),
     .VecLanes    (ks_cfg_pkg::Ecp5VecLanes),
     .VecRows     (ks_cfg_pkg::Ecp5VecRows),
     .VecProgDepth(ks_cfg_pkg::Ecp5VecProgDepth),
     .VecHistRows (ks_cfg_pkg::Ecp5VecHistRows),
     .DecCache    (ks_cfg_pkg::Ecp5DecProgCache),
+    .CtrBits     (ks_cfg_pkg::Ecp5PerfCounterBits),
     .WgtWordBytes(ks_cfg_pkg::Ecp5WgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Ecp5ActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Ecp5AccWordBytes)

@@ -65,11 +65,13 @@ module ks_core_odd (
     .ActBytes    (ks_cfg_pkg::OddActBankBytes),
     .AccBytes    (ks_cfg_pkg::OddAccBankBytes),
     .KvBytes     (ks_cfg_pkg::OddKvBankBytes),
+    .HasVector   (ks_cfg_pkg::OddVectorUnit),
     .VecLanes    (ks_cfg_pkg::OddVecLanes),
     .VecRows     (ks_cfg_pkg::OddVecRows),
     .VecProgDepth(ks_cfg_pkg::OddVecProgDepth),
     .VecHistRows (ks_cfg_pkg::OddVecHistRows),
     .DecCache    (ks_cfg_pkg::OddDecProgCache),
+    .CtrBits     (ks_cfg_pkg::OddPerfCounterBits),
     .WgtWordBytes(ks_cfg_pkg::OddWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::OddActWordBytes),
     .AccWordBytes(ks_cfg_pkg::OddAccWordBytes)

@@ -65,11 +65,13 @@ module ks_core_up5k (
     .ActBytes    (ks_cfg_pkg::Up5kActBankBytes),
     .AccBytes    (ks_cfg_pkg::Up5kAccBankBytes),
     .KvBytes     (ks_cfg_pkg::Up5kKvBankBytes),
+    .HasVector   (ks_cfg_pkg::Up5kVectorUnit),
     .VecLanes    (ks_cfg_pkg::Up5kVecLanes),
     .VecRows     (ks_cfg_pkg::Up5kVecRows),
     .VecProgDepth(ks_cfg_pkg::Up5kVecProgDepth),
     .VecHistRows (ks_cfg_pkg::Up5kVecHistRows),
     .DecCache    (ks_cfg_pkg::Up5kDecProgCache),
+    .CtrBits     (ks_cfg_pkg::Up5kPerfCounterBits),
     .WgtWordBytes(ks_cfg_pkg::Up5kWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Up5kActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Up5kAccWordBytes)

@@ -26,6 +26,11 @@ TEST_P(CoreTest, IdentificationRegistersDescribeTheBuild) {
   EXPECT_EQ(dev_->read32(regs::kHwActBytes), cfg().act_bank_bytes);
   EXPECT_EQ(dev_->read32(regs::kHwAccBytes), cfg().acc_bank_bytes);
   EXPECT_EQ(dev_->read32(regs::kHwKvBytes), cfg().kv_bank_bytes);
+  const uint32_t v = dev_->read32(regs::kHwVec);
+  EXPECT_EQ(regs::kHwVecLanes.get(v), cfg().vec_lanes) << "0 without the vector unit";
+  EXPECT_EQ(regs::kHwVecRows.get(v), cfg().vec_rows);
+  EXPECT_EQ(regs::kHwVecHistRows.get(dev_->read32(regs::kHwVecHist)), cfg().vec_hist_rows);
+  EXPECT_EQ(regs::kHwPerfCounterBits.get(dev_->read32(regs::kHwPerf)), cfg().perf_counter_bits);
 }
 
 TEST_P(CoreTest, EveryMappedOffsetReadsAndUnmappedOnesAnswerSlverr) {

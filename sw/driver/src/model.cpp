@@ -151,9 +151,10 @@ class ModelDevice final : public Device {
       case regs::kHwArray:
         return regs::kHwArrayRows.put(cfg_.array_rows) | regs::kHwArrayCols.put(cfg_.array_cols) |
                regs::kHwArrayAxiBytes.put(cfg_.axi_data_bytes) | regs::kHwArrayAccDepthLog2.put(cfg_.acc_addr_bits);
-      case regs::kHwVec:
+      case regs::kHwVec:  // all zero without the vector unit
         return regs::kHwVecLanes.put(cfg_.vec_lanes) | regs::kHwVecRows.put(cfg_.vec_rows) |
-               regs::kHwVecProgLog2.put(static_cast<uint32_t>(__builtin_ctz(cfg_.vec_prog_depth)));
+               regs::kHwVecProgLog2.put(cfg_.vec_prog_depth ? static_cast<uint32_t>(__builtin_ctz(cfg_.vec_prog_depth)) : 0);
+      case regs::kHwPerf: return regs::kHwPerfCounterBits.put(cfg_.perf_counter_bits);
       case regs::kDecStatus: return regs::kDecStatusRunning.put(dec_active_) | regs::kDecStatusReason.put(dec_reason_);
       case regs::kDecPos: return dec_pos_;
       case regs::kDecTokens: return dec_tokens_;
@@ -187,6 +188,8 @@ class ModelDevice final : public Device {
     }
     if (a >= regs::kCounterBase && a - regs::kCounterBase < 8 * regs::kNumCounters) {
       const uint64_t value = counters_[(a - regs::kCounterBase) / 8];
+      // 32-bit counters (HW_PERF) wrap, and their _HI words read 0: there is no latch.
+      if (cfg_.perf_counter_bits == 32) return ((a - regs::kCounterBase) & 4) != 0 ? 0 : static_cast<uint32_t>(value);
       if (((a - regs::kCounterBase) & 4) != 0) {
         // _HI returns the one shadow register the last _LO read loaded, whichever counter
         // that was (ks_ctrl_regs hi_shadow_q).
@@ -413,6 +416,7 @@ class ModelDevice final : public Device {
   }
 
   uint32_t bank_bytes(uint32_t bank) const {
+    if (bank < desc::kNumBanks && !cfg_.vector_unit && desc::needs_vector_unit(static_cast<desc::Bank>(bank))) return 0;
     if (bank == static_cast<uint32_t>(desc::Bank::kVec)) return static_cast<uint32_t>(4 * vu_.elements());
     if (bank == static_cast<uint32_t>(desc::Bank::kVprog)) return static_cast<uint32_t>(16 * vu_.prog_entries());
     if (bank == static_cast<uint32_t>(desc::Bank::kHist)) {
@@ -461,6 +465,8 @@ class ModelDevice final : public Device {
     if (!desc::is_opcode(op)) return {Error::kBadOpcode, op};
     if (dec_active_ && op == static_cast<uint32_t>(Opcode::kDecode)) return {Error::kBadOpcode, op};
     const auto opc = static_cast<Opcode>(op);
+    // A build without the vector unit has neither its opcodes nor its banks.
+    if (!cfg_.vector_unit && desc::needs_vector_unit(opc)) return {Error::kUnsupported, op};
     const desc::Words reserved = desc::reserved_mask(opc);
     for (uint32_t i = 0; i < desc::kWords; ++i) {
       if ((w[i] & reserved[i]) != 0) return {Error::kReservedBits, i};  // the lowest such word
@@ -476,6 +482,9 @@ class ModelDevice final : public Device {
         const XferFields x = xfer_fields(w);
         // LOAD writes WGT, ACT and KV; STORE reads ACC and KV.
         const bool load = opc == Opcode::kLoad;
+        if (!cfg_.vector_unit && x.bank < desc::kNumBanks && desc::needs_vector_unit(static_cast<desc::Bank>(x.bank))) {
+          return {Error::kUnsupported, x.bank};
+        }
         bool bank_ok = false;
         switch (x.bank) {
           case static_cast<uint32_t>(desc::Bank::kWgt):

@@ -263,6 +263,8 @@ TEST_P(ModelTest, IdentificationRegistersDescribeTheBuild) {
   EXPECT_EQ(dev_->read32(regs::kHwActBytes), cfg().act_bank_bytes);
   EXPECT_EQ(dev_->read32(regs::kHwAccBytes), cfg().acc_bank_bytes);
   EXPECT_EQ(dev_->read32(regs::kHwKvBytes), cfg().kv_bank_bytes);
+  EXPECT_EQ(regs::kHwVecLanes.get(dev_->read32(regs::kHwVec)), cfg().vec_lanes) << "0 without the vector unit";
+  EXPECT_EQ(dev_->read32(regs::kHwPerf), cfg().perf_counter_bits);
   // The slave decodes a word address from the low 12 bits.
   EXPECT_EQ(dev_->read32(regs::kId + 2), regs::kIdValueValue);
   EXPECT_EQ(dev_->read32(regs::kMapBytes + regs::kHwKvBytes), cfg().kv_bank_bytes);
