@@ -16,9 +16,12 @@ module ks_core #(
   parameter int unsigned Cols          = 16,
   parameter int unsigned AccDepth      = 512,
   parameter int unsigned FifoDepth     = 32,
+  parameter int unsigned Int4Native    = 1,
   parameter int unsigned AxiBytes      = 16,
   parameter int unsigned DmaMaxReads   = 8,
+  parameter int unsigned DmaMaxWrites  = 4,
   parameter int unsigned MaxBurst      = 64,
+  parameter int unsigned QueueDepth    = 2,
   parameter int unsigned WgtBytes      = 262144,
   parameter int unsigned ActBytes      = 16384,
   parameter int unsigned AccBytes      = 32768,
@@ -30,6 +33,8 @@ module ks_core #(
   parameter int unsigned VecHistRows   = 1024,
   parameter int unsigned DecCache      = 256,
   parameter int unsigned CtrBits       = 64,
+  parameter int unsigned CtrRam        = 0,
+  parameter int unsigned CtrMask       = 32'hFFFF_FFFF,   // the counters the build has
   parameter int unsigned WgtWordBytes  = 128,
   parameter int unsigned ActWordBytes  = 32,
   parameter int unsigned AccWordBytes  = 32,
@@ -91,25 +96,80 @@ module ks_core #(
   // Interrupt
   output logic                  irq_o
 );
-  localparam int unsigned BeatsW    = 24;
   localparam int unsigned DataW     = AxiBytes * 8;
-  localparam int unsigned XferW     = 3 + 32 + AddrW + 16 + 24 + AddrW + 32;
-  localparam int unsigned MatW      = 1 + 16 * 4 + 32 * 3 + 16 * 5;
+  localparam int unsigned LaneW     = $clog2(AxiBytes);
+  // Widths of what the command processor hands the engines, bounded by the banks its checks
+  // hold every transfer and product to: bank offsets and extents (SramW: 2^SramW is past every
+  // bank), DMA beats (a row of a bank, or a 4 KiB page), M and KX (ACT words), NB, KC and G
+  // (WGT words), NB x G (ACC words).
+  localparam int unsigned WgtDepth  = WgtBytes / WgtWordBytes;
+  localparam int unsigned ActDepth  = ActBytes / ActWordBytes;
+  localparam int unsigned AccDepthW = AccBytes / AccWordBytes;
+  localparam int unsigned VecBank   = HasVector == 0 ? 0 :
+                                      (VecLanes * VecRows * 4 > VecProgDepth * 16 ? VecLanes * VecRows * 4 : VecProgDepth * 16) >
+                                      VecLanes * VecHistRows * 4 ?
+                                      (VecLanes * VecRows * 4 > VecProgDepth * 16 ? VecLanes * VecRows * 4 : VecProgDepth * 16) :
+                                      VecLanes * VecHistRows * 4;
+  localparam int unsigned MainBank  = (WgtBytes > ActBytes ? WgtBytes : ActBytes) > (AccBytes > KvBytes ? AccBytes : KvBytes) ?
+                                      (WgtBytes > ActBytes ? WgtBytes : ActBytes) : (AccBytes > KvBytes ? AccBytes : KvBytes);
+  localparam int unsigned SramW     = $clog2((MainBank > VecBank ? MainBank : VecBank) + 1);
+  localparam int unsigned PageBeatW = $clog2(4096 / AxiBytes + 1);
+  localparam int unsigned BeatsW    = SramW - LaneW > PageBeatW ? SramW - LaneW : PageBeatW;
+  localparam int unsigned MW        = $clog2(ActDepth + 1);
+  localparam int unsigned NbW       = $clog2(WgtDepth + 1);
+  localparam int unsigned NbgW      = $clog2(AccDepthW + 1);
+  localparam int unsigned RowsW     = $clog2(Rows + 1);
+  localparam int unsigned KW        = $clog2(2 * Cols + 1);
+  localparam int unsigned WgtWordW  = $clog2(WgtDepth);
+  localparam int unsigned ActWordW  = $clog2(ActDepth);
+  localparam int unsigned AccWordW  = $clog2(AccDepthW);
+  // The load/store command, LSB first: SRAM_STRIDE, HOST_STRIDE, beats, ROWS, HOST_ADDR,
+  // SRAM_ADDR, bank.
+  localparam int unsigned XHsOff    = SramW;
+  localparam int unsigned XBeatsOff = XHsOff + AddrW;
+  localparam int unsigned XRowsOff  = XBeatsOff + BeatsW;
+  localparam int unsigned XHostOff  = XRowsOff + 16;
+  localparam int unsigned XSramOff  = XHostOff + AddrW;
+  localparam int unsigned XBankOff  = XSramOff + SramW;
+  localparam int unsigned XferW     = XBankOff + 3;
+  // The MATMUL command, LSB first: NB x G, G, cpg, k_last, rows_last, ACC, ACT and WGT word
+  // addresses, KX, KC, NB, M, INT4.
+  localparam int unsigned MGOff     = NbgW;
+  localparam int unsigned MCpgOff   = MGOff + NbW;
+  localparam int unsigned MKlOff    = MCpgOff + NbW + 1;
+  localparam int unsigned MRlOff    = MKlOff + KW;
+  localparam int unsigned MAccOff   = MRlOff + RowsW;
+  localparam int unsigned MActOff   = MAccOff + AccWordW;
+  localparam int unsigned MWgtOff   = MActOff + ActWordW;
+  localparam int unsigned MKxOff    = MWgtOff + WgtWordW;
+  localparam int unsigned MKcOff    = MKxOff + MW;
+  localparam int unsigned MNbOff    = MKcOff + NbW;
+  localparam int unsigned MMOff     = MNbOff + NbW;
+  localparam int unsigned MInt4Off  = MMOff + MW;
+  localparam int unsigned MatW      = MInt4Off + 1;
   localparam int unsigned VecW      = 1 + 4 + 4 + 1 + 1 + 1 + 16 * 4 + 32;
   // Without the vector unit its sizes are 0; the widths of its (tied-off) ports stay legal.
   localparam int unsigned ProgAddrW = HasVector != 0 ? $clog2(VecProgDepth * 16) : 1;
   localparam int unsigned HistAddrW = HasVector != 0 ? $clog2(VecLanes * VecHistRows * 4) : 1;
   localparam int unsigned VecAddrW  = HasVector != 0 ? $clog2(VecLanes * VecRows * 4) : 1;
   localparam int unsigned Elems     = AxiBytes / 4;
-  localparam int unsigned WgtWordW  = $clog2(WgtBytes / WgtWordBytes);
-  localparam int unsigned ActWordW  = $clog2(ActBytes / ActWordBytes);
-  localparam int unsigned AccWordW  = $clog2(AccBytes / AccWordBytes);
   localparam int unsigned NumCtr    = ks_regs_pkg::NumCounters;
   // Counters that only the vector unit and the DECODE token streamer move.
   localparam logic [NumCtr-1:0] VecCtrs = NumCtr'(1) << ks_regs_pkg::CtrVecBusy |
                                           NumCtr'(1) << ks_regs_pkg::CtrDecSteps |
                                           NumCtr'(1) << ks_regs_pkg::CtrStreamWait;
-  localparam logic [NumCtr-1:0] CtrUsed = HasVector != 0 ? '1 : ~VecCtrs;
+  localparam logic [NumCtr-1:0] CtrUsed = NumCtr'(CtrMask) & (HasVector != 0 ? '1 : ~VecCtrs);
+  // The largest increment of each counter in one cycle (ctr_inc below): MACS the array's peak,
+  // the byte counts a beat, DESC_EXECUTED a finished descriptor per engine and queue; 1 else.
+  function automatic logic [NumCtr*16-1:0] max_incs();
+    max_incs = '0;
+    for (int c = 0; c < NumCtr; c++) max_incs[c*16 +: 16] = 16'd1;
+    max_incs[ks_regs_pkg::CtrMacs*16 +: 16]         = 16'(2 * Rows * Cols);
+    max_incs[ks_regs_pkg::CtrBytesRead*16 +: 16]    = 16'(AxiBytes);
+    max_incs[ks_regs_pkg::CtrBytesWritten*16 +: 16] = 16'(AxiBytes);
+    max_incs[ks_regs_pkg::CtrDescExecuted*16 +: 16] = 16'd6;
+  endfunction
+  localparam logic [NumCtr*16-1:0] CtrMaxInc = max_incs();
 
   // ---- registers ------------------------------------------------------------------------------
   logic        enable, enable_write, queue_reset, tail_write, enable_clear;
@@ -127,7 +187,7 @@ module ks_core #(
     .Rows(Rows), .Cols(Cols), .AxiBytes(AxiBytes), .AccAddrBits($clog2(AccDepth)),
     .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
     .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows),
-    .CtrBits(CtrBits), .CtrUsed(CtrUsed)
+    .CtrBits(CtrBits), .CtrRam(CtrRam), .CtrUsed(CtrUsed), .CtrMaxInc(CtrMaxInc)
   ) u_regs (
     .clk_i, .rst_ni,
     .s_awvalid_i(s_axil_awvalid_i), .s_awready_o(s_axil_awready_o), .s_awaddr_i(s_axil_awaddr_i),
@@ -177,7 +237,7 @@ module ks_core #(
 
   ks_dma_wr #(
     .NumClients(2), .DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .MaxBurst(MaxBurst),
-    .MaxOutstanding(4)
+    .MaxOutstanding(DmaMaxWrites)
   ) u_dma_wr (
     .clk_i, .rst_ni, .abort_i(abort),
     .req_valid_i(wr_req_valid), .req_ready_o(wr_req_ready), .req_addr_i(wr_req_addr),
@@ -211,8 +271,9 @@ module ks_core #(
     .AxiBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .Rows(Rows), .Cols(Cols),
     .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
     .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes),
-    .HasVector(HasVector), .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth),
-    .VecHistRows(VecHistRows), .DecCache(DecCache), .XferW(XferW), .MatW(MatW),
+    .QueueDepth(QueueDepth), .HasVector(HasVector), .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth),
+    .VecHistRows(VecHistRows), .DecCache(DecCache), .SramW(SramW), .MW(MW), .NbW(NbW), .NbgW(NbgW),
+    .RowsW(RowsW), .KW(KW), .WgtWordW(WgtWordW), .ActWordW(ActWordW), .AccWordW(AccWordW), .XferW(XferW), .MatW(MatW),
     .VecW(VecW)
   ) u_cmdproc (
     .clk_i, .rst_ni,
@@ -258,7 +319,7 @@ module ks_core #(
   // the engines are idle) and uses the vector unit's memory port like the DMA.
   logic [6:0]       ld_we;
   logic [4:0]       st_re;
-  logic [31:0]      ld_addr, st_addr;
+  logic [SramW-1:0] ld_addr, st_addr;
   logic [DataW-1:0] ld_data, st_data, acc_nr_data, kv_nr_data, vec_rdata;
   logic [1:0]       st_src_q;                  // 0 ACC, 1 KV, 2 VEC: the read in flight
   logic             wgt_re, act_re, acc_we;
@@ -379,13 +440,13 @@ module ks_core #(
     .out_data_o({m_axis_tlast_o, m_axis_tuser_o, m_axis_tdata_o}), .count_o());
 
   // ---- engines --------------------------------------------------------------------------------
-  ks_load_engine #(.DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW)) u_load (
+  ks_load_engine #(.DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .SramW(SramW)) u_load (
     .clk_i, .rst_ni, .abort_i(abort),
     .cmd_valid_i(load_valid), .cmd_ready_o(load_ready),
-    .cmd_bank_i(load_cmd[XferW-1 -: 3]), .cmd_sram_addr_i(load_cmd[XferW-4 -: 32]),
-    .cmd_host_addr_i(load_cmd[XferW-36 -: AddrW]), .cmd_rows_i(load_cmd[XferW-36-AddrW -: 16]),
-    .cmd_row_bytes_i(load_cmd[XferW-52-AddrW -: 24]), .cmd_host_stride_i(load_cmd[32 +: AddrW]),
-    .cmd_sram_stride_i(load_cmd[0 +: 32]),
+    .cmd_bank_i(load_cmd[XBankOff +: 3]), .cmd_sram_addr_i(load_cmd[XSramOff +: SramW]),
+    .cmd_host_addr_i(load_cmd[XHostOff +: AddrW]), .cmd_rows_i(load_cmd[XRowsOff +: 16]),
+    .cmd_beats_i(load_cmd[XBeatsOff +: BeatsW]), .cmd_host_stride_i(load_cmd[XHsOff +: AddrW]),
+    .cmd_sram_stride_i(load_cmd[0 +: SramW]),
     .done_o(load_done), .err_o(load_err), .err_addr_o(load_err_addr),
     .req_valid_o(rd_req_valid[1]), .req_ready_i(rd_req_ready[1]),
     .req_addr_o(rd_req_addr[AddrW +: AddrW]), .req_beats_o(rd_req_beats[BeatsW +: BeatsW]),
@@ -394,13 +455,13 @@ module ks_core #(
     .bank_we_o(ld_we), .bank_addr_o(ld_addr), .bank_data_o(ld_data), .busy_o(load_busy)
   );
 
-  ks_store_engine #(.DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW)) u_store (
+  ks_store_engine #(.DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .SramW(SramW)) u_store (
     .clk_i, .rst_ni, .abort_i(abort),
     .cmd_valid_i(store_valid), .cmd_ready_o(store_ready),
-    .cmd_bank_i(store_cmd[XferW-1 -: 3]), .cmd_sram_addr_i(store_cmd[XferW-4 -: 32]),
-    .cmd_host_addr_i(store_cmd[XferW-36 -: AddrW]), .cmd_rows_i(store_cmd[XferW-36-AddrW -: 16]),
-    .cmd_row_bytes_i(store_cmd[XferW-52-AddrW -: 24]), .cmd_host_stride_i(store_cmd[32 +: AddrW]),
-    .cmd_sram_stride_i(store_cmd[0 +: 32]),
+    .cmd_bank_i(store_cmd[XBankOff +: 3]), .cmd_sram_addr_i(store_cmd[XSramOff +: SramW]),
+    .cmd_host_addr_i(store_cmd[XHostOff +: AddrW]), .cmd_rows_i(store_cmd[XRowsOff +: 16]),
+    .cmd_beats_i(store_cmd[XBeatsOff +: BeatsW]), .cmd_host_stride_i(store_cmd[XHsOff +: AddrW]),
+    .cmd_sram_stride_i(store_cmd[0 +: SramW]),
     .done_o(store_done), .err_o(store_err), .err_addr_o(store_err_addr),
     .req_valid_o(wr_req_valid[0]), .req_ready_i(wr_req_ready[0]),
     .req_addr_o(wr_req_addr[0 +: AddrW]), .req_beats_o(wr_req_beats[0 +: BeatsW]),
@@ -416,16 +477,17 @@ module ks_core #(
   ks_compute_engine #(
     .Rows(Rows), .Cols(Cols), .AccDepth(AccDepth), .FifoDepth(FifoDepth),
     .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes),
-    .WgtWordW(WgtWordW), .ActWordW(ActWordW), .AccWordW(AccWordW)
+    .WgtWordW(WgtWordW), .ActWordW(ActWordW), .AccWordW(AccWordW), .MW(MW), .NbW(NbW), .NbgW(NbgW),
+    .RowsW(RowsW), .KW(KW), .Int4Native(Int4Native)
   ) u_compute (
     .clk_i, .rst_ni, .abort_i(abort),
     .cmd_valid_i(mat_valid), .cmd_ready_o(mat_ready),
-    .cmd_int4_i(mat_cmd[MatW-1]), .cmd_m_i(mat_cmd[MatW-2 -: 16]), .cmd_nb_i(mat_cmd[MatW-18 -: 16]),
-    .cmd_kc_i(mat_cmd[MatW-34 -: 16]), .cmd_kx_i(mat_cmd[MatW-50 -: 16]),
-    .cmd_wgt_i(WgtWordW'(mat_cmd[MatW-66 -: 32])), .cmd_act_i(ActWordW'(mat_cmd[MatW-98 -: 32])),
-    .cmd_acc_i(AccWordW'(mat_cmd[MatW-130 -: 32])), .cmd_rows_last_i(mat_cmd[64 +: 16]),
-    .cmd_k_last_i(mat_cmd[48 +: 16]), .cmd_cpg_i(mat_cmd[32 +: 16]), .cmd_groups_i(mat_cmd[16 +: 16]),
-    .cmd_nbg_i(mat_cmd[0 +: 16]),
+    .cmd_int4_i(mat_cmd[MInt4Off]), .cmd_m_i(mat_cmd[MMOff +: MW]), .cmd_nb_i(mat_cmd[MNbOff +: NbW]),
+    .cmd_kc_i(mat_cmd[MKcOff +: NbW]), .cmd_kx_i(mat_cmd[MKxOff +: MW]),
+    .cmd_wgt_i(mat_cmd[MWgtOff +: WgtWordW]), .cmd_act_i(mat_cmd[MActOff +: ActWordW]),
+    .cmd_acc_i(mat_cmd[MAccOff +: AccWordW]), .cmd_rows_last_i(mat_cmd[MRlOff +: RowsW]),
+    .cmd_k_last_i(mat_cmd[MKlOff +: KW]), .cmd_cpg_i(mat_cmd[MCpgOff +: NbW + 1]), .cmd_groups_i(mat_cmd[MGOff +: NbW]),
+    .cmd_nbg_i(mat_cmd[0 +: NbgW]),
     .done_o(mat_done),
     .wgt_re_o(wgt_re), .wgt_addr_o(wgt_addr), .wgt_data_i(wgt_data),
     .act_re_o(act_re), .act_addr_o(act_addr), .act_data_i(act_data),

@@ -49,9 +49,22 @@ module ks_cmdproc #(
   parameter int unsigned VecHistRows  = 64,
   parameter int unsigned DecCache     = 0,       // step-program cache (descriptors; 0: none)
   parameter int unsigned QueueDepth   = 2,
+  // Widths of the engine command fields, from the bank sizes the checks bound them by (ks_core
+  // derives them): bank offsets and extents, M and KX (ACT words), NB, KC and G (WGT words),
+  // NB x G (ACC words), the last block's rows and the last chunk's K elements.
+  parameter int unsigned SramW        = 16,
+  parameter int unsigned MW           = 16,
+  parameter int unsigned NbW          = 16,
+  parameter int unsigned NbgW         = 16,
+  parameter int unsigned RowsW        = $clog2(Rows + 1),
+  parameter int unsigned KW           = $clog2(2 * Cols + 1),
+  parameter int unsigned WgtWordW     = $clog2(WgtBytes / WgtWordBytes),
+  parameter int unsigned ActWordW     = $clog2(ActBytes / ActWordBytes),
+  parameter int unsigned AccWordW     = $clog2(AccBytes / AccWordBytes),
   // Widths of the engine command payloads (see the pack order below)
-  parameter int unsigned XferW        = 3 + 32 + AddrW + 16 + 24 + AddrW + 32,
-  parameter int unsigned MatW         = 1 + 16 * 4 + 32 * 3 + 16 * 5,
+  parameter int unsigned XferW        = 3 + SramW + AddrW + 16 + BeatsW + AddrW + SramW,
+  parameter int unsigned MatW         = 1 + MW + NbW + NbW + MW + WgtWordW + ActWordW + AccWordW + RowsW + KW +
+                                        NbW + 1 + NbW + NbgW,
   parameter int unsigned VecW         = 1 + 4 + 4 + 1 + 1 + 1 + 16 * 4 + 32
 ) (
   input  logic                  clk_i,
@@ -177,6 +190,15 @@ module ks_cmdproc #(
     SVmove, SVmoveWait, SPrompt, SPromptRecv, SStepFence, SEmit, SReset
   } state_e;
   state_e state_q, state_d;
+  // The DECODE's and VMOVE's states, never entered without the vector unit (constant there).
+  logic in_patch, in_vmcalc, in_prompt, in_prompt_recv, in_step_fence, in_emit, in_vmove;
+  assign in_patch       = HasVector != 0 && state_q == SPatch;
+  assign in_vmcalc      = HasVector != 0 && state_q == SVmCalc;
+  assign in_prompt      = HasVector != 0 && state_q == SPrompt;
+  assign in_prompt_recv = HasVector != 0 && state_q == SPromptRecv;
+  assign in_step_fence  = HasVector != 0 && state_q == SStepFence;
+  assign in_emit        = HasVector != 0 && state_q == SEmit;
+  assign in_vmove       = HasVector != 0 && state_q == SVmove;
 
   // ---- queue state ---------------------------------------------------------------------------
   logic [15:0] head_q, tail_q;
@@ -221,6 +243,8 @@ module ks_cmdproc #(
 
   // The token-streaming controller's state (used by the checks below).
   logic        dec_active_q, dec_abort_q;
+  logic        dec_on;   // a DECODE runs (never without the vector unit: its logic is left out)
+  assign dec_on = HasVector != 0 && dec_active_q;
   logic [31:0] dec_prog_q, dec_prompt_q, dec_token_q, dec_tokens_q, dec_last_q;
   logic [15:0] dec_prog_len_q, dec_stop_q, dec_prompt_len_q, dec_steps_q, dec_seq_len_q;
   logic [15:0] dec_pos_q, dec_pc_q, dec_step_q;
@@ -245,6 +269,7 @@ module ks_cmdproc #(
   logic [3:0] deps_allowed;
   assign deps_allowed = is_load ? 4'b1010 : (is_store || is_vec || is_vrun) ? 4'b0101 : is_mat ? 4'b1111 : 4'b0000;
   // LOAD's tokens with the vector engine: {POP_VEC, PUSH_VEC}.
+  // Without the vector unit they are BAD_DEPENDENCY (no such engine to wait for or feed).
   logic [1:0] lvec;
   assign lvec = is_load ? {desc_q[ks_desc_pkg::LoadPopVecWord * 32 + ks_desc_pkg::LoadPopVecLsb],
                            desc_q[ks_desc_pkg::LoadPushVecWord * 32 + ks_desc_pkg::LoadPushVecLsb]} : 2'b00;
@@ -304,7 +329,7 @@ module ks_cmdproc #(
   assign m_cpg    = (m_group == 4'd0) ? m_kc : 16'(1) << (m_group - 4'd1);
   assign m_groups = (m_group == 4'd0) ? 16'd1 : 16'((32'(m_kc) + 32'(m_cpg) - 1) >> (m_group - 4'd1));
   assign m_nb = 16'((32'(m_n) + Rows - 1) / Rows);
-  assign m_kc = m_int4 ? 16'((32'(m_k) + KB4 - 1) / KB4) : 16'((32'(m_k) + KB8 - 1) / KB8);
+  assign m_kc = m_int4 ? m_kx : 16'((32'(m_k) + KB8 - 1) / KB8);   // INT4 chunks are ACT words
   assign m_kx = 16'((32'(m_k) + 2 * Cols - 1) / (2 * Cols));
 
   // VEC fields (LEN as patched by POS_LEN), checked by the vector unit's own rules
@@ -357,68 +382,75 @@ module ks_cmdproc #(
   assign d_start      = w5[15:0];
   assign d_seq_len    = w5[31:16];
 
+  // ERR_INFO of a check is a word of the descriptor (a field the word holds alone: the other
+  // bits are reserved and were checked first), its low half, the opcode, a word index or 0: a
+  // check names which (info_t), and one multiplexer at the end picks it.
+  typedef enum logic [2:0] {IZero, IWord, ILow16, IOp, IIndex, IFetch, IPatch, IPrompt} info_e;
   logic [7:0]  chk_code;
-  logic [31:0] chk_info;
+  info_e       chk_kind;
+  logic [2:0]  chk_word;   // the word (IWord, ILow16) or the word index (IIndex)
   always_comb begin
     chk_code = ks_desc_pkg::ErrNone;
-    chk_info = '0;
+    chk_kind = IZero;
+    chk_word = '0;
     if (!(is_nop || is_load || is_store || is_mat || is_cpl || op_unsupported || is_vec || is_vmove || is_decode ||
-          is_vrun) || (is_decode && dec_active_q)) begin
+          is_vrun) || (is_decode && dec_on)) begin
       chk_code = ks_desc_pkg::ErrBadOpcode;
-      chk_info = 32'(op);
+      chk_kind = IOp;
     end else if (op_unsupported) begin
       chk_code = ks_desc_pkg::ErrUnsupported;
-      chk_info = 32'(op);
+      chk_kind = IOp;
     end else if ((desc_q & reserved) != '0) begin
       chk_code = ks_desc_pkg::ErrReservedBits;
+      chk_kind = IIndex;
       for (int w = ks_desc_pkg::DescWords - 1; w >= 0; w--) begin
-        if ((desc_q[w*32 +: 32] & reserved[w*32 +: 32]) != '0) chk_info = 32'(w);
+        if ((desc_q[w*32 +: 32] & reserved[w*32 +: 32]) != '0) chk_word = 3'(w);
       end
-    end else if ((deps & ~deps_allowed) != '0) begin
+    end else if ((deps & ~deps_allowed) != '0 || (HasVector == 0 && lvec != 2'b00)) begin
       chk_code = ks_desc_pkg::ErrBadDependency;
-      chk_info = word(desc_q, 0);
+      chk_kind = IWord; chk_word = 3'd0;
     end else if (is_load || is_store) begin
       if (bank_unsupported) begin
         chk_code = ks_desc_pkg::ErrUnsupported;
-        chk_info = 32'(x_bank);
+        chk_kind = IWord; chk_word = 3'd1;                     // BANK
       end else if (!x_bank_ok) begin
         chk_code = ks_desc_pkg::ErrBadBank;
-        chk_info = 32'(x_bank);
+        chk_kind = IWord; chk_word = 3'd1;
       end else if (x_rows == '0 || x_bytes == '0) begin
         chk_code = ks_desc_pkg::ErrZeroSize;
       end else if (misal(x_host[LaneW-1:0])) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = x_host;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd3;
       end else if (misal(x_hstride[LaneW-1:0])) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = x_hstride;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd6;
       end else if (misal(x_sram[LaneW-1:0])) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = x_sram;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd2;
       end else if (misal(x_sstride[LaneW-1:0])) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = x_sstride;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd7;
       end else if (misal(x_bytes[LaneW-1:0])) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = 32'(x_bytes);
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd5;
       end
     end else if (is_mat) begin
       if (m_m == '0 || m_k == '0 || m_n == '0) begin
         chk_code = ks_desc_pkg::ErrZeroSize;
       end else if (m_wgt % WgtWordBytes != 0) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = m_wgt;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd5;
       end else if (m_act % ActWordBytes != 0) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = m_act;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd6;
       end else if (m_acc % AccWordBytes != 0) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = m_acc;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd7;
       end
     end else if (is_cpl) begin
       if (w3[1:0] != 2'b00) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = w3;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd3;
       end
     end else if (is_vmove) begin
       // (ACC_TO_VEC: COUNT a multiple of GROUPS is checked first thing in SRange.)
       if (vm_dir > 4'd1) begin
-        chk_code = ks_desc_pkg::ErrBadVector; chk_info = w1;
+        chk_code = ks_desc_pkg::ErrBadVector; chk_kind = IWord; chk_word = 3'd1;
       end else if (vm_count == '0 || (vm_dir == 4'd0 && vm_groups == '0)) begin
         chk_code = ks_desc_pkg::ErrZeroSize;
       end else if ((vm_dir == 4'd0) ? (vm_bank % AccWordBytes != 0) : (vm_bank % ActWordBytes != 0)) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = vm_bank;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd3;
       end
     end else if (is_vrun) begin
       if (vr_count == '0) chk_code = ks_desc_pkg::ErrZeroSize;
@@ -426,9 +458,9 @@ module ks_cmdproc #(
       if (d_prog_len == '0 || d_prompt_len == '0 || d_steps == '0 || d_seq_len == '0) begin
         chk_code = ks_desc_pkg::ErrZeroSize;
       end else if (d_prog[4:0] != '0) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = d_prog;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd1;
       end else if (d_prompt[1:0] != '0) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = d_prompt;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd3;
       end
     end
   end
@@ -442,31 +474,45 @@ module ks_cmdproc #(
   // Accumulator A is 33 bits with a sticky flag for 2^33 and above (host address ends, up to
   // and including 2^32; the DECODE patch's HOST_ADDR + (pos + token) x ROW_BYTES in SPatch
   // uses it too).
-  // Accumulator B is SramW bits wide with a sticky flag for anything past it (bank extents).
-  localparam int unsigned MaxBank = (WgtBytes > ActBytes ? WgtBytes : ActBytes) > (AccBytes > KvBytes ? AccBytes : KvBytes) ?
-                                    (WgtBytes > ActBytes ? WgtBytes : ActBytes) : (AccBytes > KvBytes ? AccBytes : KvBytes);
-  localparam int unsigned MaxVBank = (VecBytes > VecProgDepth * 16 ? VecBytes : VecProgDepth * 16) >
-                                     VecHistRows * VecLanes * 4 ? (VecBytes > VecProgDepth * 16 ? VecBytes : VecProgDepth * 16) :
-                                     VecHistRows * VecLanes * 4;
-  localparam int unsigned SramW = $clog2((MaxBank > MaxVBank ? MaxBank : MaxVBank) + 1);
+  // Accumulator B is SramW bits wide (2^SramW is past every bank) with a sticky flag for
+  // anything past it (bank extents).
 
   logic [31:0] m_wgt_word, m_act_word, m_acc_word;
   assign m_wgt_word = m_wgt / 32'(WgtWordBytes);
   assign m_act_word = m_act / 32'(ActWordBytes);
   assign m_acc_word = m_acc / 32'(AccWordBytes);
 
+  // The last row block's rows and the last chunk's K elements: ((x - 1) mod size) + 1, a mask
+  // for the power-of-two sizes.
+  localparam bit RowsPow2 = (Rows & (Rows - 1)) == 0;
+  localparam bit ColsPow2 = (Cols & (Cols - 1)) == 0;
+  logic [15:0]      m_n_m1, m_k_m1;
+  logic [RowsW-1:0] rows_last;
+  logic [KW-1:0]    k_last;
+  assign m_n_m1    = m_n - 16'd1;
+  assign m_k_m1    = m_k - 16'd1;
+  assign rows_last = RowsPow2 ? RowsW'(32'(m_n_m1) % Rows) + 1'b1 : RowsW'(32'(m_n) - (32'(m_nb) - 1) * Rows);
+  assign k_last    = ColsPow2 ? (m_int4 ? KW'(32'(m_k_m1) % KB4) : KW'(32'(m_k_m1) % KB8)) + 1'b1
+                              : (m_int4 ? KW'(32'(m_k) - (32'(m_kc) - 1) * KB4) : KW'(32'(m_k) - (32'(m_kc) - 1) * KB8));
+
   // Registered at SCheck: the MATMUL's loop bounds and the VMOVE bounds (constant divisions).
-  logic [15:0] nb_q, kc_q, kx_q, rows_last_q, k_last_q, cpg_q, groups_q;
+  // (Only what a MATMUL that passes its checks can have: the payload's widths; KX is checked
+  // in full, in phase 1 below.)
+  logic [NbW-1:0]   nb_q, kc_q, groups_q;
+  logic [15:0]      kx_q;
+  logic [RowsW-1:0] rows_last_q;
+  logic [KW-1:0]    k_last_q;
+  logic [NbW:0] cpg_q;   // saturated at 2^NbW: a group of more chunks than KC can have is one group
   logic [31:0] vm_acc_words_q, vm_act_pad_q;
   always_ff @(posedge clk_i) begin
     if (state_q == SCheck) begin
-      nb_q        <= m_nb;
-      cpg_q       <= m_cpg;
-      groups_q    <= m_groups;
-      kc_q        <= m_kc;
+      nb_q        <= NbW'(m_nb);
+      cpg_q       <= 32'(m_cpg) > (32'd1 << NbW) ? (NbW + 1)'(32'd1 << NbW) : (NbW + 1)'(m_cpg);
+      groups_q    <= NbW'(m_groups);
+      kc_q        <= NbW'(m_kc);
       kx_q        <= m_kx;
-      rows_last_q <= 16'(32'(m_n) - (32'(m_nb) - 1) * Rows);
-      k_last_q    <= m_int4 ? 16'(32'(m_k) - (32'(m_kc) - 1) * KB4) : 16'(32'(m_k) - (32'(m_kc) - 1) * KB8);
+      rows_last_q <= rows_last;
+      k_last_q    <= k_last;
       vm_acc_words_q <= vm_bank / 32'(AccWordBytes);
       vm_act_pad_q   <= ((32'(vm_count) + ActWordBytes - 1) / ActWordBytes) * ActWordBytes;
     end
@@ -480,7 +526,7 @@ module ks_cmdproc #(
   logic [SramW-1:0] b_acc_q, b_mcand_q;
   logic             b_big_q, b_mbig_q;
   logic             mul_done, mat_phase_q, wgt_bad_q;
-  logic [15:0]      nbg_q;   // NB x G, for the compute engine (< 2^16 once the ACC check passed)
+  logic [NbgW-1:0]  nbg_q;   // NB x G, for the compute engine (fits once the ACC check passed)
   // VMOVE ACC_TO_VEC, from the division in SVmCalc: COUNT % GROUPS and COUNT / GROUPS x Rows.
   logic [15:0]      vm_rem_q;
   logic [31:0]      vm_qrows_q;
@@ -500,7 +546,7 @@ module ks_cmdproc #(
   logic [32:0]   host_start;
   logic [SramW:0] sram_start, sstride_b, groups_b, acc_b, nbg_b;
   assign x_rows_m1  = x_rows - 16'd1;
-  assign host_start = is_cpl ? 33'(w3) + 33'd4 : 33'(x_host) + 33'(x_bytes);
+  assign host_start = 33'(w3) + (is_cpl ? 33'd4 : 33'(x_bytes));   // HOST_ADDR is word 3 for both
   assign sram_start = sat_b(33'(x_sram) + 33'(x_bytes));
   assign sstride_b  = sat_b(33'(x_sstride));
   assign groups_b   = sat_b(33'(m_groups));
@@ -512,7 +558,7 @@ module ks_cmdproc #(
   // Ends for SRange: accumulator A (LOAD/STORE/COMPLETE: the host end; MATMUL: the ACT end),
   // accumulator B (LOAD/STORE: the bank end; MATMUL: the ACC end), the WGT check of phase 1.
   always_ff @(posedge clk_i) begin
-    if (state_q == SPatch && !patch_run_q) begin
+    if (in_patch && !patch_run_q) begin
       // HOST_ADDR + (pos + token) x ROW_BYTES
       a_acc_q   <= 33'(x_host);
       a_big_q   <= 1'b0;
@@ -553,7 +599,7 @@ module ks_cmdproc #(
       // phase 1: ACT_ADDR/ACT_WORD + M x KX in A, ACC_ADDR/ACC_WORD + M x (NB x G) in B
       mat_phase_q <= 1'b1;
       wgt_bad_q   <= a_big_q || 64'(a_acc_q) > 64'(WgtDepth);
-      nbg_q       <= 16'(b_acc_q);
+      nbg_q       <= NbgW'(b_acc_q);
       a_acc_q     <= 33'(m_act_word);
       a_big_q     <= 1'b0;
       a_mcand_q   <= 33'(kx_q);
@@ -561,7 +607,7 @@ module ks_cmdproc #(
       {b_big_q, b_acc_q}    <= acc_b;
       {b_mbig_q, b_mcand_q} <= nbg_b;
       mplier_q    <= 24'(m_m);
-    end else if ((state_q == SPatch || state_q == SCalc || state_q == SVmCalc) && !mul_done) begin
+    end else if ((in_patch || state_q == SCalc || in_vmcalc) && !mul_done) begin
       if (mplier_q[0]) begin
         a_acc_q <= a_sum[32:0];
         a_big_q <= a_big_q || a_mbig_q || a_sum[33];
@@ -578,65 +624,67 @@ module ks_cmdproc #(
   assign acc_b = sat_b(33'(m_acc_word));
 
   logic [7:0]  rng_code;
-  logic [31:0] rng_info;
+  info_e       rng_kind;
+  logic [2:0]  rng_word;
   // The window ends at WIN_BASE + WIN_SIZE or at the end of the 32-bit address space,
   // whichever comes first: the DMA's addresses are 32 bits and must not wrap.
   logic [32:0] win_end, win_sum;
   assign win_sum = 33'(win_base_i) + 33'(win_size_i);
-  assign win_end = win_sum > 33'h1_0000_0000 ? 33'h1_0000_0000 : win_sum;
+  assign win_end = win_sum[32] ? 33'h1_0000_0000 : win_sum;   // past 2^32: 2^32
   logic host_past, sram_past;
   assign host_past = a_big_q || a_acc_q > win_end;
   assign sram_past = b_big_q || 33'(b_acc_q) > 33'(x_bank_bytes);
   always_comb begin
     rng_code = ks_desc_pkg::ErrNone;
-    rng_info = '0;
+    rng_kind = IZero;
+    rng_word = '0;
     if (is_load || is_store || is_cpl) begin
       if ((is_cpl ? w3 : x_host) < win_base_i || host_past) begin
         rng_code = ks_desc_pkg::ErrHostRange;
-        rng_info = is_cpl ? w3 : x_host;
+        rng_kind = IWord; rng_word = 3'd3;             // HOST_ADDR
       end else if (!is_cpl && sram_past) begin
         rng_code = ks_desc_pkg::ErrSramRange;
-        rng_info = x_sram;
+        rng_kind = IWord; rng_word = 3'd2;             // SRAM_ADDR
       end
     end else if (is_mat) begin
       if (wgt_bad_q) begin
-        rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_wgt;
+        rng_code = ks_desc_pkg::ErrSramRange; rng_kind = IWord; rng_word = 3'd5;
       end else if (a_big_q || 64'(a_acc_q) > 64'(ActDepth)) begin
-        rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_act;
+        rng_code = ks_desc_pkg::ErrSramRange; rng_kind = IWord; rng_word = 3'd6;
       end else if (b_big_q || 64'(b_acc_q) > 64'(AccDepthW)) begin
-        rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_acc;
+        rng_code = ks_desc_pkg::ErrSramRange; rng_kind = IWord; rng_word = 3'd7;
       end
     end else if (is_vec) begin
       if (v_bad) begin
-        rng_code = ks_desc_pkg::ErrBadVector; rng_info = w1;
+        rng_code = ks_desc_pkg::ErrBadVector; rng_kind = IWord; rng_word = 3'd1;
       end
     end else if (is_vrun) begin
       if (17'(vr_start) + 17'(vr_count) > 17'(VecProgDepth)) begin
-        rng_code = ks_desc_pkg::ErrSramRange; rng_info = 32'(vr_start);
+        rng_code = ks_desc_pkg::ErrSramRange; rng_kind = ILow16; rng_word = 3'd1;   // START
       end
     end else if (is_vmove) begin
       if (vm_dir == 4'd0) begin
         if (vm_rem_q != '0) begin
-          rng_code = ks_desc_pkg::ErrMisaligned; rng_info = 32'(vm_count);
+          rng_code = ks_desc_pkg::ErrMisaligned; rng_kind = IWord; rng_word = 3'd4;   // COUNT
         end else if (64'(vm_acc_words_q) + 64'(vm_count) > 64'(AccDepthW)) begin
-          rng_code = ks_desc_pkg::ErrSramRange; rng_info = vm_bank;
+          rng_code = ks_desc_pkg::ErrSramRange; rng_kind = IWord; rng_word = 3'd3;
         end else if (a_big_q || 64'(vm_elem) + 64'(a_acc_q) + 64'(vm_qrows_q) > 64'(VecElems)) begin
-          rng_code = ks_desc_pkg::ErrBadVector; rng_info = w1;
+          rng_code = ks_desc_pkg::ErrBadVector; rng_kind = IWord; rng_word = 3'd1;
         end
       end else begin
         if (64'(vm_bank) + 64'(vm_act_pad_q) > 64'(ActBytes)) begin
-          rng_code = ks_desc_pkg::ErrSramRange; rng_info = vm_bank;
+          rng_code = ks_desc_pkg::ErrSramRange; rng_kind = IWord; rng_word = 3'd3;
         end else if (64'(vm_elem) + 64'(vm_count) > 64'(VecElems)) begin
-          rng_code = ks_desc_pkg::ErrBadVector; rng_info = w1;
+          rng_code = ks_desc_pkg::ErrBadVector; rng_kind = IWord; rng_word = 3'd1;
         end
       end
     end else if (is_decode) begin
       if (d_prog < win_base_i || 64'(d_prog) + {43'b0, d_prog_len, 5'b0} > 64'(win_end)) begin
-        rng_code = ks_desc_pkg::ErrHostRange; rng_info = d_prog;
+        rng_code = ks_desc_pkg::ErrHostRange; rng_kind = IWord; rng_word = 3'd1;
       end else if (d_prompt < win_base_i || 64'(d_prompt) + {46'b0, d_prompt_len, 2'b0} > 64'(win_end)) begin
-        rng_code = ks_desc_pkg::ErrHostRange; rng_info = d_prompt;
+        rng_code = ks_desc_pkg::ErrHostRange; rng_kind = IWord; rng_word = 3'd3;
       end else if (d_start >= d_seq_len) begin
-        rng_code = ks_desc_pkg::ErrDecodeRange; rng_info = 32'(d_start);
+        rng_code = ks_desc_pkg::ErrDecodeRange; rng_kind = ILow16; rng_word = 3'd5;   // START_POS
       end
     end
   end
@@ -656,13 +704,16 @@ module ks_cmdproc #(
   logic [VecW-1:0]  vec_payload;
   logic flush;
 
-  assign xfer_payload = {x_bank[2:0], x_sram, x_host, x_rows, x_bytes, x_hstride, x_sstride};
-  assign mat_payload  = {m_int4, m_m, nb_q, kc_q, kx_q,
-                         m_wgt_word, m_act_word, m_acc_word,
+  // The fields as the engines take them: the checks passed, so each fits its width (a stride
+  // only matters modulo the bank, ROW_BYTES goes as beats).
+  assign xfer_payload = {x_bank[2:0], SramW'(x_sram), x_host, x_rows, BeatsW'(x_bytes >> LaneW), x_hstride,
+                         SramW'(x_sstride)};
+  assign mat_payload  = {m_int4, MW'(m_m), nb_q, kc_q, MW'(kx_q),
+                         WgtWordW'(m_wgt_word), ActWordW'(m_act_word), AccWordW'(m_acc_word),
                          rows_last_q, k_last_q, cpg_q, groups_q, nbg_q};
   // VRUN: START in A, COUNT in LEN, the DECODE pos (0 outside one) in IMM.
   assign vec_payload  = is_vrun ? {1'b1, 11'b0, 16'b0, vr_start, 16'b0, vr_count,
-                                   16'b0, dec_active_q ? dec_pos_q : 16'd0}
+                                   16'b0, dec_on ? dec_pos_q : 16'd0}
                                 : {1'b0, v_kind, v_op, v_swap_b, v_b_imm, v_hist_a, v_dst, v_a, v_b, v_len, w4};
 
   ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_lq (
@@ -679,10 +730,18 @@ module ks_cmdproc #(
     .out_valid_o(mq_valid), .out_ready_i(mq_pop), .out_data_o(mq_head), .count_o());
   // VEC instructions were checked before dispatch and never fail; a VRUN's entries are
   // checked as they run, and the ring index names the VRUN when one fails.
-  ks_fifo #(.Width(VQW), .Depth(QueueDepth)) u_vq (
-    .clk_i, .rst_ni(rst_ni && !flush),
-    .in_valid_i(vq_push), .in_ready_o(vq_ready), .in_data_i({head_q, deps[2], deps[0], vec_payload}),
-    .out_valid_o(vq_valid), .out_ready_i(vq_pop), .out_data_o(vq_head), .count_o());
+  if (HasVector != 0) begin : g_vq
+    ks_fifo #(.Width(VQW), .Depth(QueueDepth)) u_vq (
+      .clk_i, .rst_ni(rst_ni && !flush),
+      .in_valid_i(vq_push), .in_ready_o(vq_ready), .in_data_i({head_q, deps[2], deps[0], vec_payload}),
+      .out_valid_o(vq_valid), .out_ready_i(vq_pop), .out_data_o(vq_head), .count_o());
+  end else begin : g_no_vq
+    assign vq_ready = 1'b0;
+    assign vq_valid = 1'b0;
+    assign vq_head  = '0;
+    logic unused_vq;
+    assign unused_vq = ^{vq_push, vq_pop, vec_payload};
+  end
   assign vec_cmd_o = vq_head[VecW-1:0];
 
   // Tokens: l2c (load->compute), c2l, c2s, s2c.
@@ -691,7 +750,7 @@ module ks_cmdproc #(
   logic [1:0] l_vec, v_deps;                 // {POP_VEC, PUSH_VEC}; {PUSH_PREV, POP_PREV}
   assign l_deps = lq_head[XferW +: 4];
   assign s_deps = sq_head[XferW +: 4];
-  assign l_vec  = lq_head[XferW + 4 +: 2];
+  assign l_vec  = HasVector != 0 ? lq_head[XferW + 4 +: 2] : 2'b00;
   assign v_deps = vq_head[VecW +: 2];
   assign m_deps = mq_head[MatW +: 4];
   logic l_tokens_ok, s_tokens_ok, m_tokens_ok;
@@ -721,9 +780,9 @@ module ks_cmdproc #(
   logic [$clog2(QueueDepth + 1)-1:0] lq_vec_q, sq_vec_q;
   logic l_run_vec_q, s_run_vec_q, vxfer_pending, vec_pending;
   logic lq_head_vec, sq_head_vec;
-  assign lq_head_vec = lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVec) ||
-                       lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVprog);
-  assign sq_head_vec = sq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVec);
+  assign lq_head_vec = HasVector != 0 && (lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVec) ||
+                                          lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVprog));
+  assign sq_head_vec = HasVector != 0 && sq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVec);
   always_ff @(posedge clk_i) begin
     if (!rst_ni || flush) begin
       lq_vec_q <= '0;
@@ -745,8 +804,8 @@ module ks_cmdproc #(
   // LOADs VMOVE waits for (banks ACT, VEC, VPROG): how many are queued, whether one runs.
   logic [$clog2(QueueDepth + 1)-1:0] lq_blk_q;
   logic l_run_blk_q, x_blk, lq_head_blk;
-  assign x_blk       = is_load && (x_is_vec || x_bank == ks_desc_pkg::BankAct);
-  assign lq_head_blk = lq_head_vec || lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankAct);
+  assign x_blk       = HasVector != 0 && is_load && (x_is_vec || x_bank == ks_desc_pkg::BankAct);
+  assign lq_head_blk = HasVector != 0 && (lq_head_vec || lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankAct));
   always_ff @(posedge clk_i) begin
     if (!rst_ni || flush) begin
       lq_blk_q <= '0;
@@ -796,8 +855,8 @@ module ks_cmdproc #(
       v_pend_q <= 1'b0;
     end
   end
-  assign l2v_inc = l_push_ok && l_pushvec_q;
-  assign v2l_inc = v_done && !flush;
+  assign l2v_inc = HasVector != 0 && l_push_ok && l_pushvec_q;
+  assign v2l_inc = HasVector != 0 && v_done && !flush;
   assign l2v_dec = vq_pop && v_deps[0];
   assign v2l_dec = lq_pop && l_vec[1];
   assign l2c_inc = l_push_ok && l_push_q[1];
@@ -821,8 +880,12 @@ module ks_cmdproc #(
     if (l2v_inc && !l2v_dec && l2v_q == 8'hff) begin tok_overflow = 1'b1; tok_overflow_idx = l_idx_q; end
     if (v2l_inc && !v2l_dec && v2l_q == 8'hff) begin tok_overflow = 1'b1; tok_overflow_idx = v_idx_q; end
   end
+  // (One adder per counter: +1, -1 or nothing; a push onto 255 is the overflow above.)
   function automatic logic [7:0] tok_next(input logic [7:0] v, input logic inc, input logic dec);
-    tok_next = v + 8'(inc && v != 8'hff) - 8'(dec);
+    logic up, down;
+    up   = inc && !dec && v != 8'hff;
+    down = dec && !(inc && v != 8'hff);
+    tok_next = (up || down) ? v + (down ? 8'hff : 8'h01) : v;
   endfunction
   always_ff @(posedge clk_i) begin
     if (!rst_ni || state_q == SReset) begin
@@ -862,15 +925,25 @@ module ks_cmdproc #(
   // ---- ring configuration checks --------------------------------------------------------------
   logic        ring_ok;
   logic [31:0] ring_bad;
+  // RING_SIZE must be one of 2^1 .. 2^16: one bit set among [16:1]. For such a size, an index
+  // i (16 bits) is >= RING_SIZE exactly when it has a bit at or above the set one (le_size).
+  logic        size_pow2;
+  function automatic logic [15:0] prefix_or(input logic [15:0] v);
+    prefix_or = v;
+    for (int i = 1; i < 16; i++) prefix_or[i] = prefix_or[i-1] || v[i];
+  endfunction
+  logic [15:0] le_size;            // bit i: RING_SIZE has a bit at or below i
+  assign le_size = prefix_or(ring_size_i[15:0]);
+  assign size_pow2 = ring_size_i[31:17] == '0 && ring_size_i[0] == 1'b0 && $onehot(ring_size_i[16:1]);
+  logic [33:0] ring_end;
+  assign ring_end = 34'(ring_base_i) + {12'b0, ring_size_i[16:0], 5'b0};
   always_comb begin
     ring_ok  = 1'b1;
     ring_bad = '0;
-    if (ring_size_i < 2 || ring_size_i > 65536 || (ring_size_i & (ring_size_i - 1)) != 0 ||
-        32'(head_q) >= ring_size_i || 32'(tail_q) >= ring_size_i) begin
+    if (!size_pow2 || (head_q & le_size) != '0 || (tail_q & le_size) != '0) begin
       // Also a ring shrunk below the current head or tail while disabled.
       ring_ok = 1'b0; ring_bad = ring_size_i;
-    end else if (ring_base_i[4:0] != '0 || ring_base_i < win_base_i ||
-                 64'(ring_base_i) + 64'(ring_size_i) * 32 > 64'(win_end)) begin
+    end else if (ring_base_i[4:0] != '0 || ring_base_i < win_base_i || ring_end > 34'(win_end)) begin
       ring_ok = 1'b0; ring_bad = ring_base_i;
     end
   end
@@ -892,16 +965,18 @@ module ks_cmdproc #(
   assign patch_len  = 17'(v_len) + 17'(dec_pos_q);
 
   logic [7:0]  patch_code;
-  logic [31:0] patch_info;
+  info_e       patch_kind;
+  logic [2:0]  patch_word;
   always_comb begin
     patch_code = ks_desc_pkg::ErrNone;
-    patch_info = '0;
+    patch_kind = IZero;
+    patch_word = '0;
     if (a_big_q || a_acc_q[32]) begin  // HOST_ADDR + (pos + token) x ROW_BYTES in accumulator A
-      patch_code = ks_desc_pkg::ErrHostRange; patch_info = a_acc_q[31:0];
+      patch_code = ks_desc_pkg::ErrHostRange; patch_kind = IPatch;
     end else if (p_rows && patch_rows[16]) begin
-      patch_code = ks_desc_pkg::ErrSramRange; patch_info = x_sram;
+      patch_code = ks_desc_pkg::ErrSramRange; patch_kind = IWord; patch_word = 3'd2;   // SRAM_ADDR
     end else if (p_len && patch_len[16]) begin
-      patch_code = ks_desc_pkg::ErrBadVector; patch_info = w1;
+      patch_code = ks_desc_pkg::ErrBadVector; patch_kind = IWord; patch_word = 3'd1;
     end
   end
 
@@ -944,6 +1019,8 @@ module ks_cmdproc #(
 
   logic        raise;
   logic [7:0]  raise_code;
+  info_e       raise_kind;
+  logic [2:0]  raise_word;
   logic [31:0] raise_info, raise_idx;
   logic        advance, consumed, cpl_ok, dec_start, tok_fire, dec_end;
   logic        vm_calc_done;
@@ -956,7 +1033,8 @@ module ks_cmdproc #(
     state_d    = state_q;
     raise      = 1'b0;
     raise_code = '0;
-    raise_info = '0;
+    raise_kind = IZero;
+    raise_word = '0;
     raise_idx  = 32'(head_q);
     consumed   = 1'b0;
     cpl_ok     = 1'b0;
@@ -967,9 +1045,9 @@ module ks_cmdproc #(
     vq_push    = 1'b0;
     unique case (state_q)
       SIdle: begin
-        if (dec_active_q && enable_i && !halted_q && dec_pc_q == dec_prog_len_q) begin
+        if (dec_on && enable_i && !halted_q && dec_pc_q == dec_prog_len_q) begin
           state_d = SStepFence;                        // the step program has been handed out
-        end else if (enable_i && !halted_q && (dec_active_q || head_q != tail_q)) begin
+        end else if (enable_i && !halted_q && (dec_on || head_q != tail_q)) begin
           state_d = SFetch;
         end
       end
@@ -981,19 +1059,19 @@ module ks_cmdproc #(
           if (fetch_err_q || fetch_rsp_err_i) begin
             raise = 1'b1;
             raise_code = ks_desc_pkg::ErrFetchBusError;
-            raise_info = fetch_addr_o;
+            raise_kind = IFetch;
             state_d = SIdle;
           end else begin
-            state_d = dec_active_q ? SPatch : SCheck;
+            state_d = dec_on ? SPatch : SCheck;
           end
         end
       end
       SPatch: begin
         if (halted_q) begin
           state_d = SIdle;
-        end else if (patch_run_q && mul_done) begin
+        end else if (HasVector != 0 && patch_run_q && mul_done) begin
           if (patch_code != ks_desc_pkg::ErrNone) begin
-            raise = 1'b1; raise_code = patch_code; raise_info = patch_info;
+            raise = 1'b1; raise_code = patch_code; raise_kind = patch_kind; raise_word = patch_word;
             state_d = SIdle;
           end else begin
             state_d = SCheck;
@@ -1004,7 +1082,7 @@ module ks_cmdproc #(
         if (halted_q) begin
           state_d = SIdle;
         end else if (chk_code != ks_desc_pkg::ErrNone) begin
-          raise = 1'b1; raise_code = chk_code; raise_info = chk_info;
+          raise = 1'b1; raise_code = chk_code; raise_kind = chk_kind; raise_word = chk_word;
           state_d = SIdle;
         end else if (is_vmove && vm_dir == 4'd0) begin
           state_d = SVmCalc;
@@ -1018,7 +1096,7 @@ module ks_cmdproc #(
       SVmCalc: if (vm_calc_done) state_d = SRange;
       SRange: begin
         if (rng_code != ks_desc_pkg::ErrNone) begin
-          raise = 1'b1; raise_code = rng_code; raise_info = rng_info;
+          raise = 1'b1; raise_code = rng_code; raise_kind = rng_kind; raise_word = rng_word;
           state_d = SIdle;
         end else begin
           state_d = (is_nop || is_cpl || is_vmove || is_decode) ? SFence : SDispatch;
@@ -1060,7 +1138,7 @@ module ks_cmdproc #(
           if (cpl_err_i) begin
             raise = 1'b1;
             raise_code = ks_desc_pkg::ErrWriteBusError;
-            raise_info = w3;
+            raise_kind = IWord; raise_word = 3'd3;       // COMPLETE's HOST_ADDR
           end else begin
             cpl_ok = 1'b1;
             consumed = 1'b1;
@@ -1077,11 +1155,11 @@ module ks_cmdproc #(
       end
       SPrompt: if (fetch_ready_i) state_d = SPromptRecv;
       SPromptRecv: begin
-        if (fetch_rsp_valid_i && fetch_rsp_last_i) begin
+        if (HasVector != 0 && fetch_rsp_valid_i && fetch_rsp_last_i) begin
           if (fetch_rsp_err_i) begin
             raise = 1'b1;
             raise_code = ks_desc_pkg::ErrFetchBusError;
-            raise_info = prompt_addr;
+            raise_kind = IPrompt;
             state_d = SIdle;
           end else if (halted_q) begin
             state_d = SIdle;                           // halted meanwhile (a register error)
@@ -1095,14 +1173,14 @@ module ks_cmdproc #(
       end
       SStepFence: begin
         // The step's fence; then the next token: forced from the prompt, or S7.
-        if (halted_q || !dec_active_q) begin
+        if (halted_q || !dec_on) begin
           state_d = SIdle;
         end else if (engines_idle) begin
           state_d = forced ? SPrompt : SEmit;
         end
       end
       SEmit: begin
-        if (halted_q || !dec_active_q) begin
+        if (halted_q || !dec_on) begin
           state_d = SIdle;
         end else if (tok_ready_i) begin
           state_d = SIdle;
@@ -1117,9 +1195,25 @@ module ks_cmdproc #(
     if (queue_reset_i) state_d = SReset;
   end
 
+  // The ERR_INFO of a raised error.
+  logic [31:0] raise_word_val;
+  assign raise_word_val = word(desc_q, 32'(raise_word));
+  always_comb begin
+    unique case (raise_kind)
+      IWord:   raise_info = raise_word_val;
+      ILow16:  raise_info = {16'b0, raise_word_val[15:0]};
+      IOp:     raise_info = 32'(op);
+      IIndex:  raise_info = 32'(raise_word);
+      IFetch:  raise_info = fetch_addr_o;
+      IPatch:  raise_info = HasVector != 0 ? a_acc_q[31:0] : '0;
+      IPrompt: raise_info = HasVector != 0 ? prompt_addr : '0;
+      default: raise_info = '0;
+    endcase
+  end
+
   // A consumed descriptor moves RING_HEAD, or DEC_PC inside a step program; the DECODE itself
   // is consumed when its last token goes out.
-  assign advance = (consumed && !dec_active_q) || dec_end;
+  assign advance = (consumed && !dec_on) || dec_end;
 
   assign flush = state_q == SReset || exec_abort_q;
 
@@ -1224,7 +1318,7 @@ module ks_cmdproc #(
       prompt_first_q <= 1'b0;
     end else begin
       if (state_q == SFence && state_d == SPrompt) prompt_first_q <= 1'b1;
-      if (state_q == SStepFence && state_d == SPrompt) prompt_first_q <= 1'b0;
+      if (in_step_fence && state_d == SPrompt) prompt_first_q <= 1'b0;
       if (dec_start) begin
         // desc_q still holds the DECODE: nothing has been fetched since its fence.
         dec_active_q     <= 1'b1;
@@ -1242,8 +1336,8 @@ module ks_cmdproc #(
         dec_step_q       <= '0;
         dec_tokens_q     <= '0;
       end
-      if (consumed && dec_active_q) dec_pc_q <= dec_pc_q + 1'b1;
-      if (dec_abort_i && dec_active_q) dec_abort_q <= 1'b1;
+      if (consumed && dec_on) dec_pc_q <= dec_pc_q + 1'b1;
+      if (dec_abort_i && dec_on) dec_abort_q <= 1'b1;
       if (tok_fire) begin
         dec_tokens_q <= dec_tokens_q + 1'b1;
         dec_last_q   <= next_q;
@@ -1267,20 +1361,20 @@ module ks_cmdproc #(
   // The prompt address and the step's next token.
   always_ff @(posedge clk_i) begin
     if (state_q == SFence && state_d == SPrompt) dec_prompt_q <= d_prompt;
-    if (state_q == SStepFence && state_d == SEmit) begin
+    if (in_step_fence && state_d == SEmit) begin
       next_q        <= vec_s7_i;
       next_forced_q <= 1'b0;
     end
-    if (state_q == SPromptRecv && state_d == SEmit) begin
+    if (in_prompt_recv && state_d == SEmit) begin
       next_q        <= fetch_rsp_data_i[32'(prompt_lane)*32 +: 32];
       next_forced_q <= 1'b1;
     end
   end
 
-  assign tok_valid_o  = state_q == SEmit && dec_active_q && !halted_q;
-  assign tok_data_o   = next_q;
-  assign tok_forced_o = next_forced_q;
-  assign tok_last_o   = reason != 4'd0;
+  assign tok_valid_o  = in_emit && dec_on && !halted_q;
+  assign tok_data_o   = HasVector != 0 ? next_q : '0;
+  assign tok_forced_o = HasVector != 0 && next_forced_q;
+  assign tok_last_o   = HasVector != 0 && reason != 4'd0;
 
   // ---- the DECODE patch's multiplicand and VMOVE's division --------------------------------
   // SPatch: accumulator A = HOST_ADDR + (pos + token) x ROW_BYTES (stage 2's multiplier).
@@ -1294,12 +1388,12 @@ module ks_cmdproc #(
   assign div_try = {1'b0, vm_rem_q, vm_count[15 - vm_cnt_q[3:0]]} - {2'b0, vm_groups};
   always_ff @(posedge clk_i) begin
     if (state_q != SPatch) patch_run_q <= 1'b0;
-    if (state_q == SPatch && !patch_run_q) patch_run_q <= 1'b1;
+    if (in_patch && !patch_run_q) patch_run_q <= 1'b1;
     if (state_q == SCheck && is_vmove) begin
       vm_cnt_q   <= '0;
       vm_rem_q   <= '0;
       vm_qrows_q <= '0;
-    end else if (state_q == SVmCalc && !vm_calc_done) begin
+    end else if (in_vmcalc && !vm_calc_done) begin
       vm_cnt_q <= vm_cnt_q + 1'b1;
       if (!div_try[17]) begin
         vm_rem_q   <= div_try[15:0];
@@ -1319,10 +1413,10 @@ module ks_cmdproc #(
   logic [DescBits-1:0] dc_rd_q;
   if (DecCache > 0) begin : g_dcache
     logic [DescBits-1:0] dcache [DecCache];
-    assign cache_hit = dec_active_q && dec_step_q != 16'd0 && 32'(dec_prog_len_q) <= DecCache;
+    assign cache_hit = dec_on && dec_step_q != 16'd0 && 32'(dec_prog_len_q) <= DecCache;
     always_ff @(posedge clk_i) begin
       if (state_q == SFetch && cache_hit) dc_rd_q <= dcache[$clog2(DecCache)'(dec_pc_q)];
-      if (state_q == SPatch && !patch_run_q && !dc_hit_q && dec_step_q == 16'd0 && 32'(dec_pc_q) < DecCache) begin
+      if (in_patch && !patch_run_q && !dc_hit_q && dec_step_q == 16'd0 && 32'(dec_pc_q) < DecCache) begin
         dcache[$clog2(DecCache)'(dec_pc_q)] <= desc_q;
       end
     end
@@ -1350,7 +1444,7 @@ module ks_cmdproc #(
       desc_q[32'(beat_q)*AxiBytes*8 +: AxiBytes*8] <= fetch_rsp_data_i;
       beat_q <= beat_q + 1'b1;
       if (fetch_rsp_err_i) fetch_err_q <= 1'b1;
-    end else if (state_q == SPatch && state_d == SCheck) begin
+    end else if (in_patch && state_d == SCheck) begin
       if (p_addr || p_token) desc_q[3*32 +: 32] <= a_acc_q[31:0];
       if (p_rows) desc_q[4*32 +: 16] <= patch_rows[15:0];
       if (p_len) desc_q[3*32 + 16 +: 16] <= patch_len[15:0];
@@ -1358,14 +1452,14 @@ module ks_cmdproc #(
   end
 
   logic fetch_desc;
-  assign fetch_desc    = state_q != SPrompt && state_q != SPromptRecv;
-  assign fetch_valid_o = (state_q == SFetch && !cache_hit) || state_q == SPrompt;
+  assign fetch_desc    = !in_prompt && !in_prompt_recv;
+  assign fetch_valid_o = (state_q == SFetch && !cache_hit) || in_prompt;
   assign fetch_addr_o  = !fetch_desc ? {prompt_addr[AddrW-1:LaneW], {LaneW{1'b0}}} :
-                         dec_active_q ? dec_prog_q + 32'({dec_pc_q, 5'b0}) : ring_base_i + 32'({head_q, 5'b0});
+                         dec_on ? dec_prog_q + 32'({dec_pc_q, 5'b0}) : ring_base_i + 32'({head_q, 5'b0});
   assign fetch_beats_o = fetch_desc ? BeatsW'(DescBeats) : BeatsW'(1);
 
   // VMOVE: the checked descriptor in hand.
-  assign vmove_valid_o   = state_q == SVmove;
+  assign vmove_valid_o   = in_vmove;
   assign vmove_dir_o     = vm_dir[0];
   assign vmove_elem_o    = vm_elem;
   assign vmove_bank_o    = vm_bank;
@@ -1384,7 +1478,7 @@ module ks_cmdproc #(
   assign cpl_dat_strb_o  = AxiBytes'(4'hf) << cpl_lane;
 
   assign enable_clear_o   = state_q == SReset && state_d == SIdle;
-  assign busy_o           = state_q != SIdle || !engines_idle || dec_active_q ||
+  assign busy_o           = state_q != SIdle || !engines_idle || dec_on ||
                             (enable_i && !halted_q && head_q != tail_q);
   assign halted_o         = halted_q;
   assign resetting_o      = state_q == SReset;
@@ -1397,16 +1491,17 @@ module ks_cmdproc #(
   assign last_seq_o       = last_seq_q;
   assign irq_completion_o = cpl_ok && w2[0];
   assign irq_error_o      = err_set;
-  assign wait_o = {state_q == SDispatch, state_q == SFence || state_q == SStepFence,
+  assign wait_o = {state_q == SDispatch, state_q == SFence || in_step_fence,
                    state_q == SFetch || state_q == SRecv};
   assign desc_done_o      = 3'(consumed && (is_nop || is_cpl || is_vmove)) + 3'(dec_end) + 3'(l_push_ok) + 3'(s_push_ok) + 3'(m_push_ok) +
                             3'(vq_pop && !flush);
-  assign dec_running_o    = dec_active_q;
-  assign dec_reason_o     = dec_reason_q;
-  assign dec_pos_o        = dec_pos_q;
-  assign dec_tokens_o     = dec_tokens_q;
-  assign dec_last_o       = dec_last_q;
-  assign dec_pc_o         = dec_pc_q;
+  assign dec_running_o    = dec_on;
+  // Without the vector unit there is no DECODE: its registers read 0 (and are left out).
+  assign dec_reason_o     = HasVector != 0 ? dec_reason_q : '0;
+  assign dec_pos_o        = HasVector != 0 ? dec_pos_q : '0;
+  assign dec_tokens_o     = HasVector != 0 ? dec_tokens_q : '0;
+  assign dec_last_o       = HasVector != 0 ? dec_last_q : '0;
+  assign dec_pc_o         = HasVector != 0 ? dec_pc_q : '0;
   assign dec_step_o       = tok_fire;
 
   // Flags an engine cannot have are rejected before dispatch; w4[31:16] is reserved everywhere.

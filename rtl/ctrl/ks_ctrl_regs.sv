@@ -6,7 +6,9 @@
 /// to RING_BASE/RING_SIZE while the queue is enabled answer SLVERR and change nothing.
 /// The register file holds configuration (ring base and size, window, interrupt enables,
 /// CTRL.ENABLE), the interrupt status and the performance counters (CtrBits wide: 64, or 32
-/// with every _HI word reading 0; counters not in CtrUsed stay 0 and cost nothing); the queue's
+/// with every _HI word reading 0; counters not in CtrUsed stay 0 and cost nothing; CtrRam
+/// keeps them in block RAM, ks_perf_ram, where a _LO read is answered when the RAM's sweep
+/// next brings that counter up to date, up to NumCounters + 2 cycles later); the queue's
 /// live state (head, tail, errors, completions) comes from the command processor, which
 /// receives doorbell, enable and queue-reset writes as pulses.
 `include "ks_assert.svh"
@@ -25,9 +27,11 @@ module ks_ctrl_regs #(
   parameter int unsigned VecProgDepth = 64,
   parameter int unsigned VecHistRows = 64,
   parameter int unsigned CtrBits     = 64,
+  parameter int unsigned CtrRam      = 0,
   parameter int unsigned AddrW       = ks_regs_pkg::AddrBits,
   parameter int unsigned NumCounters = ks_regs_pkg::NumCounters,
-  parameter logic [NumCounters-1:0] CtrUsed = '1
+  parameter logic [NumCounters-1:0] CtrUsed = '1,
+  parameter logic [NumCounters*16-1:0] CtrMaxInc = '1   // each counter's largest increment
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
@@ -97,7 +101,8 @@ module ks_ctrl_regs #(
   assign s_awready_o = s_awvalid_i && s_wvalid_i && !bvalid_q;
   assign s_wready_o  = s_awready_o;
   assign wr_fire     = s_awready_o;
-  assign s_arready_o = s_arvalid_i && !rvalid_q && !wr_fire;
+  logic ctr_wait_q;   // a counter read waits for the counter RAM's answer
+  assign s_arready_o = s_arvalid_i && !rvalid_q && !wr_fire && !ctr_wait_q;
   assign rd_fire     = s_arready_o;
 
   assign s_bvalid_o = bvalid_q;
@@ -113,7 +118,6 @@ module ks_ctrl_regs #(
   logic        enable_q, freeze_q;
   logic [31:0] ring_base_q, ring_size_q, win_base_q, win_size_q;
   logic [1:0]  irq_en_q, irq_status_q;
-  logic [NumCounters*CtrBits-1:0] ctr_q;
   logic [31:0] hi_shadow;
 
   // Write decode
@@ -180,22 +184,52 @@ module ks_ctrl_regs #(
   assign irq_o       = |(irq_status_q & irq_en_q);
 
   // ---- performance counters --------------------------------------------------------------------
-  for (genvar c = 0; c < NumCounters; c++) begin : g_ctr
-    if (CtrUsed[c]) begin : g_used
-      logic [CtrBits-1:0] q;
-      always_ff @(posedge clk_i) begin
-        if (!rst_ni || perf_clear) begin
-          q <= '0;
-        end else if (!freeze_q) begin
-          q <= q + CtrBits'(ctr_inc_i[c*16 +: 16]);
-        end
-      end
-      assign ctr_q[c*CtrBits +: CtrBits] = q;
-    end else begin : g_unused
-      logic [15:0] unused_inc;
-      assign unused_inc = ctr_inc_i[c*16 +: 16];
-      assign ctr_q[c*CtrBits +: CtrBits] = '0;
+  // ctr_val: the counter a read addresses (flip-flops: at once; RAM: with ctr_rsp, later).
+  logic [$clog2(NumCounters)-1:0] ctr_idx;
+  logic               ctr_req, ctr_rsp;
+  logic [CtrBits-1:0] ctr_val;
+  // Unused counters have no accumulator in the RAM form; the widest accumulator sets its adder.
+  function automatic logic [NumCounters*16-1:0] used_incs();
+    used_incs = CtrMaxInc;
+    for (int c = 0; c < NumCounters; c++) begin
+      if (!CtrUsed[c]) used_incs[c*16 +: 16] = 16'd0;
     end
+  endfunction
+  function automatic int unsigned max_inc();
+    max_inc = 1;
+    for (int c = 0; c < NumCounters; c++) begin
+      if (CtrUsed[c] && 32'(CtrMaxInc[c*16 +: 16]) > max_inc) max_inc = 32'(CtrMaxInc[c*16 +: 16]);
+    end
+  endfunction
+  if (CtrRam != 0) begin : g_ctr_ram
+    localparam int unsigned AccW = $clog2(NumCounters * max_inc() + 1);
+    ks_perf_ram #(.N(NumCounters), .W(CtrBits), .MaxInc(used_incs()), .AccW(AccW)) u_ram (
+      .clk_i, .rst_ni, .inc_i(ctr_inc_i), .freeze_i(freeze_q), .clear_i(perf_clear),
+      .rd_req_i(ctr_req), .rd_idx_i(ctr_idx), .rd_valid_o(ctr_rsp), .rd_data_o(ctr_val)
+    );
+  end else begin : g_ctr_ff
+    logic [NumCounters*CtrBits-1:0] ctr_q;
+    for (genvar c = 0; c < NumCounters; c++) begin : g_ctr
+      if (CtrUsed[c]) begin : g_used
+        logic [CtrBits-1:0] q;
+        always_ff @(posedge clk_i) begin
+          if (!rst_ni || perf_clear) begin
+            q <= '0;
+          end else if (!freeze_q) begin
+            q <= q + CtrBits'(ctr_inc_i[c*16 +: 16]);
+          end
+        end
+        assign ctr_q[c*CtrBits +: CtrBits] = q;
+      end else begin : g_unused
+        logic [15:0] unused_inc;
+        assign unused_inc = ctr_inc_i[c*16 +: 16];
+        assign ctr_q[c*CtrBits +: CtrBits] = '0;
+      end
+    end
+    assign ctr_val = ctr_q[32'(ctr_idx)*CtrBits +: CtrBits];
+    assign ctr_rsp = 1'b0;
+    logic unused_ctr_req;
+    assign unused_ctr_req = ctr_req;
   end
 
   // ---- read decode -----------------------------------------------------------------------------
@@ -203,7 +237,6 @@ module ks_ctrl_regs #(
   logic [31:0]      rdata;
   logic             r_ok, r_counter, r_counter_hi;
   logic [AddrW-1:0] ctr_off;
-  logic [$clog2(NumCounters)-1:0] ctr_idx;
   assign raddr        = {s_araddr_i[AddrW-1:2], 2'b00};
   assign ctr_off      = raddr - ks_regs_pkg::CounterBase;
   assign r_counter    = raddr >= ks_regs_pkg::CounterBase &&
@@ -248,7 +281,7 @@ module ks_ctrl_regs #(
       ks_regs_pkg::DecPcOffset:      rdata = 32'(dec_pc_i);
       default: begin
         if (r_counter) begin
-          rdata = r_counter_hi ? hi_shadow : ctr_q[32'(ctr_idx)*CtrBits +: 32];
+          rdata = r_counter_hi ? hi_shadow : ctr_val[31:0];
         end else begin
           r_ok = 1'b0;
         end
@@ -258,18 +291,24 @@ module ks_ctrl_regs #(
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
-      bvalid_q <= 1'b0;
-      rvalid_q <= 1'b0;
+      bvalid_q   <= 1'b0;
+      rvalid_q   <= 1'b0;
+      ctr_wait_q <= 1'b0;
     end else begin
       if (wr_fire) begin
         bvalid_q <= 1'b1;
       end else if (s_bready_i) begin
         bvalid_q <= 1'b0;
       end
-      if (rd_fire) begin
+      if ((rd_fire && !ctr_req) || ctr_rsp) begin
         rvalid_q <= 1'b1;
       end else if (s_rready_i) begin
         rvalid_q <= 1'b0;
+      end
+      if (ctr_req) begin
+        ctr_wait_q <= 1'b1;
+      end else if (ctr_rsp) begin
+        ctr_wait_q <= 1'b0;
       end
     end
     if (wr_fire) begin
@@ -279,13 +318,19 @@ module ks_ctrl_regs #(
       rresp_q <= r_ok ? RespOkay : RespSlvErr;
       rdata_q <= r_ok ? rdata : 32'h0;
     end
+    if (ctr_rsp) begin
+      rresp_q <= RespOkay;
+      rdata_q <= ctr_val[31:0];
+    end
   end
+  // A _LO read of a counter in RAM is answered later (the RAM's sweep; no other read meanwhile).
+  assign ctr_req = CtrRam != 0 && rd_fire && r_counter && !r_counter_hi;
 
   // A 64-bit counter's _HI comes from the latch its _LO read filled; 32-bit ones have none.
   if (CtrBits == 64) begin : g_hi
     logic [31:0] hi_shadow_q;
     always_ff @(posedge clk_i) begin
-      if (rd_fire && r_counter && !r_counter_hi) hi_shadow_q <= ctr_q[32'(ctr_idx)*64 + 32 +: 32];
+      if ((rd_fire && r_counter && !r_counter_hi && CtrRam == 0) || ctr_rsp) hi_shadow_q <= ctr_val[CtrBits-1 -: 32];
     end
     assign hi_shadow = hi_shadow_q;
   end else begin : g_no_hi

@@ -14,6 +14,11 @@
 /// fastest, then group, then nb) and are written to ACC word acc + (m*NB + nb)*G + g. No
 /// multiplier: NB*G comes with the command, and a token chunk (AccDepth tokens, a power of
 /// two) moves the ACT and ACC addresses by shifts.
+///
+/// Int4Native = 0 feeds an INT4 chunk to the matrix unit as two INT8 beats (half the INT4
+/// rate): the low nibbles, sign-extended, with the even activations, then the high nibbles
+/// with the odd ones, into the same partial sum. The matrix unit then only ever sees INT8
+/// beats, and synthesis leaves its INT4 logic out.
 /// done_o pulses after the last result is written.
 /// abort_i stops issuing beats and finishes when the matrix unit is empty.
 module ks_compute_engine #(
@@ -26,7 +31,16 @@ module ks_compute_engine #(
   parameter int unsigned AccWordBytes = 32,
   parameter int unsigned WgtWordW  = 16,
   parameter int unsigned ActWordW  = 16,
-  parameter int unsigned AccWordW  = 16
+  parameter int unsigned AccWordW  = 16,
+  // Widths of the loop bounds, from the bank sizes the command processor checked them
+  // against: M and KX are at most the ACT words, NB, KC and G the WGT words, NB x G the ACC
+  // words.
+  parameter int unsigned MW        = 16,
+  parameter int unsigned NbW       = 16,
+  parameter int unsigned NbgW      = 16,
+  parameter int unsigned RowsW     = $clog2(Rows + 1),
+  parameter int unsigned KW        = $clog2(2 * Cols + 1),
+  parameter int unsigned Int4Native = 1
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
@@ -35,18 +49,18 @@ module ks_compute_engine #(
   input  logic                      cmd_valid_i,
   output logic                      cmd_ready_o,
   input  logic                      cmd_int4_i,
-  input  logic [15:0]               cmd_m_i,
-  input  logic [15:0]               cmd_nb_i,
-  input  logic [15:0]               cmd_kc_i,
-  input  logic [15:0]               cmd_kx_i,
+  input  logic [MW-1:0]             cmd_m_i,
+  input  logic [NbW-1:0]            cmd_nb_i,
+  input  logic [NbW-1:0]            cmd_kc_i,
+  input  logic [MW-1:0]             cmd_kx_i,
   input  logic [WgtWordW-1:0]       cmd_wgt_i,
   input  logic [ActWordW-1:0]       cmd_act_i,
   input  logic [AccWordW-1:0]       cmd_acc_i,
-  input  logic [15:0]               cmd_rows_last_i,   // valid rows in the last block
-  input  logic [15:0]               cmd_k_last_i,      // valid K elements in the last chunk
-  input  logic [15:0]               cmd_cpg_i,         // reduction chunks per partial-sum group
-  input  logic [15:0]               cmd_groups_i,      // groups per output: ceil(KC / cpg)
-  input  logic [15:0]               cmd_nbg_i,         // NB * groups
+  input  logic [RowsW-1:0]          cmd_rows_last_i,   // valid rows in the last block
+  input  logic [KW-1:0]             cmd_k_last_i,      // valid K elements in the last chunk
+  input  logic [NbW:0]              cmd_cpg_i,         // reduction chunks per partial-sum group (saturated)
+  input  logic [NbW-1:0]            cmd_groups_i,      // groups per output: ceil(KC / cpg)
+  input  logic [NbgW-1:0]           cmd_nbg_i,         // NB * groups
   output logic                      done_o,
   // Bank reads (wide ports; data the next cycle)
   output logic                      wgt_re_o,
@@ -69,13 +83,16 @@ module ks_compute_engine #(
   localparam int unsigned AccAddrW = (AccDepth > 1) ? $clog2(AccDepth) : 1;
   localparam int unsigned KB8 = Cols;
   localparam int unsigned KB4 = 2 * Cols;
-  localparam int unsigned RowsW = $clog2(Rows + 1);
-  localparam int unsigned KW    = $clog2(KB4 + 1);
   localparam int unsigned MacsW = RowsW + KW;
+  localparam int unsigned MtW   = AccAddrW + 1;   // tokens in a chunk: 1 .. AccDepth
+  localparam int unsigned KcW   = NbW + 1;        // reduction beats: KC, or 2 KC (INT4 as INT8 beats)
 
   // ---- command state -------------------------------------------------------------------------
-  logic        busy_q, aborted_q, int4_q, issuing_q;
-  logic [15:0] m_q, nb_q, kc_q, kx_q, cpg_q, groups_q;
+  logic        busy_q, aborted_q, int4_q, split_q, issuing_q;
+  logic [MW-1:0]  m_q, kx_q;
+  logic [NbW-1:0] nb_q, kc_q, groups_q;
+  logic [KcW-1:0] kce_q;          // reduction beats per row block
+  logic [KcW:0]   cpge_q;         // reduction beats per partial-sum group
   logic [RowsW-1:0] rows_last_q;   // 1 .. Rows
   logic [KW-1:0]    k_last_q;      // 1 .. 2 * Cols
   logic [WgtWordW-1:0] wgt_q;
@@ -85,23 +102,30 @@ module ks_compute_engine #(
   assign start = cmd_valid_i && cmd_ready_o;
 
   // ---- issue loop: chunk (m0), nb, kc, m ------------------------------------------------------
-  logic [15:0] m0_q, mt_q, i_nb_q, i_kc_q, i_m_q, i_kg_q;   // i_kg_q: chunk within its group
+  logic [MW-1:0]       m0_q;
+  logic [MtW-1:0]      mt_q;
+  logic [AccAddrW-1:0] i_m_q;
+  logic [NbW-1:0]      i_nb_q;
+  logic [KcW-1:0]      i_kc_q, i_kg_q;           // reduction beat; i_kg_q: beat within its group
   logic [WgtWordW-1:0] wgt_block_q;   // wgt + nb*KC
   logic [ActWordW-1:0] act_chunk_q;   // act + m0*KX
   logic [ActWordW-1:0] act_row_q;     // act + (m0+m)*KX + kc word
   logic issue, last_m, last_kc, last_nb, last_chunk, last_kg;
-  logic [15:0] mt_next;
+  logic [MtW-1:0] mt_next;
+  logic [MW:0]    left;       // tokens after this chunk
 
-  assign last_m     = i_m_q == mt_q - 1'b1;
-  assign last_kc    = i_kc_q == kc_q - 1'b1;
-  assign last_kg    = i_kg_q == cpg_q - 1'b1;
+  assign last_m     = MtW'(i_m_q) == mt_q - 1'b1;
+  assign last_kc    = i_kc_q == kce_q - 1'b1;
+  assign last_kg    = (KcW + 1)'(i_kg_q) == cpge_q - 1'b1;
   assign last_nb    = i_nb_q == nb_q - 1'b1;
-  assign last_chunk = (m0_q + mt_q) == m_q;
-  assign mt_next    = (m_q - (m0_q + mt_q) > 16'(AccDepth)) ? 16'(AccDepth) : m_q - (m0_q + mt_q);
+  assign left       = (MW + 1)'(m_q) - (MW + 1)'(m0_q) - (MW + 1)'(mt_q);
+  assign last_chunk = left == '0;
+  assign mt_next    = left > (MW + 1)'(AccDepth) ? MtW'(AccDepth) : MtW'(left);
 
-  // kc's word within an X row: kc in INT4 mode, kc/2 in INT8 mode.
-  logic [15:0] kc_word_next;
-  assign kc_word_next = int4_q ? i_kc_q + 1'b1 : (i_kc_q + 1'b1) >> 1;
+  // The next beat's word within an X row: kc in INT4 mode, kc/2 in INT8 mode (and for INT4
+  // as two INT8 beats: the even and the odd bytes of one word).
+  logic [KcW:0] kc_word_next;
+  assign kc_word_next = (int4_q && !split_q) ? (KcW + 1)'(i_kc_q) + 1'b1 : ((KcW + 1)'(i_kc_q) + 1'b1) >> 1;
 
   // A read is issued when the bank outputs are free or being taken by the matrix unit.
   logic op_valid_q, mu_ready, advance;
@@ -109,7 +133,7 @@ module ks_compute_engine #(
   assign issue   = issuing_q && !aborted_q && !abort_i && advance;
 
   assign wgt_re_o   = issue;
-  assign wgt_addr_o = wgt_block_q + WgtWordW'(i_kc_q);
+  assign wgt_addr_o = wgt_block_q + WgtWordW'(split_q ? i_kc_q >> 1 : i_kc_q);
   assign act_re_o   = issue;
   assign act_addr_o = act_row_q;
 
@@ -132,17 +156,19 @@ module ks_compute_engine #(
   always_ff @(posedge clk_i) begin
     if (start) begin
       int4_q      <= cmd_int4_i;
+      split_q     <= Int4Native == 0 && cmd_int4_i;
+      kce_q       <= (Int4Native == 0 && cmd_int4_i) ? KcW'(cmd_kc_i) << 1 : KcW'(cmd_kc_i);
+      cpge_q      <= (Int4Native == 0 && cmd_int4_i) ? (KcW + 1)'(cmd_cpg_i) << 1 : (KcW + 1)'(cmd_cpg_i);
       m_q         <= cmd_m_i;
       nb_q        <= cmd_nb_i;
       kc_q        <= cmd_kc_i;
       kx_q        <= cmd_kx_i;
       wgt_q       <= cmd_wgt_i;
-      rows_last_q <= RowsW'(cmd_rows_last_i);
-      k_last_q    <= KW'(cmd_k_last_i);
-      cpg_q       <= cmd_cpg_i;
+      rows_last_q <= cmd_rows_last_i;
+      k_last_q    <= cmd_k_last_i;
       groups_q    <= cmd_groups_i;
       m0_q        <= '0;
-      mt_q        <= (cmd_m_i > 16'(AccDepth)) ? 16'(AccDepth) : cmd_m_i;
+      mt_q        <= (32'(cmd_m_i) > AccDepth) ? MtW'(AccDepth) : MtW'(cmd_m_i);
       i_nb_q      <= '0;
       i_kc_q      <= '0;
       i_kg_q      <= '0;
@@ -173,7 +199,7 @@ module ks_compute_engine #(
         i_kg_q      <= '0;
         i_nb_q      <= '0;
         wgt_block_q <= wgt_q;
-        m0_q        <= m0_q + mt_q;
+        m0_q        <= m0_q + MW'(mt_q);
         mt_q        <= mt_next;
         // Every chunk but the last has AccDepth tokens: AccDepth * KX words on.
         act_chunk_q <= act_chunk_q + ActWordW'(32'(kx_q) << AccAddrW);
@@ -184,8 +210,10 @@ module ks_compute_engine #(
 
   // ---- the tag of the beat at the bank outputs ------------------------------------------------
   typedef struct packed {
-    logic                int4;
-    logic                half;   // INT8: the chunk is the upper half of the ACT word
+    logic                int4;   // an INT4 beat of the matrix unit (native INT4 only)
+    logic                split;  // INT4 as an INT8 beat: half selects the nibbles and bytes
+    logic                half;   // INT8: the chunk is the upper half of the ACT word; split INT4:
+                                 // the high nibbles with the odd activations
     logic                first;
     logic                last;
     logic [AccAddrW-1:0] addr;
@@ -205,9 +233,17 @@ module ks_compute_engine #(
   logic [RowsW-1:0] rows_valid;
   logic [KW-1:0]    k_valid;
   assign rows_valid = last_nb ? rows_last_q : RowsW'(Rows);
-  assign k_valid    = last_kc ? k_last_q : (int4_q ? KW'(KB4) : KW'(KB8));
-  assign tag_d = {int4_q, !int4_q && i_kc_q[0], i_kg_q == '0, last_kc || last_kg, AccAddrW'(i_m_q),
-                  small_product(rows_valid, k_valid)};
+  // Split INT4: each half of the last chunk has its share of the valid elements (even ones
+  // first).
+  logic in_last_chunk;
+  assign in_last_chunk = split_q ? (i_kc_q >> 1) == KcW'(kc_q - 1'b1) : last_kc;
+  always_comb begin
+    if (!in_last_chunk) k_valid = (int4_q && !split_q) ? KW'(KB4) : KW'(KB8);
+    else if (!split_q)  k_valid = k_last_q;
+    else                k_valid = i_kc_q[0] ? k_last_q >> 1 : (k_last_q + 1'b1) >> 1;
+  end
+  assign tag_d = {int4_q && !split_q, split_q, (!int4_q || split_q) && i_kc_q[0], i_kg_q == '0,
+                  last_kc || last_kg, AccAddrW'(i_m_q), small_product(rows_valid, k_valid)};
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni || start || abort_i) begin
@@ -218,10 +254,32 @@ module ks_compute_engine #(
     if (issue) op_tag_q <= tag_d;
   end
 
-  logic [2*Cols*8-1:0] x_sel;
-  assign x_sel = op_tag_q.int4 ? act_data_i[2*Cols*8-1:0] :
-                 (op_tag_q.half ? {{Cols*8{1'b0}}, act_data_i[2*Cols*8-1:Cols*8]}
-                                : {{Cols*8{1'b0}}, act_data_i[Cols*8-1:0]});
+  // The operands as the matrix unit takes them. INT8: the chunk's half of the ACT word. Split
+  // INT4: the even (low nibbles) or odd (high nibbles) activations, and every weight byte's
+  // nibble sign-extended.
+  logic [2*Cols*8-1:0]    x_sel, x_even, x_odd;
+  logic [Rows*Cols*8-1:0] w_sel, w_nib;
+  for (genvar c = 0; c < Cols; c++) begin : g_x_split
+    assign x_even[c*8 +: 8] = act_data_i[(2*c)*8 +: 8];
+    assign x_odd[c*8 +: 8]  = act_data_i[(2*c+1)*8 +: 8];
+  end
+  assign x_even[2*Cols*8-1:Cols*8] = '0;
+  assign x_odd[2*Cols*8-1:Cols*8]  = '0;
+  for (genvar b = 0; b < Rows * Cols; b++) begin : g_w_split
+    logic [3:0] nib;
+    assign nib = op_tag_q.half ? wgt_data_i[b*8 + 4 +: 4] : wgt_data_i[b*8 +: 4];
+    assign w_nib[b*8 +: 8] = {{4{nib[3]}}, nib};
+  end
+  always_comb begin
+    if (op_tag_q.int4) begin
+      x_sel = act_data_i[2*Cols*8-1:0];
+    end else if (Int4Native == 0 && op_tag_q.split) begin
+      x_sel = op_tag_q.half ? x_odd : x_even;
+    end else begin
+      x_sel = op_tag_q.half ? {{Cols*8{1'b0}}, act_data_i[2*Cols*8-1:Cols*8]} : {{Cols*8{1'b0}}, act_data_i[Cols*8-1:0]};
+    end
+  end
+  assign w_sel = (Int4Native == 0 && op_tag_q.split) ? w_nib : wgt_data_i[Rows*Cols*8-1:0];
 
   // ---- matrix unit ---------------------------------------------------------------------------
   logic mu_out_valid, mu_busy;
@@ -233,7 +291,7 @@ module ks_compute_engine #(
     .rst_ni,
     .in_valid_i (op_valid_q),
     .in_ready_o (mu_ready),
-    .in_w_i     (wgt_data_i[Rows*Cols*8-1:0]),
+    .in_w_i     (w_sel),
     .in_x_i     (x_sel),
     .in_int4_i  (op_tag_q.int4),
     .in_first_i (op_tag_q.first),
@@ -247,25 +305,29 @@ module ks_compute_engine #(
   );
 
   // ---- results: token chunk, nb, group, m in order ---------------------------------------
-  logic [15:0] r_m0_q, r_mt_q, r_nb_q, r_g_q, r_m_q;
+  logic [MW-1:0]       r_m0_q;
+  logic [MtW-1:0]      r_mt_q;
+  logic [NbW-1:0]      r_nb_q, r_g_q;
+  logic [AccAddrW-1:0] r_m_q;
   logic [AccWordW-1:0] r_chunk_q;   // acc + m0*NB*G
   logic [AccWordW-1:0] r_blk_q;     // acc + m0*NB*G + nb*G
   logic [AccWordW-1:0] r_row_q;     // acc + ((m0+m)*NB + nb)*G + g
-  logic [15:0]         nbg_q;       // NB*G: from one token's results to the next's
+  logic [NbgW-1:0]     nbg_q;       // NB*G: from one token's results to the next's
   logic r_last_m, r_last_g, r_last_nb, r_done;
-  logic [15:0] r_mt_next;
-  assign r_last_m  = r_m_q == r_mt_q - 1'b1;
+  logic [MtW-1:0] r_mt_next;
+  logic [MW:0]    r_left;
+  assign r_last_m  = MtW'(r_m_q) == r_mt_q - 1'b1;
   assign r_last_g  = r_g_q == groups_q - 1'b1;
   assign r_last_nb = r_nb_q == nb_q - 1'b1;
-  assign r_done    = r_last_m && r_last_g && r_last_nb && (r_m0_q + r_mt_q) == m_q;
-  assign r_mt_next = (m_q - (r_m0_q + r_mt_q) > 16'(AccDepth)) ? 16'(AccDepth)
-                                                               : m_q - (r_m0_q + r_mt_q);
+  assign r_left    = (MW + 1)'(m_q) - (MW + 1)'(r_m0_q) - (MW + 1)'(r_mt_q);
+  assign r_done    = r_last_m && r_last_g && r_last_nb && r_left == '0;
+  assign r_mt_next = r_left > (MW + 1)'(AccDepth) ? MtW'(AccDepth) : MtW'(r_left);
   logic results_done_q;
 
   always_ff @(posedge clk_i) begin
     if (start) begin
       r_m0_q         <= '0;
-      r_mt_q         <= (cmd_m_i > 16'(AccDepth)) ? 16'(AccDepth) : cmd_m_i;
+      r_mt_q         <= (32'(cmd_m_i) > AccDepth) ? MtW'(AccDepth) : MtW'(cmd_m_i);
       r_nb_q         <= '0;
       r_g_q          <= '0;
       r_m_q          <= '0;
@@ -295,7 +357,7 @@ module ks_compute_engine #(
         r_m_q     <= '0;
         r_g_q     <= '0;
         r_nb_q    <= '0;
-        r_m0_q    <= r_m0_q + r_mt_q;
+        r_m0_q    <= r_m0_q + MW'(r_mt_q);
         r_mt_q    <= r_mt_next;
         // Every chunk but the last has AccDepth tokens: AccDepth * NB * G words on.
         r_chunk_q <= r_chunk_q + AccWordW'(32'(nbg_q) << AccAddrW);
@@ -322,5 +384,5 @@ module ks_compute_engine #(
   assign stall_result_o  = op_valid_q && !mu_ready;
 
   logic unused;
-  assign unused = ^{mu_out_addr, wgt_data_i, act_data_i, kc_word_next, cmd_rows_last_i, cmd_k_last_i};
+  assign unused = ^{mu_out_addr, wgt_data_i, act_data_i, kc_word_next};
 endmodule

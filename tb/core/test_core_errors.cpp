@@ -78,8 +78,8 @@ TEST_P(CoreErrorTest, UnknownOpcode) {
 
 // A core without the vector unit (up5k) has neither its descriptors nor its banks: each is
 // refused with UNSUPPORTED, naming the opcode or the bank, before any other check (a VEC with
-// reserved bits set or a DECODE with zero sizes is still UNSUPPORTED), and the queue goes on
-// once it is replaced.
+// reserved bits set or a DECODE with zero sizes is still UNSUPPORTED), a LOAD with tokens for
+// the vector engine with BAD_DEPENDENCY, and the queue goes on once it is replaced.
 TEST_P(CoreErrorTest, VectorDescriptorsWithoutTheVectorUnit) {
   if (cfg().vector_unit) GTEST_SKIP() << "configuration " << cfg().name << " has the vector unit";
   EXPECT_EQ(dev_->read32(regs::kHwVec), 0u) << "HW_VEC reads 0 without the vector unit";
@@ -98,6 +98,13 @@ TEST_P(CoreErrorTest, VectorDescriptorsWithoutTheVectorUnit) {
     x.bank = b;
     expect_rejected(drv::make_load(x), desc::Error::kUnsupported, static_cast<uint32_t>(b));
     expect_rejected(drv::make_store(x), desc::Error::kUnsupported, static_cast<uint32_t>(b));
+  }
+  // A LOAD's tokens with the vector engine: there is none to wait for (it would hang) or feed.
+  for (const bool push : {false, true}) {
+    drv::Xfer x = kv_xfer(data_);
+    (push ? x.push_vec : x.pop_vec) = true;
+    const desc::Words w = drv::make_load(x);
+    expect_rejected(w, desc::Error::kBadDependency, w[0]);
   }
 }
 

@@ -9,7 +9,8 @@
 //   1. every idle engine whose queue head has its tokens takes it (pops its tokens): in the
 //      RTL an engine picks up a command the cycle after it becomes valid;
 //   2. otherwise the command processor takes one step (fetch and check a descriptor,
-//      dispatch it into its engine's queue of depth 2, or pass a NOP/COMPLETE fence);
+//      dispatch it into its engine's queue (of the configuration's cmd_queue_depth), or pass a
+//      NOP/COMPLETE fence);
 //   3. otherwise the engine command that started first finishes, all at once (memory and
 //      bank effects, token pushes, errors).
 // For programs ordered by tokens and fences the result does not depend on this order at
@@ -52,7 +53,6 @@ namespace {
 using desc::Error;
 using desc::Opcode;
 
-constexpr size_t kQueueDepth = 2;       // ks_cmdproc QueueDepth: dispatch blocks on a full queue
 constexpr uint32_t kPageBytes = 4096;   // AXI bursts never cross a 4 KiB boundary
 constexpr uint32_t kIrqBits = 0x3;      // ks_ctrl_regs takes wdata[1:0] for IRQ_STATUS/IRQ_ENABLE
 // One pass over the ring fetches at most 65536 descriptors (head only moves towards tail).
@@ -283,7 +283,7 @@ class ModelDevice final : public Device {
   };
 
   struct Engine {
-    std::deque<Command> queue;       ///< dispatched, waiting (at most kQueueDepth)
+    std::deque<Command> queue;       ///< dispatched, waiting (at most cmd_queue_depth)
     std::optional<Command> current;  ///< taken by the engine, not yet finished
     uint64_t started = 0;            ///< start order: the oldest command finishes first
   };
@@ -319,7 +319,8 @@ class ModelDevice final : public Device {
   }
 
   void count(regs::Counter c, uint64_t n) {
-    if (!freeze_) counters_[static_cast<size_t>(c)] += n;
+    // Counters the build does not have (perf_counters) stay 0.
+    if (!freeze_ && (cfg_.perf_counter_mask >> static_cast<uint32_t>(c) & 1u) != 0) counters_[static_cast<size_t>(c)] += n;
   }
 
   /// The window ends at WIN_BASE + WIN_SIZE or at 2^32, whichever is first: the DMA's
@@ -474,6 +475,10 @@ class ModelDevice final : public Device {
     const uint32_t deps =
         w[0] & (desc::kPopPrev.mask() | desc::kPopNext.mask() | desc::kPushPrev.mask() | desc::kPushNext.mask());
     if ((deps & ~desc::allowed_dep_mask(desc::engine_of(opc))) != 0) return {Error::kBadDependency, w[0]};
+    // A LOAD's tokens with the vector engine, in a build without one.
+    if (!cfg_.vector_unit && opc == Opcode::kLoad && (desc::kLoadPushVec.get(w) || desc::kLoadPopVec.get(w))) {
+      return {Error::kBadDependency, w[0]};
+    }
 
     const uint32_t lane = cfg_.axi_data_bytes - 1;
     switch (opc) {
@@ -941,7 +946,7 @@ class ModelDevice final : public Device {
         const auto op = static_cast<Opcode>(desc::kOpcode.get(in_hand_));
         const Eng eng = engine_for(op);
         Engine& e = engines_[eng];
-        if (e.queue.size() >= kQueueDepth) return false;
+        if (e.queue.size() >= cfg_.cmd_queue_depth) return false;  // ks_cmdproc QueueDepth
         // VEC after LOAD/STORE of bank VEC, and the other way round, in descriptor order.
         if (eng == kVecEng && vec_xfer_pending()) return false;
         if ((eng == kLoadEng || eng == kStoreEng) && vector_bank(in_hand_) &&

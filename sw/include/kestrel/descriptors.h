@@ -57,7 +57,7 @@ enum class Error : uint8_t {
   kNone = 0,  ///< no error
   kBadOpcode = 1,  ///< OPCODE is not one of the above; ERR_INFO = the opcode
   kReservedBits = 2,  ///< a reserved bit is set; ERR_INFO = the word index
-  kBadDependency = 3,  ///< a token flag the opcode's engine does not have (e.g. POP_PREV on LOAD); ERR_INFO = word 0
+  kBadDependency = 3,  ///< a token flag the opcode's engine does not have (e.g. POP_PREV on LOAD; PUSH_VEC or POP_VEC in a build without the vector unit); ERR_INFO = word 0
   kBadBank = 4,  ///< BANK names no bank; ERR_INFO = the bank id
   kZeroSize = 5,  ///< ROWS, ROW_BYTES, M, K or N is zero
   kMisaligned = 6,  ///< an address, stride or length breaks its alignment rule; ERR_INFO = the value
@@ -232,7 +232,7 @@ inline constexpr std::string_view describe(Error e) {
     case Error::kNone: return "no error";
     case Error::kBadOpcode: return "OPCODE is not one of the above; ERR_INFO = the opcode";
     case Error::kReservedBits: return "a reserved bit is set; ERR_INFO = the word index";
-    case Error::kBadDependency: return "a token flag the opcode's engine does not have (e.g. POP_PREV on LOAD); ERR_INFO = word 0";
+    case Error::kBadDependency: return "a token flag the opcode's engine does not have (e.g. POP_PREV on LOAD; PUSH_VEC or POP_VEC in a build without the vector unit); ERR_INFO = word 0";
     case Error::kBadBank: return "BANK names no bank; ERR_INFO = the bank id";
     case Error::kZeroSize: return "ROWS, ROW_BYTES, M, K or N is zero";
     case Error::kMisaligned: return "an address, stride or length breaks its alignment rule; ERR_INFO = the value";
