@@ -385,7 +385,9 @@ module ks_cmdproc #(
   // ERR_INFO of a check is a word of the descriptor (a field the word holds alone: the other
   // bits are reserved and were checked first), its low half, the opcode, a word index or 0: a
   // check names which (info_t), and one multiplexer at the end picks it.
-  typedef enum logic [2:0] {IZero, IWord, ILow16, IOp, IIndex, IFetch, IPatch, IPrompt} info_e;
+  typedef enum logic [3:0] {
+    IZero, IWord, ILow16, IOp, IIndex, IFetch, IPatch, IPrompt, IExecLoad, IExecStore, IRingSize, IRingBase
+  } info_e;
   logic [7:0]  chk_code;
   info_e       chk_kind;
   logic [2:0]  chk_word;   // the word (IWord, ILow16) or the word index (IIndex)
@@ -903,20 +905,21 @@ module ks_cmdproc #(
   // Execution errors, in a fixed priority when several happen at once.
   logic        exec_err;
   logic [7:0]  exec_code;
-  logic [31:0] exec_info, exec_idx;
+  info_e       exec_kind;
+  logic [31:0] exec_idx;
   always_comb begin
     exec_err = 1'b1;
     exec_code = ks_desc_pkg::ErrNone;
-    exec_info = '0;
+    exec_kind = IZero;
     exec_idx = '0;
     if (load_done_i && load_err_i) begin
-      exec_code = ks_desc_pkg::ErrReadBusError; exec_info = load_err_addr_i; exec_idx = 32'(l_idx_q);
+      exec_code = ks_desc_pkg::ErrReadBusError; exec_kind = IExecLoad; exec_idx = 32'(l_idx_q);
     end else if (store_done_i && store_err_i) begin
-      exec_code = ks_desc_pkg::ErrWriteBusError; exec_info = store_err_addr_i; exec_idx = 32'(s_idx_q);
+      exec_code = ks_desc_pkg::ErrWriteBusError; exec_kind = IExecStore; exec_idx = 32'(s_idx_q);
     end else if (tok_overflow) begin
       exec_code = ks_desc_pkg::ErrTokenOverflow; exec_idx = 32'(tok_overflow_idx);
     end else if (vec_run_err_i) begin
-      exec_code = ks_desc_pkg::ErrBadVector; exec_info = 32'(vec_run_err_idx_i); exec_idx = 32'(v_idx_q);
+      exec_code = ks_desc_pkg::ErrBadVector; exec_kind = IZero; exec_idx = 32'(v_idx_q);   // ERR_INFO: err_now
     end else begin
       exec_err = 1'b0;
     end
@@ -924,7 +927,7 @@ module ks_cmdproc #(
 
   // ---- ring configuration checks --------------------------------------------------------------
   logic        ring_ok;
-  logic [31:0] ring_bad;
+  logic        ring_bad_base;   // 0: RING_SIZE is the bad value, 1: RING_BASE
   // RING_SIZE must be one of 2^1 .. 2^16: one bit set among [16:1]. For such a size, an index
   // i (16 bits) is >= RING_SIZE exactly when it has a bit at or above the set one (le_size).
   logic        size_pow2;
@@ -939,12 +942,12 @@ module ks_cmdproc #(
   assign ring_end = 34'(ring_base_i) + {12'b0, ring_size_i[16:0], 5'b0};
   always_comb begin
     ring_ok  = 1'b1;
-    ring_bad = '0;
+    ring_bad_base = 1'b0;
     if (!size_pow2 || (head_q & le_size) != '0 || (tail_q & le_size) != '0) begin
       // Also a ring shrunk below the current head or tail while disabled.
-      ring_ok = 1'b0; ring_bad = ring_size_i;
+      ring_ok = 1'b0;
     end else if (ring_base_i[4:0] != '0 || ring_base_i < win_base_i || ring_end > 34'(win_end)) begin
-      ring_ok = 1'b0; ring_bad = ring_base_i;
+      ring_ok = 1'b0; ring_bad_base = 1'b1;
     end
   end
 
@@ -1021,7 +1024,7 @@ module ks_cmdproc #(
   logic [7:0]  raise_code;
   info_e       raise_kind;
   logic [2:0]  raise_word;
-  logic [31:0] raise_info, raise_idx;
+  logic [31:0] raise_idx;
   logic        advance, consumed, cpl_ok, dec_start, tok_fire, dec_end;
   logic        vm_calc_done;
   logic [4:0]  vm_cnt_q;
@@ -1195,22 +1198,6 @@ module ks_cmdproc #(
     if (queue_reset_i) state_d = SReset;
   end
 
-  // The ERR_INFO of a raised error.
-  logic [31:0] raise_word_val;
-  assign raise_word_val = word(desc_q, 32'(raise_word));
-  always_comb begin
-    unique case (raise_kind)
-      IWord:   raise_info = raise_word_val;
-      ILow16:  raise_info = {16'b0, raise_word_val[15:0]};
-      IOp:     raise_info = 32'(op);
-      IIndex:  raise_info = 32'(raise_word);
-      IFetch:  raise_info = fetch_addr_o;
-      IPatch:  raise_info = HasVector != 0 ? a_acc_q[31:0] : '0;
-      IPrompt: raise_info = HasVector != 0 ? prompt_addr : '0;
-      default: raise_info = '0;
-    endcase
-  end
-
   // A consumed descriptor moves RING_HEAD, or DEC_PC inside a step program; the DECODE itself
   // is consumed when its last token goes out.
   assign advance = (consumed && !dec_on) || dec_end;
@@ -1220,32 +1207,69 @@ module ks_cmdproc #(
   // Which error, if any, is recorded this cycle (the first wins while halted), and whether a
   // CTRL.ENABLE write resumes. After an execution error the work queued behind it is gone:
   // only QUEUE_RESET recovers, and a CTRL.ENABLE write is ignored until then.
+  // ERR_INFO is filled in two steps: the error records which value is its detail (err_kind_d,
+  // err_word_d) and the value is picked in the next cycle, from sources that hold still while
+  // the queue is halted (the descriptor, the ring registers, the engines' error addresses).
+  // Values that do not hold (the written doorbell, a VRUN entry's index, a step program's
+  // fetch address) go in at once (err_now).
   logic        err_set, resume;
   logic [7:0]  err_code_d;
-  logic [31:0] err_info_d, err_index_d;
+  logic [31:0] err_index_d, err_now;
+  info_e       err_kind_d;
+  logic [2:0]  err_word_d;
   always_comb begin
     err_set     = 1'b0;
     resume      = 1'b0;
     err_code_d  = '0;
-    err_info_d  = '0;
+    err_kind_d  = IZero;
+    err_word_d  = '0;
+    err_now     = '0;
     err_index_d = 32'(head_q);
     if (!halted_q) begin
       if (exec_err) begin
-        err_set = 1'b1; err_code_d = exec_code; err_info_d = exec_info; err_index_d = exec_idx;
+        err_set = 1'b1; err_code_d = exec_code; err_kind_d = exec_kind; err_index_d = exec_idx;
+        if (exec_code == ks_desc_pkg::ErrBadVector) err_now = 32'(vec_run_err_idx_i);
       end else if (raise) begin
-        err_set = 1'b1; err_code_d = raise_code; err_info_d = raise_info; err_index_d = raise_idx;
+        err_set = 1'b1; err_code_d = raise_code; err_kind_d = raise_kind; err_word_d = raise_word;
+        err_index_d = raise_idx;
+        if (HasVector != 0 && raise_kind == IFetch) begin
+          err_kind_d = IZero; err_now = fetch_addr_o;   // a step program's: dec_on ends now
+        end
       end else if (tail_write_i && tail_value_i >= ring_size_i) begin
-        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrDoorbellRange; err_info_d = tail_value_i;
+        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrDoorbellRange; err_now = tail_value_i;
       end else if (enable_write_i && !ring_ok) begin
-        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrRingConfig; err_info_d = ring_bad;
+        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrRingConfig; err_kind_d = ring_bad_base ? IRingBase : IRingSize;
       end
     end else if (enable_write_i && state_q == SIdle && !exec_abort_q && !exec_error_q) begin
       if (ring_ok) begin
         resume = 1'b1;
       end else begin
-        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrRingConfig; err_info_d = ring_bad;
+        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrRingConfig; err_kind_d = ring_bad_base ? IRingBase : IRingSize;
       end
     end
+  end
+
+  // The recorded detail's value.
+  info_e       err_kind_q;
+  logic [2:0]  err_word_q;
+  logic        err_fill_q;
+  logic [31:0] err_word_val, err_fill;
+  assign err_word_val = word(desc_q, 32'(err_word_q));
+  always_comb begin
+    unique case (err_kind_q)
+      IWord:      err_fill = err_word_val;
+      ILow16:     err_fill = {16'b0, err_word_val[15:0]};
+      IOp:        err_fill = 32'(op);
+      IIndex:     err_fill = 32'(err_word_q);
+      IFetch:     err_fill = fetch_addr_o;
+      IPatch:     err_fill = HasVector != 0 ? a_acc_q[31:0] : '0;
+      IPrompt:    err_fill = HasVector != 0 ? prompt_addr : '0;
+      IExecLoad:  err_fill = load_err_addr_i;
+      IExecStore: err_fill = store_err_addr_i;
+      IRingSize:  err_fill = ring_size_i;
+      IRingBase:  err_fill = ring_base_i;
+      default:    err_fill = '0;
+    endcase
   end
   assign abort_o = flush;
 
@@ -1260,6 +1284,7 @@ module ks_cmdproc #(
       err_code_q    <= '0;
       err_index_q   <= '0;
       err_info_q    <= '0;
+      err_fill_q    <= 1'b0;
       completions_q <= '0;
       last_seq_q    <= '0;
     end else begin
@@ -1273,6 +1298,7 @@ module ks_cmdproc #(
         err_code_q    <= '0;
         err_index_q   <= '0;
         err_info_q    <= '0;
+        err_fill_q    <= 1'b0;
         completions_q <= '0;
         last_seq_q    <= '0;
       end else begin
@@ -1290,13 +1316,20 @@ module ks_cmdproc #(
         if (err_set) begin
           halted_q    <= 1'b1;
           err_code_q  <= err_code_d;
-          err_info_q  <= err_info_d;
+          err_info_q  <= err_now;
           err_index_q <= err_index_d;
+          err_kind_q  <= err_kind_d;
+          err_word_q  <= err_word_d;
+          err_fill_q  <= err_kind_d != IZero;
         end else if (resume) begin
           halted_q    <= 1'b0;
           err_code_q  <= '0;
           err_info_q  <= '0;
           err_index_q <= '0;
+          err_fill_q  <= 1'b0;
+        end else if (err_fill_q) begin
+          err_info_q  <= err_fill;
+          err_fill_q  <= 1'b0;
         end
         if (exec_abort_q && engines_idle) exec_abort_q <= 1'b0;
         if (tail_write_i && tail_value_i < ring_size_i) tail_q <= tail_value_i[15:0];
