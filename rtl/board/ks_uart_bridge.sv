@@ -282,10 +282,13 @@ module ks_uart_bridge #(
       state_d  = SDrain;
     end else begin
       unique case (state_q)
-        SSync: if (rx_take && rx_byte == SyncReq) state_d = SOp;
+        SSync: if (rx_take && rx_byte == SyncReq) begin
+          crc_d   = 8'd0;   // the request's CRC starts from 0 with its op byte
+          state_d = SOp;
+        end
         SOp: if (rx_take) begin
           op_d   = rx_byte;
-          crc_d  = crc8(8'd0, rx_byte);
+          crc_d  = crc8(crc_q, rx_byte);
           hlen_d = hdr_len(rx_byte) - 8'd1;   // the index of the last header byte
           cnt_d  = '0;
           hdr_d  = '0;
@@ -299,7 +302,9 @@ module ks_uart_bridge #(
           state_d = SSync;
         end
         SHdr: if (rx_take) begin
-          hdr_d[cnt_q[2:0]*8 +: 8] = rx_byte;
+          for (int k = 0; k < 6; k++) begin
+            if (cnt_q[2:0] == 3'(k)) hdr_d[k*8 +: 8] = rx_byte;
+          end
           crc_d = crc8(crc_q, rx_byte);
           cnt_d = cnt_q + 1'b1;
           if (cnt_q == hlen_q) state_d = SHcrc;

@@ -206,7 +206,6 @@ module ks_cmdproc #(
   logic [7:0]  err_code_q;
   logic [31:0] err_index_q, err_info_q, completions_q, last_seq_q;
   logic [DescBits-1:0] desc_q;
-  logic [$clog2(DescBeats + 1)-1:0] beat_q;
   logic        fetch_err_q;
 
   // Field extraction from the descriptor in hand.
@@ -634,7 +633,8 @@ module ks_cmdproc #(
   assign win_sum = 33'(win_base_i) + 33'(win_size_i);
   assign win_end = win_sum[32] ? 33'h1_0000_0000 : win_sum;   // past 2^32: 2^32
   logic host_past, sram_past;
-  assign host_past = a_big_q || a_acc_q > win_end;
+  // (An end past min(WIN_BASE + WIN_SIZE, 2^32) is past either: no multiplexer for the min.)
+  assign host_past = a_big_q || 34'(a_acc_q) > 34'(win_sum) || a_acc_q > 33'h1_0000_0000;
   assign sram_past = b_big_q || 33'(b_acc_q) > 33'(x_bank_bytes);
   always_comb begin
     rng_code = ks_desc_pkg::ErrNone;
@@ -946,7 +946,8 @@ module ks_cmdproc #(
     if (!size_pow2 || (head_q & le_size) != '0 || (tail_q & le_size) != '0) begin
       // Also a ring shrunk below the current head or tail while disabled.
       ring_ok = 1'b0;
-    end else if (ring_base_i[4:0] != '0 || ring_base_i < win_base_i || ring_end > 34'(win_end)) begin
+    end else if (ring_base_i[4:0] != '0 || ring_base_i < win_base_i || ring_end > 34'(win_sum) ||
+                 ring_end > 34'h1_0000_0000) begin
       ring_ok = 1'b0; ring_bad_base = 1'b1;
     end
   end
@@ -1469,13 +1470,12 @@ module ks_cmdproc #(
   // program's descriptor is patched in place before its checks.
   always_ff @(posedge clk_i) begin
     if (state_q == SFetch) begin
-      beat_q      <= '0;
       fetch_err_q <= 1'b0;
     end else if (state_q == SRecv && dc_hit_q) begin
       desc_q <= dc_rd_q;
     end else if (state_q == SRecv && fetch_rsp_valid_i) begin
-      desc_q[32'(beat_q)*AxiBytes*8 +: AxiBytes*8] <= fetch_rsp_data_i;
-      beat_q <= beat_q + 1'b1;
+      // Shifted in from the top: after the DescBeats beats of the fetch, beat k sits at k.
+      desc_q <= (desc_q >> (AxiBytes * 8)) | (DescBits'(fetch_rsp_data_i) << (DescBits - AxiBytes * 8));
       if (fetch_rsp_err_i) fetch_err_q <= 1'b1;
     end else if (in_patch && state_d == SCheck) begin
       if (p_addr || p_token) desc_q[3*32 +: 32] <= a_acc_q[31:0];
