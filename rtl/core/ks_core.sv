@@ -177,6 +177,7 @@ module ks_core #(
   logic        cp_busy, cp_halted, cp_resetting, irq_cpl, irq_err;
   logic [7:0]  err_code;
   logic [31:0] err_index, err_info, head, tail, completions, last_seq;
+  logic        err_busy;
   logic [NumCtr*16-1:0] ctr_inc;
   logic        dec_abort, dec_running, dec_step;
   logic [3:0]  dec_reason;
@@ -202,7 +203,7 @@ module ks_core #(
     .dec_tokens_i(dec_tokens), .dec_last_i(dec_last), .dec_pc_i(dec_pc),
     .tail_write_o(tail_write), .tail_value_o(tail_value), .enable_clear_i(enable_clear),
     .busy_i(cp_busy), .halted_i(cp_halted), .resetting_i(cp_resetting), .err_code_i(err_code),
-    .err_index_i(err_index), .err_info_i(err_info), .head_i(head), .tail_i(tail),
+    .err_index_i(err_index), .err_info_i(err_info), .err_busy_i(err_busy), .head_i(head), .tail_i(tail),
     .completions_i(completions), .last_seq_i(last_seq), .irq_completion_i(irq_cpl),
     .irq_error_i(irq_err), .irq_o, .ctr_inc_i(ctr_inc)
   );
@@ -281,7 +282,7 @@ module ks_core #(
     .win_size_i(win_size), .enable_write_i(enable_write), .queue_reset_i(queue_reset),
     .tail_write_i(tail_write), .tail_value_i(tail_value), .enable_clear_o(enable_clear),
     .busy_o(cp_busy), .halted_o(cp_halted), .resetting_o(cp_resetting), .err_code_o(err_code),
-    .err_index_o(err_index), .err_info_o(err_info), .head_o(head), .tail_o(tail),
+    .err_index_o(err_index), .err_info_o(err_info), .err_busy_o(err_busy), .head_o(head), .tail_o(tail),
     .completions_o(completions), .last_seq_o(last_seq), .irq_completion_o(irq_cpl),
     .irq_error_o(irq_err), .token_wait_o(token_wait), .desc_done_o(desc_done), .wait_o(cp_wait),
     .dec_abort_i(dec_abort), .dec_running_o(dec_running), .dec_reason_o(dec_reason), .dec_pos_o(dec_pos),

@@ -87,6 +87,7 @@ module ks_cmdproc #(
   output logic [7:0]            err_code_o,
   output logic [31:0]           err_index_o,
   output logic [31:0]           err_info_o,
+  output logic                  err_busy_o,      // ERR_INFO is being filled (register reads wait)
   output logic [31:0]           head_o,
   output logic [31:0]           tail_o,
   output logic [31:0]           completions_o,
@@ -1250,12 +1251,20 @@ module ks_cmdproc #(
     end
   end
 
-  // The recorded detail's value.
+  // The recorded detail's value. A descriptor word is taken from the low fetch beat of desc_q:
+  // a word of a later beat is first shifted down there (err_shift, a beat per cycle, in SIdle:
+  // the descriptor that failed is fetched again on resume, and nothing reads it meanwhile;
+  // errors that name a word go to SIdle at once), so a Wpb-to-1 multiplexer picks it, not
+  // one over the whole descriptor. Register reads wait meanwhile (err_busy_o).
+  localparam int unsigned Wpb = AxiBytes / 4;                          // words per fetch beat
+  localparam int unsigned ShW = DescBeats > 1 ? $clog2(DescBeats) : 1;
   info_e       err_kind_q;
   logic [2:0]  err_word_q;
-  logic        err_fill_q;
+  logic        err_fill_q, err_shift;
+  logic [ShW-1:0] err_shift_q;   // beats to shift down before the word is in the low one
   logic [31:0] err_word_val, err_fill;
-  assign err_word_val = word(desc_q, 32'(err_word_q));
+  assign err_shift    = err_fill_q && err_shift_q != '0 && state_q == SIdle;
+  assign err_word_val = word(desc_q, 32'(err_word_q) % Wpb);
   always_comb begin
     unique case (err_kind_q)
       IWord:      err_fill = err_word_val;
@@ -1322,6 +1331,7 @@ module ks_cmdproc #(
           err_kind_q  <= err_kind_d;
           err_word_q  <= err_word_d;
           err_fill_q  <= err_kind_d != IZero;
+          err_shift_q <= (err_kind_d == IWord || err_kind_d == ILow16) ? ShW'(32'(err_word_d) / Wpb) : '0;
         end else if (resume) begin
           halted_q    <= 1'b0;
           err_code_q  <= '0;
@@ -1329,8 +1339,12 @@ module ks_cmdproc #(
           err_index_q <= '0;
           err_fill_q  <= 1'b0;
         end else if (err_fill_q) begin
-          err_info_q  <= err_fill;
-          err_fill_q  <= 1'b0;
+          if (err_shift_q != '0) begin
+            if (err_shift) err_shift_q <= err_shift_q - 1'b1;
+          end else begin
+            err_info_q <= err_fill;
+            err_fill_q <= 1'b0;
+          end
         end
         if (exec_abort_q && engines_idle) exec_abort_q <= 1'b0;
         if (tail_write_i && tail_value_i < ring_size_i) tail_q <= tail_value_i[15:0];
@@ -1473,10 +1487,11 @@ module ks_cmdproc #(
       fetch_err_q <= 1'b0;
     end else if (state_q == SRecv && dc_hit_q) begin
       desc_q <= dc_rd_q;
-    end else if (state_q == SRecv && fetch_rsp_valid_i) begin
+    end else if ((state_q == SRecv && fetch_rsp_valid_i) || err_shift) begin
       // Shifted in from the top: after the DescBeats beats of the fetch, beat k sits at k.
+      // (err_shift: shifted down for ERR_INFO; what comes in is not used.)
       desc_q <= (desc_q >> (AxiBytes * 8)) | (DescBits'(fetch_rsp_data_i) << (DescBits - AxiBytes * 8));
-      if (fetch_rsp_err_i) fetch_err_q <= 1'b1;
+      if (state_q == SRecv && fetch_rsp_err_i) fetch_err_q <= 1'b1;
     end else if (in_patch && state_d == SCheck) begin
       if (p_addr || p_token) desc_q[3*32 +: 32] <= a_acc_q[31:0];
       if (p_rows) desc_q[4*32 +: 16] <= patch_rows[15:0];
@@ -1518,6 +1533,7 @@ module ks_cmdproc #(
   assign err_code_o       = err_code_q;
   assign err_index_o      = err_index_q;
   assign err_info_o       = err_info_q;
+  assign err_busy_o       = err_fill_q;
   assign head_o           = 32'(head_q);
   assign tail_o           = 32'(tail_q);
   assign completions_o    = completions_q;

@@ -73,6 +73,7 @@ module ks_ctrl_regs #(
   input  logic [7:0]                err_code_i,
   input  logic [31:0]               err_index_i,
   input  logic [31:0]               err_info_i,
+  input  logic                      err_busy_i,       // ERR_INFO not filled yet: reads wait
   input  logic [31:0]               head_i,
   input  logic [31:0]               tail_i,
   input  logic [31:0]               completions_i,
@@ -102,7 +103,7 @@ module ks_ctrl_regs #(
   assign s_wready_o  = s_awready_o;
   assign wr_fire     = s_awready_o;
   logic ctr_wait_q;   // a counter read waits for the counter RAM's answer
-  assign s_arready_o = s_arvalid_i && !rvalid_q && !wr_fire && !ctr_wait_q;
+  assign s_arready_o = s_arvalid_i && !rvalid_q && !wr_fire && !ctr_wait_q && !err_busy_i;
   assign rd_fire     = s_arready_o;
 
   assign s_bvalid_o = bvalid_q;
