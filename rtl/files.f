@@ -11,6 +11,7 @@ rtl/matrix/ks_matrix_unit.sv
 rtl/mem/ks_sram_bank.sv
 rtl/dma/ks_dma_rd.sv
 rtl/dma/ks_dma_wr.sv
+rtl/ctrl/ks_perf_ram.sv
 rtl/ctrl/ks_ctrl_regs.sv
 rtl/ctrl/ks_cmdproc.sv
 rtl/engine/ks_load_engine.sv

@@ -74,9 +74,20 @@ def validate_regs(r):
         raise SpecError("register map does not fit addr_bits")
 
 
+# Optional blocks an opcode or bank can need: configuration parameters (rtl/cfg/hw_configs.json).
+NEEDS = {"vector_unit": "the vector unit"}
+
+
+def needs_list(d):
+    return sorted({x["needs"] for x in d["opcodes"] + d["banks"] if "needs" in x})
+
+
 def validate_desc(d):
     names = {e["name"] for e in d["engines"]}
     values = set()
+    for x in d["opcodes"] + d["banks"]:
+        if "needs" in x and x["needs"] not in NEEDS:
+            raise SpecError(f"{x['name']}: needs unknown block {x['needs']!r} (known: {', '.join(NEEDS)})")
     for op in d["opcodes"]:
         if op["engine"] not in names:
             raise SpecError(f"opcode {op['name']}: unknown engine {op['engine']}")
@@ -155,6 +166,12 @@ def sv_desc(d):
         out.append(f"  localparam logic [3:0] Bank{camel(b['name'])} = 4'd{b['id']};")
     for e in d["errors"]:
         out.append(f"  localparam logic [7:0] Err{camel(e['name'])} = 8'd{e['value']};")
+    for n in needs_list(d):
+        ops = sum(1 << op["value"] for op in d["opcodes"] if op.get("needs") == n)
+        banks = sum(1 << b["id"] for b in d["banks"] if b.get("needs") == n)
+        out.append(f"  // Opcodes (bit = opcode) and banks (bit = id) that exist only with {NEEDS[n]}")
+        out.append(f"  localparam logic [255:0] {camel(n)}Opcodes = 256'h{ops:x};")
+        out.append(f"  localparam logic [15:0] {camel(n)}Banks = 16'h{banks:x};")
     for f in d["common_fields"]:
         c = camel(f["name"])
         out.append(f"  localparam int unsigned {c}Word = {f['word']};")
@@ -200,7 +217,7 @@ def cpp_regs(r):
                 out.append(f"inline constexpr uint32_t k{camel(reg['name'])}{camel(f['name'])}Value = "
                            f"0x{as_int(f['reset']):x};")
     counters = counter_regs(r)
-    out += ["", "/// 64-bit performance counters: _LO at kCounterBase + 8 * index, _HI 4 bytes above.",
+    out += ["", "/// Performance counters (64 or 32 bits: HW_PERF): _LO at kCounterBase + 8 * index, _HI 4 bytes above.",
             f"inline constexpr uint32_t kCounterBase = 0x{as_int(r['counters']['base']):03x};",
             "enum class Counter : uint32_t {"]
     for i, (c, _) in enumerate(counters):
@@ -282,7 +299,19 @@ def cpp_desc(d):
             "  switch (b) {"]
     for b in d["banks"]:
         out.append(f'    case Bank::k{camel(b["name"])}: return "{b["name"]}";')
-    out += ["  }", '  return "?";', "}", "", "}  // namespace ks::desc", ""]
+    out += ["  }", '  return "?";', "}", ""]
+    for n in needs_list(d):
+        ops = [op for op in d["opcodes"] if op.get("needs") == n]
+        banks = [b for b in d["banks"] if b.get("needs") == n]
+        out += [f"/// Whether the opcode exists only in builds with {NEEDS[n]} (configuration parameter {n}).",
+                f"inline constexpr bool needs_{n}(Opcode op) {{",
+                "  return " + (" || ".join(f"op == Opcode::k{camel(o['name'])}" for o in ops) or "false") + ";",
+                "}",
+                f"/// Whether the bank exists only in builds with {NEEDS[n]}.",
+                f"inline constexpr bool needs_{n}(Bank b) {{",
+                "  return " + (" || ".join(f"b == Bank::k{camel(x['name'])}" for x in banks) or "false") + ";",
+                "}", ""]
+    out += ["}  // namespace ks::desc", ""]
     return "\n".join(out)
 
 
@@ -337,13 +366,18 @@ def md_desc(d):
     out += ["", "## Opcodes", ""]
     for op in d["opcodes"]:
         out += [f"### {op['name']} = {op['value']} (engine {op['engine']})", "", op["doc"], ""]
+        if "needs" in op:
+            out += [f"Only in builds with {NEEDS[op['needs']]} (configuration parameter `{op['needs']}`); "
+                    "elsewhere UNSUPPORTED.", ""]
         if op["fields"]:
             out += ["| field | word | bits | description |", "|---|---|---|---|"]
             for f in op["fields"]:
                 out.append(f"| {f['name']} | {f['word']} | [{f['lsb'] + f['width'] - 1}:{f['lsb']}] | {f['doc']} |")
             out.append("")
     out += ["## Banks", "", "| id | bank | description |", "|---|---|---|"]
-    out += [f"| {b['id']} | {b['name']} | {b['doc']} |" for b in d["banks"]]
+    out += [f"| {b['id']} | {b['name']} | {b['doc']}"
+            + (f" (only in builds with {NEEDS[b['needs']]}; elsewhere UNSUPPORTED)" if "needs" in b else "") + " |"
+            for b in d["banks"]]
     out += ["", "## Error codes", "",
             "An error halts the queue: STATUS.HALTED, ERR_CODE, ERR_INDEX (ring index of the descriptor), "
             "ERR_INFO, and IRQ_STATUS.ERROR. A descriptor that fails its checks is not consumed, nor is anything "

@@ -168,6 +168,9 @@ int main(int argc, char** argv) {
     else usage("unknown argument " + a);
   }
   if (ks::hw::find_config(opt.config) == nullptr) usage("unknown configuration '" + opt.config + "'");
+  if (!ks::hw::find_config(opt.config)->vector_unit) {
+    usage("configuration '" + opt.config + "' has no vector unit (vector_unit = 0): the on-chip decode needs it");
+  }
   if (opt.steps < 1) usage("--steps must be at least 1");
   try {
     const ks::llm::Model model = ks::llm::load_model(opt.model);

@@ -87,6 +87,11 @@ int main(int argc, char** argv) {
   else if (placement == "streamed") place = ks::rt::Placement::kStreamed;
   else if (placement != "auto") usage("--placement takes auto, resident or streamed");
   if (ks::hw::find_config(config) == nullptr) usage("unknown configuration '" + config + "'");
+  if (backend != "ref" && !ks::hw::find_config(config)->vector_unit) {
+    usage("configuration '" + config + "' has no vector unit (vector_unit = 0 in rtl/cfg/hw_configs.json): the " +
+          backend + " backend decodes on the core, which needs it for RMSNorm, attention and the other float work; "
+          "use a configuration with one (--config ecp5 or odd) or --backend ref");
+  }
   if (!waveform.empty() && backend != "rtl") usage("--waveform needs --backend rtl");
   if (!dump.empty() && backend == "ref") usage("--dump-program needs --backend rtl or model");
   if (!report.empty() && report != "json") usage("--report takes json");

@@ -29,7 +29,7 @@ case "$board" in
     family=ice40 cfg=up5k fin=12 device=iCE40UP5K-SG48 top=ks_top_icebreaker
     [ "$board" = icebreaker-link ] && extra="-set WithCore 0"
     yosys=yosys pnr=nextpnr-ice40
-    synth_cmd="synth_ice40 -dsp -spram"
+    synth_cmd=${SYNTH_ICE40:-"synth_ice40 -dsp -spram"}
     pnr_args="--up5k --package sg48 --pcf constraints/icebreaker.pcf"
     ;;
   ulx3s|ulx3s-link)

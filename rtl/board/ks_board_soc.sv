@@ -18,18 +18,25 @@ module ks_board_soc #(
   parameter int unsigned Cols         = 4,
   parameter int unsigned AccDepth     = 256,
   parameter int unsigned FifoDepth    = 8,
+  parameter int unsigned Int4Native   = 0,
   parameter int unsigned AxiBytes     = 8,
   parameter int unsigned DmaMaxReads  = 2,
+  parameter int unsigned DmaMaxWrites = 2,
   parameter int unsigned MaxBurst     = 16,
+  parameter int unsigned QueueDepth   = 1,
   parameter int unsigned WgtBytes     = 4096,
   parameter int unsigned ActBytes     = 1024,
   parameter int unsigned AccBytes     = 1024,
   parameter int unsigned KvBytes      = 1024,
-  parameter int unsigned VecLanes     = 2,
-  parameter int unsigned VecRows      = 64,
-  parameter int unsigned VecProgDepth = 32,
-  parameter int unsigned VecHistRows  = 64,
+  parameter int unsigned HasVector    = 0,
+  parameter int unsigned VecLanes     = 0,
+  parameter int unsigned VecRows      = 0,
+  parameter int unsigned VecProgDepth = 0,
+  parameter int unsigned VecHistRows  = 0,
   parameter int unsigned DecCache     = 0,
+  parameter int unsigned CtrBits      = 32,
+  parameter int unsigned CtrRam       = 1,
+  parameter int unsigned CtrMask      = 32'hFFFF_FFFF,
   parameter int unsigned WgtWordBytes = 8,
   parameter int unsigned ActWordBytes = 8,
   parameter int unsigned AccWordBytes = 8,
@@ -86,10 +93,10 @@ module ks_board_soc #(
 
   if (WithCore) begin : g_core
     ks_core #(
-      .Rows(Rows), .Cols(Cols), .AccDepth(AccDepth), .FifoDepth(FifoDepth), .AxiBytes(AxiBytes),
-      .DmaMaxReads(DmaMaxReads), .MaxBurst(MaxBurst), .WgtBytes(WgtBytes), .ActBytes(ActBytes),
-      .AccBytes(AccBytes), .KvBytes(KvBytes), .VecLanes(VecLanes), .VecRows(VecRows),
-      .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows), .DecCache(DecCache),
+      .Rows(Rows), .Cols(Cols), .AccDepth(AccDepth), .FifoDepth(FifoDepth), .Int4Native(Int4Native), .AxiBytes(AxiBytes),
+      .DmaMaxReads(DmaMaxReads), .DmaMaxWrites(DmaMaxWrites), .MaxBurst(MaxBurst), .QueueDepth(QueueDepth), .WgtBytes(WgtBytes), .ActBytes(ActBytes),
+      .AccBytes(AccBytes), .KvBytes(KvBytes), .HasVector(HasVector), .VecLanes(VecLanes), .VecRows(VecRows),
+      .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows), .DecCache(DecCache), .CtrBits(CtrBits), .CtrRam(CtrRam), .CtrMask(CtrMask),
       .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes)
     ) u_core (
       .clk_i, .rst_ni,
@@ -183,7 +190,8 @@ module ks_board_soc #(
       .sd_dqm_o(sdram_dqm_o), .sd_dq_o(sdram_dq_o), .sd_dq_oe_o(sdram_dq_oe_o), .sd_dq_i(sdram_dq_i)
     );
   end else begin : g_ram
-    ks_dev_mem #(.DataBytes(AxiBytes), .Bytes(MemBytes), .Base(MemBase)) u_mem (
+    // The core's rready (and the stub's) is always 1: no R queue in the device memory.
+    ks_dev_mem #(.DataBytes(AxiBytes), .Bytes(MemBytes), .Base(MemBase), .RreadyAlways(1'b1)) u_mem (
       .clk_i, .rst_ni,
       .arvalid_i(m_arvalid), .arready_o(m_arready), .araddr_i(m_araddr), .arlen_i(m_arlen),
       .rvalid_o(m_rvalid), .rready_i(m_rready), .rdata_o(m_rdata), .rresp_o(m_rresp), .rlast_o(m_rlast),
@@ -212,11 +220,22 @@ module ks_board_soc #(
   logic               tok_valid, tok_ready;
   logic [33:0]        tok_data;
   logic [TokCntW-1:0] tok_count;
-  ks_fifo #(.Width(34), .Depth(TokDepth)) u_tok (
-    .clk_i, .rst_ni,
-    .in_valid_i(s_tvalid), .in_ready_o(s_tready), .in_data_i({s_tlast, s_tuser, s_tdata}),
-    .out_valid_o(tok_valid), .out_ready_i(tok_ready), .out_data_o(tok_data), .count_o(tok_count)
-  );
+  // Only a core with the vector unit has the DECODE token streamer; without it (or without a
+  // core) the bridge finds no token.
+  if (WithCore && HasVector != 0) begin : g_tok
+    ks_fifo #(.Width(34), .Depth(TokDepth)) u_tok (
+      .clk_i, .rst_ni,
+      .in_valid_i(s_tvalid), .in_ready_o(s_tready), .in_data_i({s_tlast, s_tuser, s_tdata}),
+      .out_valid_o(tok_valid), .out_ready_i(tok_ready), .out_data_o(tok_data), .count_o(tok_count)
+    );
+  end else begin : g_no_tok
+    assign s_tready  = 1'b1;
+    assign tok_valid = 1'b0;
+    assign tok_data  = '0;
+    assign tok_count = '0;
+    logic unused_tok;
+    assign unused_tok = ^{s_tvalid, s_tlast, s_tuser, s_tdata, tok_ready};
+  end
 
   // ---- host link ------------------------------------------------------------------------------
   logic       rx_valid, rx_ready, rx_frame_err, rx_overrun, tx_valid, tx_ready;

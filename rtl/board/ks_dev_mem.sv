@@ -6,7 +6,10 @@
 /// beats share the RAM port, alternating when both want it. A burst that is not wholly inside
 /// [Base, Base + Bytes) answers DECERR on every beat (reads return zeros) and touches nothing.
 /// R beats leave through a three-entry queue, so with rready high a read burst streams one beat
-/// per cycle. B follows the last W beat.
+/// per cycle; RreadyAlways (for a master whose rready is always 1, as ks_core's) drops the
+/// queue and takes R straight from the RAM. B follows the last W beat. With Base a multiple of
+/// Bytes (a power of two) the range check and the word index need no arithmetic on the upper
+/// address bits.
 ///
 /// Host port: one word per request (host_req_i), taking the RAM port in that cycle ahead of
 /// the AXI side (which then waits), so host_gnt_o grants every request at once; a read's data
@@ -20,6 +23,7 @@ module ks_dev_mem #(
   parameter int unsigned Bytes     = 131072,
   parameter logic [31:0] Base      = 32'h0,
   parameter int unsigned AddrW     = 32,
+  parameter bit          RreadyAlways = 1'b0,
   parameter int unsigned Words     = Bytes / DataBytes,
   parameter int unsigned WordW     = $clog2(Words)
 ) (
@@ -62,16 +66,25 @@ module ks_dev_mem #(
   localparam logic [1:0]  RespOk = 2'b00;
   localparam logic [1:0]  RespDecErr = 2'b11;
 
+  localparam int unsigned MemW    = $clog2(Bytes);
+  localparam bit          Aligned = (Bytes & (Bytes - 1)) == 0 && (Base % Bytes) == 0 && MemW < AddrW;
+
   /// Is the burst [addr, addr + beats * DataBytes) inside the memory?
   function automatic logic in_range(input logic [AddrW-1:0] addr, input logic [7:0] len);
     logic [AddrW:0] off, last;
-    off  = {1'b0, addr} - {1'b0, AddrW'(Base)};
-    last = off + (AddrW + 1)'((32'(len) + 1) * DataBytes);
-    in_range = addr >= AddrW'(Base) && last <= (AddrW + 1)'(Bytes);
+    logic [MemW:0]  end_a;
+    if (Aligned) begin
+      end_a    = (MemW + 1)'(addr[MemW-1:0]) + (MemW + 1)'((32'(len) + 1) * DataBytes);
+      in_range = (addr >> MemW) == (AddrW'(Base) >> MemW) && end_a <= (MemW + 1)'(Bytes);
+    end else begin
+      off      = {1'b0, addr} - {1'b0, AddrW'(Base)};
+      last     = off + (AddrW + 1)'((32'(len) + 1) * DataBytes);
+      in_range = addr >= AddrW'(Base) && last <= (AddrW + 1)'(Bytes);
+    end
   endfunction
 
   function automatic logic [WordW-1:0] word_of(input logic [AddrW-1:0] addr);
-    word_of = WordW'((addr - AddrW'(Base)) >> OffW);
+    word_of = Aligned ? WordW'(addr >> OffW) : WordW'((addr - AddrW'(Base)) >> OffW);
   endfunction
 
   // ---- read side ------------------------------------------------------------------------------
@@ -194,16 +207,26 @@ module ks_dev_mem #(
 
   // R queue: {last, err, data}, pushed the cycle after the RAM read.
   logic [DataW+1:0] rq_out;
-  ks_fifo #(.Width(DataW + 2), .Depth(3)) u_rq (
-    .clk_i, .rst_ni,
-    .in_valid_i (rd_inflight_q),
-    .in_ready_o (rq_ready),
-    .in_data_i  ({rd_inflight_last_q, rd_inflight_err_q, rd_inflight_err_q ? '0 : ram_rdata}),
-    .out_valid_o(rvalid_o),
-    .out_ready_i(rready_i),
-    .out_data_o (rq_out),
-    .count_o    (rq_count)
-  );
+  if (!RreadyAlways) begin : g_rq
+    ks_fifo #(.Width(DataW + 2), .Depth(3)) u_rq (
+      .clk_i, .rst_ni,
+      .in_valid_i (rd_inflight_q),
+      .in_ready_o (rq_ready),
+      .in_data_i  ({rd_inflight_last_q, rd_inflight_err_q, rd_inflight_err_q ? '0 : ram_rdata}),
+      .out_valid_o(rvalid_o),
+      .out_ready_i(rready_i),
+      .out_data_o (rq_out),
+      .count_o    (rq_count)
+    );
+  end else begin : g_no_rq
+    // The beat goes out the cycle after its RAM read, and the master takes it then.
+    assign rq_ready = 1'b1;
+    assign rq_count = '0;
+    assign rvalid_o = rd_inflight_q;
+    assign rq_out   = {rd_inflight_last_q, rd_inflight_err_q, rd_inflight_err_q ? '0 : ram_rdata};
+    logic unused_rready;
+    assign unused_rready = rready_i;
+  end
   assign rlast_o = rq_out[DataW+1];
   assign rresp_o = rq_out[DataW] ? RespDecErr : RespOk;
   assign rdata_o = rq_out[DataW-1:0];
@@ -213,5 +236,6 @@ module ks_dev_mem #(
   assign host_rdata_o  = ram_rdata;
 
   `KS_ASSERT(rq_never_overflows, rd_inflight_q |-> rq_ready)
+  `KS_ASSERT(r_taken_at_once, !RreadyAlways || !rvalid_o || rready_i)
   `KS_ASSERT(wlast_ends_burst_only_when_active, (wvalid_i && wready_o) |-> wr_active_q)
 endmodule

@@ -155,17 +155,38 @@ module ks_uart_bridge #(
   // Range checks on the header, in three registered steps: the header is complete a byte
   // time (10 x ClkPerBit cycles) before the CRC byte that acts on it arrives.
   localparam int unsigned MOffW = OffW + WordW;   // byte offset inside the memory
+  // With MemBase a multiple of MemBytes (a power of two), the offset is the address's low
+  // bits and the base a match of its high ones: no subtraction.
+  localparam bit Aligned = (MemBytes & (MemBytes - 1)) == 0 && (MemBase % MemBytes) == 0 && MOffW < 32;
   logic        mem_range_ok_q, reg_off_ok_q, above_base_q, above_base_q2;
-  logic [32:0] m_off, m_end_q;
+  logic [MOffW-1:0] m_off;   // the header's byte offset inside the memory
   logic [15:0] len_q;
+  if (Aligned) begin : g_aligned
+    // Wide enough for the largest offset plus the largest length (16 bits).
+    localparam int unsigned EndW = (MOffW > 16 ? MOffW : 16) + 1;
+    logic [EndW-1:0] end_q;
+    always_ff @(posedge clk_i) begin
+      above_base_q   <= (h_addr >> MOffW) == (MemBase >> MOffW);
+      len_q          <= h_len;
+      end_q          <= EndW'(h_addr[MOffW-1:0]) + EndW'(h_len);
+      above_base_q2  <= above_base_q && len_q != 16'd0;
+      mem_range_ok_q <= above_base_q2 && end_q <= EndW'(MemBytes);
+    end
+    assign m_off = h_addr[MOffW-1:0];
+  end else begin : g_offset
+    logic [32:0] m_end_q, m_off_q;
+    always_ff @(posedge clk_i) begin
+      m_off_q        <= {1'b0, h_addr} - {1'b0, MemBase};
+      above_base_q   <= h_addr >= MemBase;
+      len_q          <= h_len;
+      m_end_q        <= m_off_q + 33'(len_q);
+      above_base_q2  <= above_base_q && len_q != 16'd0;
+      mem_range_ok_q <= above_base_q2 && m_end_q <= 33'(MemBytes);
+    end
+    assign m_off = m_off_q[MOffW-1:0];
+  end
   always_ff @(posedge clk_i) begin
-    m_off          <= {1'b0, h_addr} - {1'b0, MemBase};
-    above_base_q   <= h_addr >= MemBase;
-    len_q          <= h_len;
-    m_end_q        <= m_off + 33'(len_q);
-    above_base_q2  <= above_base_q && len_q != 16'd0;
-    mem_range_ok_q <= above_base_q2 && m_end_q <= 33'(MemBytes);
-    reg_off_ok_q   <= 32'(h_off) < (32'd1 << RegAddrW);
+    reg_off_ok_q <= 32'(h_off) < (32'd1 << RegAddrW);
   end
 
   // The state and status a request with a good CRC goes on with, from its (registered) op
@@ -264,7 +285,7 @@ module ks_uart_bridge #(
     mem_req_d    = 1'b0;
     mem_we_d     = 1'b0;
     mem_addr_d   = moff_q[OffW +: WordW];
-    mem_wdata_d  = {DataBytes{rx_byte}};
+    mem_wbyte_d  = rx_byte;
     mem_wstrb_d  = DataBytes'(1) << moff_q[OffW-1:0];
     tok_ready_o  = 1'b0;
 
@@ -274,10 +295,13 @@ module ks_uart_bridge #(
       state_d  = SDrain;
     end else begin
       unique case (state_q)
-        SSync: if (rx_take && rx_byte == SyncReq) state_d = SOp;
+        SSync: if (rx_take && rx_byte == SyncReq) begin
+          crc_d   = 8'd0;   // the request's CRC starts from 0 with its op byte
+          state_d = SOp;
+        end
         SOp: if (rx_take) begin
           op_d   = rx_byte;
-          crc_d  = crc8(8'd0, rx_byte);
+          crc_d  = crc8(crc_q, rx_byte);
           hlen_d = hdr_len(rx_byte) - 8'd1;   // the index of the last header byte
           cnt_d  = '0;
           hdr_d  = '0;
@@ -291,7 +315,9 @@ module ks_uart_bridge #(
           state_d = SSync;
         end
         SHdr: if (rx_take) begin
-          hdr_d[cnt_q[2:0]*8 +: 8] = rx_byte;
+          for (int k = 0; k < 6; k++) begin
+            if (cnt_q[2:0] == 3'(k)) hdr_d[k*8 +: 8] = rx_byte;
+          end
           crc_d = crc8(crc_q, rx_byte);
           cnt_d = cnt_q + 1'b1;
           if (cnt_q == hlen_q) state_d = SHcrc;
@@ -445,7 +471,7 @@ module ks_uart_bridge #(
   // waits for its word, a write's next byte is not taken).
   logic                   mem_req_d, mem_we_d, mem_req_q, mem_we_q;
   logic [WordW-1:0]       mem_addr_d, mem_addr_q;
-  logic [DataBytes*8-1:0] mem_wdata_d, mem_wdata_q;
+  logic [7:0]             mem_wbyte_d, mem_wbyte_q;   // written to every lane, strobed to one
   logic [DataBytes-1:0]   mem_wstrb_d, mem_wstrb_q;
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
@@ -456,14 +482,14 @@ module ks_uart_bridge #(
     if (!mem_pend) begin
       mem_we_q    <= mem_we_d;
       mem_addr_q  <= mem_addr_d;
-      mem_wdata_q <= mem_wdata_d;
+      mem_wbyte_q <= mem_wbyte_d;
       mem_wstrb_q <= mem_wstrb_d;
     end
   end
   assign mem_req_o   = mem_req_q;
   assign mem_we_o    = mem_we_q;
   assign mem_addr_o  = mem_addr_q;
-  assign mem_wdata_o = mem_wdata_q;
+  assign mem_wdata_o = {DataBytes{mem_wbyte_q}};
   assign mem_wstrb_o = mem_wstrb_q;
 
   always_ff @(posedge clk_i) begin
@@ -499,7 +525,7 @@ module ks_uart_bridge #(
   // mem_rvalid_i answers only the bridge's own reads, one per byte).
   always_ff @(posedge clk_i) begin
     if (state_q == SHcrc && rx_take) begin
-      moff_q <= m_off[MOffW-1:0];
+      moff_q <= m_off;
       left_q <= 17'(h_len);
       left_zero_q <= h_len == 16'd0;
       left_one_q  <= h_len == 16'd1;

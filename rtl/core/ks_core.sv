@@ -1,6 +1,9 @@
 /// The Kestrel core: control registers (AXI4-Lite slave), command processor, DMA (AXI4
 /// master), SRAM banks and the load, compute and store engines around the matrix unit, the
 /// vector unit with its memory (bank VEC) and VMOVE between it and the ACC/ACT banks.
+/// HasVector = 0 leaves the vector unit, VMOVE and the DECODE token streamer out (the Vec*
+/// and DecCache parameters are then 0): a matrix-product accelerator whose command processor
+/// rejects VEC, VMOVE, VRUN, DECODE and banks VEC, VPROG, HIST with UNSUPPORTED.
 ///
 /// The host programs the ring and the memory window, writes descriptors into memory and
 /// rings the doorbell; the core does the rest and raises irq_o (docs/programmers_guide.md).
@@ -13,18 +16,25 @@ module ks_core #(
   parameter int unsigned Cols          = 16,
   parameter int unsigned AccDepth      = 512,
   parameter int unsigned FifoDepth     = 32,
+  parameter int unsigned Int4Native    = 1,
   parameter int unsigned AxiBytes      = 16,
   parameter int unsigned DmaMaxReads   = 8,
+  parameter int unsigned DmaMaxWrites  = 4,
   parameter int unsigned MaxBurst      = 64,
+  parameter int unsigned QueueDepth    = 2,
   parameter int unsigned WgtBytes      = 262144,
   parameter int unsigned ActBytes      = 16384,
   parameter int unsigned AccBytes      = 32768,
   parameter int unsigned KvBytes       = 65536,
+  parameter int unsigned HasVector     = 1,
   parameter int unsigned VecLanes      = 8,
   parameter int unsigned VecRows       = 1024,
   parameter int unsigned VecProgDepth  = 1024,
   parameter int unsigned VecHistRows   = 1024,
   parameter int unsigned DecCache      = 256,
+  parameter int unsigned CtrBits       = 64,
+  parameter int unsigned CtrRam        = 0,
+  parameter int unsigned CtrMask       = 32'hFFFF_FFFF,   // the counters the build has
   parameter int unsigned WgtWordBytes  = 128,
   parameter int unsigned ActWordBytes  = 32,
   parameter int unsigned AccWordBytes  = 32,
@@ -86,19 +96,80 @@ module ks_core #(
   // Interrupt
   output logic                  irq_o
 );
-  localparam int unsigned BeatsW    = 24;
   localparam int unsigned DataW     = AxiBytes * 8;
-  localparam int unsigned XferW     = 3 + 32 + AddrW + 16 + 24 + AddrW + 32;
-  localparam int unsigned MatW      = 1 + 16 * 4 + 32 * 3 + 16 * 4;
+  localparam int unsigned LaneW     = $clog2(AxiBytes);
+  // Widths of what the command processor hands the engines, bounded by the banks its checks
+  // hold every transfer and product to: bank offsets and extents (SramW: 2^SramW is past every
+  // bank), DMA beats (a row of a bank, or a 4 KiB page), M and KX (ACT words), NB, KC and G
+  // (WGT words), NB x G (ACC words).
+  localparam int unsigned WgtDepth  = WgtBytes / WgtWordBytes;
+  localparam int unsigned ActDepth  = ActBytes / ActWordBytes;
+  localparam int unsigned AccDepthW = AccBytes / AccWordBytes;
+  localparam int unsigned VecBank   = HasVector == 0 ? 0 :
+                                      (VecLanes * VecRows * 4 > VecProgDepth * 16 ? VecLanes * VecRows * 4 : VecProgDepth * 16) >
+                                      VecLanes * VecHistRows * 4 ?
+                                      (VecLanes * VecRows * 4 > VecProgDepth * 16 ? VecLanes * VecRows * 4 : VecProgDepth * 16) :
+                                      VecLanes * VecHistRows * 4;
+  localparam int unsigned MainBank  = (WgtBytes > ActBytes ? WgtBytes : ActBytes) > (AccBytes > KvBytes ? AccBytes : KvBytes) ?
+                                      (WgtBytes > ActBytes ? WgtBytes : ActBytes) : (AccBytes > KvBytes ? AccBytes : KvBytes);
+  localparam int unsigned SramW     = $clog2((MainBank > VecBank ? MainBank : VecBank) + 1);
+  localparam int unsigned PageBeatW = $clog2(4096 / AxiBytes + 1);
+  localparam int unsigned BeatsW    = SramW - LaneW > PageBeatW ? SramW - LaneW : PageBeatW;
+  localparam int unsigned MW        = $clog2(ActDepth + 1);
+  localparam int unsigned NbW       = $clog2(WgtDepth + 1);
+  localparam int unsigned NbgW      = $clog2(AccDepthW + 1);
+  localparam int unsigned RowsW     = $clog2(Rows + 1);
+  localparam int unsigned KW        = $clog2(2 * Cols + 1);
+  localparam int unsigned WgtWordW  = $clog2(WgtDepth);
+  localparam int unsigned ActWordW  = $clog2(ActDepth);
+  localparam int unsigned AccWordW  = $clog2(AccDepthW);
+  // The load/store command, LSB first: SRAM_STRIDE, HOST_STRIDE, beats, ROWS, HOST_ADDR,
+  // SRAM_ADDR, bank.
+  localparam int unsigned XHsOff    = SramW;
+  localparam int unsigned XBeatsOff = XHsOff + AddrW;
+  localparam int unsigned XRowsOff  = XBeatsOff + BeatsW;
+  localparam int unsigned XHostOff  = XRowsOff + 16;
+  localparam int unsigned XSramOff  = XHostOff + AddrW;
+  localparam int unsigned XBankOff  = XSramOff + SramW;
+  localparam int unsigned XferW     = XBankOff + 3;
+  // The MATMUL command, LSB first: NB x G, G, cpg, k_last, rows_last, ACC, ACT and WGT word
+  // addresses, KX, KC, NB, M, INT4.
+  localparam int unsigned MGOff     = NbgW;
+  localparam int unsigned MCpgOff   = MGOff + NbW;
+  localparam int unsigned MKlOff    = MCpgOff + NbW + 1;
+  localparam int unsigned MRlOff    = MKlOff + KW;
+  localparam int unsigned MAccOff   = MRlOff + RowsW;
+  localparam int unsigned MActOff   = MAccOff + AccWordW;
+  localparam int unsigned MWgtOff   = MActOff + ActWordW;
+  localparam int unsigned MKxOff    = MWgtOff + WgtWordW;
+  localparam int unsigned MKcOff    = MKxOff + MW;
+  localparam int unsigned MNbOff    = MKcOff + NbW;
+  localparam int unsigned MMOff     = MNbOff + NbW;
+  localparam int unsigned MInt4Off  = MMOff + MW;
+  localparam int unsigned MatW      = MInt4Off + 1;
   localparam int unsigned VecW      = 1 + 4 + 4 + 1 + 1 + 1 + 16 * 4 + 32;
-  localparam int unsigned ProgAddrW = $clog2(VecProgDepth * 16);
-  localparam int unsigned HistAddrW = $clog2(VecLanes * VecHistRows * 4);
-  localparam int unsigned VecAddrW  = $clog2(VecLanes * VecRows * 4);
+  // Without the vector unit its sizes are 0; the widths of its (tied-off) ports stay legal.
+  localparam int unsigned ProgAddrW = HasVector != 0 ? $clog2(VecProgDepth * 16) : 1;
+  localparam int unsigned HistAddrW = HasVector != 0 ? $clog2(VecLanes * VecHistRows * 4) : 1;
+  localparam int unsigned VecAddrW  = HasVector != 0 ? $clog2(VecLanes * VecRows * 4) : 1;
   localparam int unsigned Elems     = AxiBytes / 4;
-  localparam int unsigned WgtWordW  = $clog2(WgtBytes / WgtWordBytes);
-  localparam int unsigned ActWordW  = $clog2(ActBytes / ActWordBytes);
-  localparam int unsigned AccWordW  = $clog2(AccBytes / AccWordBytes);
   localparam int unsigned NumCtr    = ks_regs_pkg::NumCounters;
+  // Counters that only the vector unit and the DECODE token streamer move.
+  localparam logic [NumCtr-1:0] VecCtrs = NumCtr'(1) << ks_regs_pkg::CtrVecBusy |
+                                          NumCtr'(1) << ks_regs_pkg::CtrDecSteps |
+                                          NumCtr'(1) << ks_regs_pkg::CtrStreamWait;
+  localparam logic [NumCtr-1:0] CtrUsed = NumCtr'(CtrMask) & (HasVector != 0 ? '1 : ~VecCtrs);
+  // The largest increment of each counter in one cycle (ctr_inc below): MACS the array's peak,
+  // the byte counts a beat, DESC_EXECUTED a finished descriptor per engine and queue; 1 else.
+  function automatic logic [NumCtr*16-1:0] max_incs();
+    max_incs = '0;
+    for (int c = 0; c < NumCtr; c++) max_incs[c*16 +: 16] = 16'd1;
+    max_incs[ks_regs_pkg::CtrMacs*16 +: 16]         = 16'(2 * Rows * Cols);
+    max_incs[ks_regs_pkg::CtrBytesRead*16 +: 16]    = 16'(AxiBytes);
+    max_incs[ks_regs_pkg::CtrBytesWritten*16 +: 16] = 16'(AxiBytes);
+    max_incs[ks_regs_pkg::CtrDescExecuted*16 +: 16] = 16'd6;
+  endfunction
+  localparam logic [NumCtr*16-1:0] CtrMaxInc = max_incs();
 
   // ---- registers ------------------------------------------------------------------------------
   logic        enable, enable_write, queue_reset, tail_write, enable_clear;
@@ -106,6 +177,7 @@ module ks_core #(
   logic        cp_busy, cp_halted, cp_resetting, irq_cpl, irq_err;
   logic [7:0]  err_code;
   logic [31:0] err_index, err_info, head, tail, completions, last_seq;
+  logic        err_busy;
   logic [NumCtr*16-1:0] ctr_inc;
   logic        dec_abort, dec_running, dec_step;
   logic [3:0]  dec_reason;
@@ -115,7 +187,8 @@ module ks_core #(
   ks_ctrl_regs #(
     .Rows(Rows), .Cols(Cols), .AxiBytes(AxiBytes), .AccAddrBits($clog2(AccDepth)),
     .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
-    .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows)
+    .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows),
+    .CtrBits(CtrBits), .CtrRam(CtrRam), .CtrUsed(CtrUsed), .CtrMaxInc(CtrMaxInc)
   ) u_regs (
     .clk_i, .rst_ni,
     .s_awvalid_i(s_axil_awvalid_i), .s_awready_o(s_axil_awready_o), .s_awaddr_i(s_axil_awaddr_i),
@@ -130,7 +203,7 @@ module ks_core #(
     .dec_tokens_i(dec_tokens), .dec_last_i(dec_last), .dec_pc_i(dec_pc),
     .tail_write_o(tail_write), .tail_value_o(tail_value), .enable_clear_i(enable_clear),
     .busy_i(cp_busy), .halted_i(cp_halted), .resetting_i(cp_resetting), .err_code_i(err_code),
-    .err_index_i(err_index), .err_info_i(err_info), .head_i(head), .tail_i(tail),
+    .err_index_i(err_index), .err_info_i(err_info), .err_busy_i(err_busy), .head_i(head), .tail_i(tail),
     .completions_i(completions), .last_seq_i(last_seq), .irq_completion_i(irq_cpl),
     .irq_error_i(irq_err), .irq_o, .ctr_inc_i(ctr_inc)
   );
@@ -165,7 +238,7 @@ module ks_core #(
 
   ks_dma_wr #(
     .NumClients(2), .DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .MaxBurst(MaxBurst),
-    .MaxOutstanding(4)
+    .MaxOutstanding(DmaMaxWrites)
   ) u_dma_wr (
     .clk_i, .rst_ni, .abort_i(abort),
     .req_valid_i(wr_req_valid), .req_ready_o(wr_req_ready), .req_addr_i(wr_req_addr),
@@ -199,8 +272,9 @@ module ks_core #(
     .AxiBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .Rows(Rows), .Cols(Cols),
     .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
     .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes),
-    .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows),
-    .DecCache(DecCache), .XferW(XferW), .MatW(MatW),
+    .QueueDepth(QueueDepth), .HasVector(HasVector), .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth),
+    .VecHistRows(VecHistRows), .DecCache(DecCache), .SramW(SramW), .MW(MW), .NbW(NbW), .NbgW(NbgW),
+    .RowsW(RowsW), .KW(KW), .WgtWordW(WgtWordW), .ActWordW(ActWordW), .AccWordW(AccWordW), .XferW(XferW), .MatW(MatW),
     .VecW(VecW)
   ) u_cmdproc (
     .clk_i, .rst_ni,
@@ -208,7 +282,7 @@ module ks_core #(
     .win_size_i(win_size), .enable_write_i(enable_write), .queue_reset_i(queue_reset),
     .tail_write_i(tail_write), .tail_value_i(tail_value), .enable_clear_o(enable_clear),
     .busy_o(cp_busy), .halted_o(cp_halted), .resetting_o(cp_resetting), .err_code_o(err_code),
-    .err_index_o(err_index), .err_info_o(err_info), .head_o(head), .tail_o(tail),
+    .err_index_o(err_index), .err_info_o(err_info), .err_busy_o(err_busy), .head_o(head), .tail_o(tail),
     .completions_o(completions), .last_seq_o(last_seq), .irq_completion_o(irq_cpl),
     .irq_error_o(irq_err), .token_wait_o(token_wait), .desc_done_o(desc_done), .wait_o(cp_wait),
     .dec_abort_i(dec_abort), .dec_running_o(dec_running), .dec_reason_o(dec_reason), .dec_pos_o(dec_pos),
@@ -246,7 +320,7 @@ module ks_core #(
   // the engines are idle) and uses the vector unit's memory port like the DMA.
   logic [6:0]       ld_we;
   logic [4:0]       st_re;
-  logic [31:0]      ld_addr, st_addr;
+  logic [SramW-1:0] ld_addr, st_addr;
   logic [DataW-1:0] ld_data, st_data, acc_nr_data, kv_nr_data, vec_rdata;
   logic [1:0]       st_src_q;                  // 0 ACC, 1 KV, 2 VEC: the read in flight
   logic             wgt_re, act_re, acc_we;
@@ -260,12 +334,10 @@ module ks_core #(
   logic [AxiBytes*8-1:0]     unused_wr_kv;
   logic [AccWordBytes*8-1:0] unused_wr_acc;
   // VMOVE's bank and vector-memory ports
-  logic                       vm_acc_re, vm_act_we, vm_vec_we, vm_vec_re;
+  logic                       vm_acc_re, vm_act_we;
   logic [$clog2(AccBytes)-1:0] vm_acc_addr;
   logic [$clog2(ActBytes)-1:0] vm_act_addr;
-  logic [VecAddrW-1:0]        vm_vec_waddr, vm_vec_raddr;
-  logic [Elems-1:0]           vm_vec_wmask;
-  logic [DataW-1:0]           vm_act_wdata, vm_vec_wdata;
+  logic [DataW-1:0]           vm_act_wdata;
 
   ks_sram_bank #(.Bytes(WgtBytes), .WideBytes(WgtWordBytes), .NarrowBytes(AxiBytes)) u_wgt (
     .clk_i, .rst_ni,
@@ -301,37 +373,65 @@ module ks_core #(
   assign st_data = (st_src_q == 2'd2) ? vec_rdata : (st_src_q == 2'd1) ? kv_nr_data : acc_nr_data;
 
   // ---- vector unit and VMOVE ------------------------------------------------------------------
-  ks_vector_unit #(.Lanes(VecLanes), .Rows(VecRows), .AxiBytes(AxiBytes), .ProgDepth(VecProgDepth),
-                   .HistRows(VecHistRows)) u_vec (
-    .clk_i, .rst_ni, .abort_i(abort),
-    .in_valid_i(vec_valid), .in_ready_o(vec_ready), .in_run_i(vec_cmd[107]),
-    .in_kind_i(vec_cmd[103 +: 4]), .in_op_i(vec_cmd[99 +: 4]), .in_swap_b_i(vec_cmd[98]),
-    .in_b_imm_i(vec_cmd[97]), .in_hist_a_i(vec_cmd[96]), .in_dst_i(vec_cmd[80 +: 16]), .in_a_i(vec_cmd[64 +: 16]),
-    .in_b_i(vec_cmd[48 +: 16]), .in_len_i(vec_cmd[32 +: 16]), .in_imm_i(vec_cmd[0 +: 32]),
-    .in_bad_o(vec_bad), .busy_o(vec_busy), .run_err_o(vec_run_err), .run_err_idx_o(vec_run_err_idx),
-    .prog_we_i(ld_we[5]), .prog_waddr_i(ld_addr[ProgAddrW-1:0]), .prog_wdata_i(ld_data),
-    .hist_we_i(ld_we[6]), .hist_waddr_i(ld_addr[HistAddrW-1:0]), .hist_wdata_i(ld_data),
-    .mem_we_i(ld_we[4] || vm_vec_we), .mem_wmask_i(ld_we[4] ? '1 : vm_vec_wmask),
-    .mem_waddr_i(ld_we[4] ? ld_addr[VecAddrW-1:0] : vm_vec_waddr),
-    .mem_wdata_i(ld_we[4] ? ld_data : vm_vec_wdata),
-    .mem_re_i(st_re[4] || vm_vec_re), .mem_raddr_i(st_re[4] ? st_addr[VecAddrW-1:0] : vm_vec_raddr),
-    .mem_rdata_o(vec_rdata),
-    .s_sel_i(3'd7), .s_o(vec_s7)
-  );
+  if (HasVector != 0) begin : g_vec
+    // VMOVE's port of the vector memory
+    logic                vm_vec_we, vm_vec_re;
+    logic [VecAddrW-1:0] vm_vec_waddr, vm_vec_raddr;
+    logic [Elems-1:0]    vm_vec_wmask;
+    logic [DataW-1:0]    vm_vec_wdata;
 
-  ks_vmove #(
-    .Rows(Rows), .AxiBytes(AxiBytes), .AccWordBytes(AccWordBytes), .ActWordBytes(ActWordBytes),
-    .AccAddrW($clog2(AccBytes)), .ActAddrW($clog2(ActBytes)), .VecAddrW(VecAddrW)
-  ) u_vmove (
-    .clk_i, .rst_ni, .abort_i(abort),
-    .cmd_valid_i(vm_valid), .cmd_ready_o(vm_ready), .cmd_dir_i(vm_dir), .cmd_elem_i(vm_elem),
-    .cmd_bank_i(vm_bank), .cmd_count_i(vm_count), .cmd_groups_i(vm_groups), .cmd_gstride_i(vm_gstride),
-    .done_o(vm_done), .busy_o(vm_busy),
-    .acc_re_o(vm_acc_re), .acc_addr_o(vm_acc_addr), .acc_rdata_i(acc_nr_data),
-    .act_we_o(vm_act_we), .act_addr_o(vm_act_addr), .act_wdata_o(vm_act_wdata),
-    .vec_we_o(vm_vec_we), .vec_wmask_o(vm_vec_wmask), .vec_waddr_o(vm_vec_waddr), .vec_wdata_o(vm_vec_wdata),
-    .vec_re_o(vm_vec_re), .vec_raddr_o(vm_vec_raddr), .vec_rdata_i(vec_rdata)
-  );
+    ks_vector_unit #(.Lanes(VecLanes), .Rows(VecRows), .AxiBytes(AxiBytes), .ProgDepth(VecProgDepth),
+                     .HistRows(VecHistRows)) u_vec (
+      .clk_i, .rst_ni, .abort_i(abort),
+      .in_valid_i(vec_valid), .in_ready_o(vec_ready), .in_run_i(vec_cmd[107]),
+      .in_kind_i(vec_cmd[103 +: 4]), .in_op_i(vec_cmd[99 +: 4]), .in_swap_b_i(vec_cmd[98]),
+      .in_b_imm_i(vec_cmd[97]), .in_hist_a_i(vec_cmd[96]), .in_dst_i(vec_cmd[80 +: 16]), .in_a_i(vec_cmd[64 +: 16]),
+      .in_b_i(vec_cmd[48 +: 16]), .in_len_i(vec_cmd[32 +: 16]), .in_imm_i(vec_cmd[0 +: 32]),
+      .in_bad_o(vec_bad), .busy_o(vec_busy), .run_err_o(vec_run_err), .run_err_idx_o(vec_run_err_idx),
+      .prog_we_i(ld_we[5]), .prog_waddr_i(ld_addr[ProgAddrW-1:0]), .prog_wdata_i(ld_data),
+      .hist_we_i(ld_we[6]), .hist_waddr_i(ld_addr[HistAddrW-1:0]), .hist_wdata_i(ld_data),
+      .mem_we_i(ld_we[4] || vm_vec_we), .mem_wmask_i(ld_we[4] ? '1 : vm_vec_wmask),
+      .mem_waddr_i(ld_we[4] ? ld_addr[VecAddrW-1:0] : vm_vec_waddr),
+      .mem_wdata_i(ld_we[4] ? ld_data : vm_vec_wdata),
+      .mem_re_i(st_re[4] || vm_vec_re), .mem_raddr_i(st_re[4] ? st_addr[VecAddrW-1:0] : vm_vec_raddr),
+      .mem_rdata_o(vec_rdata),
+      .s_sel_i(3'd7), .s_o(vec_s7)
+    );
+
+    ks_vmove #(
+      .Rows(Rows), .AxiBytes(AxiBytes), .AccWordBytes(AccWordBytes), .ActWordBytes(ActWordBytes),
+      .AccAddrW($clog2(AccBytes)), .ActAddrW($clog2(ActBytes)), .VecAddrW(VecAddrW)
+    ) u_vmove (
+      .clk_i, .rst_ni, .abort_i(abort),
+      .cmd_valid_i(vm_valid), .cmd_ready_o(vm_ready), .cmd_dir_i(vm_dir), .cmd_elem_i(vm_elem),
+      .cmd_bank_i(vm_bank), .cmd_count_i(vm_count), .cmd_groups_i(vm_groups), .cmd_gstride_i(vm_gstride),
+      .done_o(vm_done), .busy_o(vm_busy),
+      .acc_re_o(vm_acc_re), .acc_addr_o(vm_acc_addr), .acc_rdata_i(acc_nr_data),
+      .act_we_o(vm_act_we), .act_addr_o(vm_act_addr), .act_wdata_o(vm_act_wdata),
+      .vec_we_o(vm_vec_we), .vec_wmask_o(vm_vec_wmask), .vec_waddr_o(vm_vec_waddr), .vec_wdata_o(vm_vec_wdata),
+      .vec_re_o(vm_vec_re), .vec_raddr_o(vm_vec_raddr), .vec_rdata_i(vec_rdata)
+    );
+  end else begin : g_no_vec
+    // Nothing reaches them: the command processor rejects what would (UNSUPPORTED).
+    assign vec_ready       = 1'b0;
+    assign vec_bad         = 1'b0;
+    assign vec_busy        = 1'b0;
+    assign vec_run_err     = 1'b0;
+    assign vec_run_err_idx = '0;
+    assign vec_rdata       = '0;
+    assign vec_s7          = '0;
+    assign vm_ready        = 1'b0;
+    assign vm_done         = 1'b0;
+    assign vm_busy         = 1'b0;
+    assign vm_acc_re       = 1'b0;
+    assign vm_acc_addr     = '0;
+    assign vm_act_we       = 1'b0;
+    assign vm_act_addr     = '0;
+    assign vm_act_wdata    = '0;
+    logic unused_no_vec;
+    assign unused_no_vec = ^{vec_valid, vec_cmd, vm_valid, vm_dir, vm_elem, vm_bank, vm_count, vm_groups,
+                             vm_gstride, ld_we[6:4], st_re[4]};
+  end
 
   // The token stream's output register: the command processor sends a token when it is empty.
   ks_fifo #(.Width(34), .Depth(1)) u_tok (
@@ -341,13 +441,13 @@ module ks_core #(
     .out_data_o({m_axis_tlast_o, m_axis_tuser_o, m_axis_tdata_o}), .count_o());
 
   // ---- engines --------------------------------------------------------------------------------
-  ks_load_engine #(.DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW)) u_load (
+  ks_load_engine #(.DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .SramW(SramW)) u_load (
     .clk_i, .rst_ni, .abort_i(abort),
     .cmd_valid_i(load_valid), .cmd_ready_o(load_ready),
-    .cmd_bank_i(load_cmd[XferW-1 -: 3]), .cmd_sram_addr_i(load_cmd[XferW-4 -: 32]),
-    .cmd_host_addr_i(load_cmd[XferW-36 -: AddrW]), .cmd_rows_i(load_cmd[XferW-36-AddrW -: 16]),
-    .cmd_row_bytes_i(load_cmd[XferW-52-AddrW -: 24]), .cmd_host_stride_i(load_cmd[32 +: AddrW]),
-    .cmd_sram_stride_i(load_cmd[0 +: 32]),
+    .cmd_bank_i(load_cmd[XBankOff +: 3]), .cmd_sram_addr_i(load_cmd[XSramOff +: SramW]),
+    .cmd_host_addr_i(load_cmd[XHostOff +: AddrW]), .cmd_rows_i(load_cmd[XRowsOff +: 16]),
+    .cmd_beats_i(load_cmd[XBeatsOff +: BeatsW]), .cmd_host_stride_i(load_cmd[XHsOff +: AddrW]),
+    .cmd_sram_stride_i(load_cmd[0 +: SramW]),
     .done_o(load_done), .err_o(load_err), .err_addr_o(load_err_addr),
     .req_valid_o(rd_req_valid[1]), .req_ready_i(rd_req_ready[1]),
     .req_addr_o(rd_req_addr[AddrW +: AddrW]), .req_beats_o(rd_req_beats[BeatsW +: BeatsW]),
@@ -356,13 +456,13 @@ module ks_core #(
     .bank_we_o(ld_we), .bank_addr_o(ld_addr), .bank_data_o(ld_data), .busy_o(load_busy)
   );
 
-  ks_store_engine #(.DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW)) u_store (
+  ks_store_engine #(.DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .SramW(SramW)) u_store (
     .clk_i, .rst_ni, .abort_i(abort),
     .cmd_valid_i(store_valid), .cmd_ready_o(store_ready),
-    .cmd_bank_i(store_cmd[XferW-1 -: 3]), .cmd_sram_addr_i(store_cmd[XferW-4 -: 32]),
-    .cmd_host_addr_i(store_cmd[XferW-36 -: AddrW]), .cmd_rows_i(store_cmd[XferW-36-AddrW -: 16]),
-    .cmd_row_bytes_i(store_cmd[XferW-52-AddrW -: 24]), .cmd_host_stride_i(store_cmd[32 +: AddrW]),
-    .cmd_sram_stride_i(store_cmd[0 +: 32]),
+    .cmd_bank_i(store_cmd[XBankOff +: 3]), .cmd_sram_addr_i(store_cmd[XSramOff +: SramW]),
+    .cmd_host_addr_i(store_cmd[XHostOff +: AddrW]), .cmd_rows_i(store_cmd[XRowsOff +: 16]),
+    .cmd_beats_i(store_cmd[XBeatsOff +: BeatsW]), .cmd_host_stride_i(store_cmd[XHsOff +: AddrW]),
+    .cmd_sram_stride_i(store_cmd[0 +: SramW]),
     .done_o(store_done), .err_o(store_err), .err_addr_o(store_err_addr),
     .req_valid_o(wr_req_valid[0]), .req_ready_i(wr_req_ready[0]),
     .req_addr_o(wr_req_addr[0 +: AddrW]), .req_beats_o(wr_req_beats[0 +: BeatsW]),
@@ -378,15 +478,17 @@ module ks_core #(
   ks_compute_engine #(
     .Rows(Rows), .Cols(Cols), .AccDepth(AccDepth), .FifoDepth(FifoDepth),
     .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes),
-    .WgtWordW(WgtWordW), .ActWordW(ActWordW), .AccWordW(AccWordW)
+    .WgtWordW(WgtWordW), .ActWordW(ActWordW), .AccWordW(AccWordW), .MW(MW), .NbW(NbW), .NbgW(NbgW),
+    .RowsW(RowsW), .KW(KW), .Int4Native(Int4Native)
   ) u_compute (
     .clk_i, .rst_ni, .abort_i(abort),
     .cmd_valid_i(mat_valid), .cmd_ready_o(mat_ready),
-    .cmd_int4_i(mat_cmd[MatW-1]), .cmd_m_i(mat_cmd[MatW-2 -: 16]), .cmd_nb_i(mat_cmd[MatW-18 -: 16]),
-    .cmd_kc_i(mat_cmd[MatW-34 -: 16]), .cmd_kx_i(mat_cmd[MatW-50 -: 16]),
-    .cmd_wgt_i(WgtWordW'(mat_cmd[MatW-66 -: 32])), .cmd_act_i(ActWordW'(mat_cmd[MatW-98 -: 32])),
-    .cmd_acc_i(AccWordW'(mat_cmd[MatW-130 -: 32])), .cmd_rows_last_i(mat_cmd[48 +: 16]),
-    .cmd_k_last_i(mat_cmd[32 +: 16]), .cmd_cpg_i(mat_cmd[16 +: 16]), .cmd_groups_i(mat_cmd[0 +: 16]),
+    .cmd_int4_i(mat_cmd[MInt4Off]), .cmd_m_i(mat_cmd[MMOff +: MW]), .cmd_nb_i(mat_cmd[MNbOff +: NbW]),
+    .cmd_kc_i(mat_cmd[MKcOff +: NbW]), .cmd_kx_i(mat_cmd[MKxOff +: MW]),
+    .cmd_wgt_i(mat_cmd[MWgtOff +: WgtWordW]), .cmd_act_i(mat_cmd[MActOff +: ActWordW]),
+    .cmd_acc_i(mat_cmd[MAccOff +: AccWordW]), .cmd_rows_last_i(mat_cmd[MRlOff +: RowsW]),
+    .cmd_k_last_i(mat_cmd[MKlOff +: KW]), .cmd_cpg_i(mat_cmd[MCpgOff +: NbW + 1]), .cmd_groups_i(mat_cmd[MGOff +: NbW]),
+    .cmd_nbg_i(mat_cmd[0 +: NbgW]),
     .done_o(mat_done),
     .wgt_re_o(wgt_re), .wgt_addr_o(wgt_addr), .wgt_data_i(wgt_data),
     .act_re_o(act_re), .act_addr_o(act_addr), .act_data_i(act_data),

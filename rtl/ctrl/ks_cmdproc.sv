@@ -18,6 +18,9 @@
 /// tlast and DEC_STATUS.REASON when a stop condition holds. RING_HEAD stays on the DECODE
 /// until it ends; errors in the program halt the queue on it (DEC_PC: the program index).
 ///
+/// HasVector = 0 (a core without the vector unit) rejects VEC, VMOVE, VRUN, DECODE and LOAD/STORE
+/// of banks VEC, VPROG and HIST with UNSUPPORTED; their logic is left out.
+///
 /// Errors halt the queue with a code, the ring index of the descriptor and a detail
 /// value. A descriptor that fails its checks is not consumed (RING_HEAD stays on it) and
 /// nothing after it is fetched; work handed out earlier finishes. A bus error during
@@ -36,6 +39,7 @@ module ks_cmdproc #(
   parameter int unsigned ActBytes     = 1024,
   parameter int unsigned AccBytes     = 1024,
   parameter int unsigned KvBytes      = 1024,
+  parameter int unsigned HasVector    = 1,
   parameter int unsigned WgtWordBytes = 16,
   parameter int unsigned ActWordBytes = 16,
   parameter int unsigned AccWordBytes = 16,
@@ -45,9 +49,22 @@ module ks_cmdproc #(
   parameter int unsigned VecHistRows  = 64,
   parameter int unsigned DecCache     = 0,       // step-program cache (descriptors; 0: none)
   parameter int unsigned QueueDepth   = 2,
+  // Widths of the engine command fields, from the bank sizes the checks bound them by (ks_core
+  // derives them): bank offsets and extents, M and KX (ACT words), NB, KC and G (WGT words),
+  // NB x G (ACC words), the last block's rows and the last chunk's K elements.
+  parameter int unsigned SramW        = 16,
+  parameter int unsigned MW           = 16,
+  parameter int unsigned NbW          = 16,
+  parameter int unsigned NbgW         = 16,
+  parameter int unsigned RowsW        = $clog2(Rows + 1),
+  parameter int unsigned KW           = $clog2(2 * Cols + 1),
+  parameter int unsigned WgtWordW     = $clog2(WgtBytes / WgtWordBytes),
+  parameter int unsigned ActWordW     = $clog2(ActBytes / ActWordBytes),
+  parameter int unsigned AccWordW     = $clog2(AccBytes / AccWordBytes),
   // Widths of the engine command payloads (see the pack order below)
-  parameter int unsigned XferW        = 3 + 32 + AddrW + 16 + 24 + AddrW + 32,
-  parameter int unsigned MatW         = 1 + 16 * 4 + 32 * 3 + 16 * 4,
+  parameter int unsigned XferW        = 3 + SramW + AddrW + 16 + BeatsW + AddrW + SramW,
+  parameter int unsigned MatW         = 1 + MW + NbW + NbW + MW + WgtWordW + ActWordW + AccWordW + RowsW + KW +
+                                        NbW + 1 + NbW + NbgW,
   parameter int unsigned VecW         = 1 + 4 + 4 + 1 + 1 + 1 + 16 * 4 + 32
 ) (
   input  logic                  clk_i,
@@ -70,6 +87,7 @@ module ks_cmdproc #(
   output logic [7:0]            err_code_o,
   output logic [31:0]           err_index_o,
   output logic [31:0]           err_info_o,
+  output logic                  err_busy_o,      // ERR_INFO is being filled (register reads wait)
   output logic [31:0]           head_o,
   output logic [31:0]           tail_o,
   output logic [31:0]           completions_o,
@@ -169,10 +187,19 @@ module ks_cmdproc #(
   localparam int unsigned VecBytes = VecElems * 4;
 
   typedef enum logic [4:0] {
-    SIdle, SFetch, SRecv, SPatch, SCheck, SVmCalc, SRange, SDispatch, SFence, SCplReq, SCplData, SCplWait,
+    SIdle, SFetch, SRecv, SPatch, SCheck, SCalc, SVmCalc, SRange, SDispatch, SFence, SCplReq, SCplData, SCplWait,
     SVmove, SVmoveWait, SPrompt, SPromptRecv, SStepFence, SEmit, SReset
   } state_e;
   state_e state_q, state_d;
+  // The DECODE's and VMOVE's states, never entered without the vector unit (constant there).
+  logic in_patch, in_vmcalc, in_prompt, in_prompt_recv, in_step_fence, in_emit, in_vmove;
+  assign in_patch       = HasVector != 0 && state_q == SPatch;
+  assign in_vmcalc      = HasVector != 0 && state_q == SVmCalc;
+  assign in_prompt      = HasVector != 0 && state_q == SPrompt;
+  assign in_prompt_recv = HasVector != 0 && state_q == SPromptRecv;
+  assign in_step_fence  = HasVector != 0 && state_q == SStepFence;
+  assign in_emit        = HasVector != 0 && state_q == SEmit;
+  assign in_vmove       = HasVector != 0 && state_q == SVmove;
 
   // ---- queue state ---------------------------------------------------------------------------
   logic [15:0] head_q, tail_q;
@@ -180,7 +207,6 @@ module ks_cmdproc #(
   logic [7:0]  err_code_q;
   logic [31:0] err_index_q, err_info_q, completions_q, last_seq_q;
   logic [DescBits-1:0] desc_q;
-  logic [$clog2(DescBeats + 1)-1:0] beat_q;
   logic        fetch_err_q;
 
   // Field extraction from the descriptor in hand.
@@ -207,13 +233,18 @@ module ks_cmdproc #(
   assign is_store  = op == ks_desc_pkg::OpStore;
   assign is_mat    = op == ks_desc_pkg::OpMatmul;
   assign is_cpl    = op == ks_desc_pkg::OpComplete;
-  assign is_vec    = op == ks_desc_pkg::OpVec;
-  assign is_vmove  = op == ks_desc_pkg::OpVmove;
-  assign is_decode = op == ks_desc_pkg::OpDecode;
-  assign is_vrun   = op == ks_desc_pkg::OpVrun;
+  // The vector unit's opcodes are constant false without it (UNSUPPORTED below).
+  assign is_vec    = HasVector != 0 && op == ks_desc_pkg::OpVec;
+  assign is_vmove  = HasVector != 0 && op == ks_desc_pkg::OpVmove;
+  assign is_decode = HasVector != 0 && op == ks_desc_pkg::OpDecode;
+  assign is_vrun   = HasVector != 0 && op == ks_desc_pkg::OpVrun;
+  logic op_unsupported, bank_unsupported;
+  assign op_unsupported = HasVector == 0 && ks_desc_pkg::VectorUnitOpcodes[op];
 
   // The token-streaming controller's state (used by the checks below).
   logic        dec_active_q, dec_abort_q;
+  logic        dec_on;   // a DECODE runs (never without the vector unit: its logic is left out)
+  assign dec_on = HasVector != 0 && dec_active_q;
   logic [31:0] dec_prog_q, dec_prompt_q, dec_token_q, dec_tokens_q, dec_last_q;
   logic [15:0] dec_prog_len_q, dec_stop_q, dec_prompt_len_q, dec_steps_q, dec_seq_len_q;
   logic [15:0] dec_pos_q, dec_pc_q, dec_step_q;
@@ -238,6 +269,7 @@ module ks_cmdproc #(
   logic [3:0] deps_allowed;
   assign deps_allowed = is_load ? 4'b1010 : (is_store || is_vec || is_vrun) ? 4'b0101 : is_mat ? 4'b1111 : 4'b0000;
   // LOAD's tokens with the vector engine: {POP_VEC, PUSH_VEC}.
+  // Without the vector unit they are BAD_DEPENDENCY (no such engine to wait for or feed).
   logic [1:0] lvec;
   assign lvec = is_load ? {desc_q[ks_desc_pkg::LoadPopVecWord * 32 + ks_desc_pkg::LoadPopVecLsb],
                            desc_q[ks_desc_pkg::LoadPushVecWord * 32 + ks_desc_pkg::LoadPushVecLsb]} : 2'b00;
@@ -272,7 +304,8 @@ module ks_cmdproc #(
     endcase
   end
   // Banks VEC and VPROG are the vector unit's: transfers are ordered with VEC and VRUN.
-  assign x_is_vec = x_bank == ks_desc_pkg::BankVec || x_bank == ks_desc_pkg::BankVprog;
+  assign x_is_vec = HasVector != 0 && (x_bank == ks_desc_pkg::BankVec || x_bank == ks_desc_pkg::BankVprog);
+  assign bank_unsupported = HasVector == 0 && ks_desc_pkg::VectorUnitBanks[x_bank];
   function automatic logic misal(input logic [LaneW-1:0] v);
     misal = v != '0;
   endfunction
@@ -289,15 +322,14 @@ module ks_cmdproc #(
   assign m_act  = w6;
   assign m_acc  = w7;
   // Loop bounds (division by constants: shifts for power-of-two arrays)
-  logic [15:0] m_kb, m_nb, m_kc, m_kx, m_cpg, m_groups;
+  logic [15:0] m_nb, m_kc, m_kx, m_cpg, m_groups;
   logic [3:0]  m_group;
   // Partial sums per group of 2^(GROUP-1) chunks (GROUP 0: one group of all KC chunks).
   assign m_group  = w1[11:8];
   assign m_cpg    = (m_group == 4'd0) ? m_kc : 16'(1) << (m_group - 4'd1);
   assign m_groups = (m_group == 4'd0) ? 16'd1 : 16'((32'(m_kc) + 32'(m_cpg) - 1) >> (m_group - 4'd1));
-  assign m_kb = m_int4 ? 16'(KB4) : 16'(KB8);
   assign m_nb = 16'((32'(m_n) + Rows - 1) / Rows);
-  assign m_kc = m_int4 ? 16'((32'(m_k) + KB4 - 1) / KB4) : 16'((32'(m_k) + KB8 - 1) / KB8);
+  assign m_kc = m_int4 ? m_kx : 16'((32'(m_k) + KB8 - 1) / KB8);   // INT4 chunks are ACT words
   assign m_kx = 16'((32'(m_k) + 2 * Cols - 1) / (2 * Cols));
 
   // VEC fields (LEN as patched by POS_LEN), checked by the vector unit's own rules
@@ -313,10 +345,14 @@ module ks_cmdproc #(
   assign v_a      = w2[31:16];
   assign v_b      = w3[15:0];
   assign v_len    = w3[31:16];
-  ks_vec_check #(.Lanes(VecLanes), .Rows(VecRows), .HistRows(VecHistRows)) u_vec_check (
-    .kind_i(v_kind), .op_i(v_op), .swap_b_i(v_swap_b), .b_imm_i(v_b_imm), .hist_a_i(v_hist_a), .dst_i(v_dst), .a_i(v_a), .b_i(v_b),
-    .len_i(v_len), .bad_o(v_bad)
-  );
+  if (HasVector != 0) begin : g_vec_check
+    ks_vec_check #(.Lanes(VecLanes), .Rows(VecRows), .HistRows(VecHistRows)) u_vec_check (
+      .kind_i(v_kind), .op_i(v_op), .swap_b_i(v_swap_b), .b_imm_i(v_b_imm), .hist_a_i(v_hist_a), .dst_i(v_dst),
+      .a_i(v_a), .b_i(v_b), .len_i(v_len), .bad_o(v_bad)
+    );
+  end else begin : g_no_vec_check
+    assign v_bad = 1'b1;  // never looked at: VEC is UNSUPPORTED
+  end
 
   // VRUN fields
   logic [15:0] vr_start, vr_count;
@@ -346,62 +382,77 @@ module ks_cmdproc #(
   assign d_start      = w5[15:0];
   assign d_seq_len    = w5[31:16];
 
+  // ERR_INFO of a check is a word of the descriptor (a field the word holds alone: the other
+  // bits are reserved and were checked first), its low half, the opcode, a word index or 0: a
+  // check names which (info_t), and one multiplexer at the end picks it.
+  typedef enum logic [3:0] {
+    IZero, IWord, ILow16, IOp, IIndex, IFetch, IPatch, IPrompt, IExecLoad, IExecStore, IRingSize, IRingBase
+  } info_e;
   logic [7:0]  chk_code;
-  logic [31:0] chk_info;
+  info_e       chk_kind;
+  logic [2:0]  chk_word;   // the word (IWord, ILow16) or the word index (IIndex)
   always_comb begin
     chk_code = ks_desc_pkg::ErrNone;
-    chk_info = '0;
-    if (!(is_nop || is_load || is_store || is_mat || is_cpl || is_vec || is_vmove || is_decode || is_vrun) ||
-        (is_decode && dec_active_q)) begin
+    chk_kind = IZero;
+    chk_word = '0;
+    if (!(is_nop || is_load || is_store || is_mat || is_cpl || op_unsupported || is_vec || is_vmove || is_decode ||
+          is_vrun) || (is_decode && dec_on)) begin
       chk_code = ks_desc_pkg::ErrBadOpcode;
-      chk_info = 32'(op);
+      chk_kind = IOp;
+    end else if (op_unsupported) begin
+      chk_code = ks_desc_pkg::ErrUnsupported;
+      chk_kind = IOp;
     end else if ((desc_q & reserved) != '0) begin
       chk_code = ks_desc_pkg::ErrReservedBits;
+      chk_kind = IIndex;
       for (int w = ks_desc_pkg::DescWords - 1; w >= 0; w--) begin
-        if ((desc_q[w*32 +: 32] & reserved[w*32 +: 32]) != '0) chk_info = 32'(w);
+        if ((desc_q[w*32 +: 32] & reserved[w*32 +: 32]) != '0) chk_word = 3'(w);
       end
-    end else if ((deps & ~deps_allowed) != '0) begin
+    end else if ((deps & ~deps_allowed) != '0 || (HasVector == 0 && lvec != 2'b00)) begin
       chk_code = ks_desc_pkg::ErrBadDependency;
-      chk_info = word(desc_q, 0);
+      chk_kind = IWord; chk_word = 3'd0;
     end else if (is_load || is_store) begin
-      if (!x_bank_ok) begin
+      if (bank_unsupported) begin
+        chk_code = ks_desc_pkg::ErrUnsupported;
+        chk_kind = IWord; chk_word = 3'd1;                     // BANK
+      end else if (!x_bank_ok) begin
         chk_code = ks_desc_pkg::ErrBadBank;
-        chk_info = 32'(x_bank);
+        chk_kind = IWord; chk_word = 3'd1;
       end else if (x_rows == '0 || x_bytes == '0) begin
         chk_code = ks_desc_pkg::ErrZeroSize;
       end else if (misal(x_host[LaneW-1:0])) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = x_host;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd3;
       end else if (misal(x_hstride[LaneW-1:0])) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = x_hstride;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd6;
       end else if (misal(x_sram[LaneW-1:0])) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = x_sram;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd2;
       end else if (misal(x_sstride[LaneW-1:0])) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = x_sstride;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd7;
       end else if (misal(x_bytes[LaneW-1:0])) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = 32'(x_bytes);
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd5;
       end
     end else if (is_mat) begin
       if (m_m == '0 || m_k == '0 || m_n == '0) begin
         chk_code = ks_desc_pkg::ErrZeroSize;
       end else if (m_wgt % WgtWordBytes != 0) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = m_wgt;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd5;
       end else if (m_act % ActWordBytes != 0) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = m_act;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd6;
       end else if (m_acc % AccWordBytes != 0) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = m_acc;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd7;
       end
     end else if (is_cpl) begin
       if (w3[1:0] != 2'b00) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = w3;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd3;
       end
     end else if (is_vmove) begin
       // (ACC_TO_VEC: COUNT a multiple of GROUPS is checked first thing in SRange.)
       if (vm_dir > 4'd1) begin
-        chk_code = ks_desc_pkg::ErrBadVector; chk_info = w1;
+        chk_code = ks_desc_pkg::ErrBadVector; chk_kind = IWord; chk_word = 3'd1;
       end else if (vm_count == '0 || (vm_dir == 4'd0 && vm_groups == '0)) begin
         chk_code = ks_desc_pkg::ErrZeroSize;
       end else if ((vm_dir == 4'd0) ? (vm_bank % AccWordBytes != 0) : (vm_bank % ActWordBytes != 0)) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = vm_bank;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd3;
       end
     end else if (is_vrun) begin
       if (vr_count == '0) chk_code = ks_desc_pkg::ErrZeroSize;
@@ -409,114 +460,234 @@ module ks_cmdproc #(
       if (d_prog_len == '0 || d_prompt_len == '0 || d_steps == '0 || d_seq_len == '0) begin
         chk_code = ks_desc_pkg::ErrZeroSize;
       end else if (d_prog[4:0] != '0) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = d_prog;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd1;
       end else if (d_prompt[1:0] != '0) begin
-        chk_code = ks_desc_pkg::ErrMisaligned; chk_info = d_prompt;
+        chk_code = ks_desc_pkg::ErrMisaligned; chk_kind = IWord; chk_word = 3'd3;
       end
     end
   end
 
-  // ---- checks, stage 2: extents ---------------------------------------------------------------
-  // The products are registered on their own and added in the next stage: Yosys 0.23 packs a
-  // product followed by an addition into an iCE40 DSP accumulator and mis-drives its carry-out.
-  logic [15:0] x_rows_m1;
+  // ---- checks, stage 2: extents, by a sequential multiplier ---------------------------------
+  // The extents need products: (ROWS - 1) x HOST_STRIDE and x SRAM_STRIDE for LOAD/STORE,
+  // NB x KC, NB x G, M x KX and M x (NB x G) for MATMUL. They are formed by shift-add, LSB
+  // first, one multiplier bit per cycle (SCalc), on two accumulators at once that start from
+  // the base each extent adds to, so no multiplier, DSP or wide adder is needed: a LOAD of one
+  // row takes no cycle, one of r rows bitlen(r - 1), a MATMUL bitlen(NB) + bitlen(M) + 2.
+  // Accumulator A is 33 bits with a sticky flag for 2^33 and above (host address ends, up to
+  // and including 2^32; the DECODE patch's HOST_ADDR + (pos + token) x ROW_BYTES in SPatch
+  // uses it too).
+  // Accumulator B is SramW bits wide (2^SramW is past every bank) with a sticky flag for
+  // anything past it (bank extents).
+
   logic [31:0] m_wgt_word, m_act_word, m_acc_word;
-  logic [47:0] host_span_q, sram_span_q;
-  logic [31:0] wgt_tiles_q, act_words_q, acc_words_q;
-  logic [15:0] nb_q, kc_q, kx_q, rows_last_q, k_last_q, cpg_q, groups_q;
-  logic [31:0] vm_acc_words_q, vm_act_pad_q;
-  // VMOVE ACC_TO_VEC, from the sequential unit (SVmCalc): COUNT % GROUPS, COUNT / GROUPS x Rows,
-  // and (GROUPS - 1) x GSTRIDE in mul_prod_q.
-  logic [15:0] vm_rem_q;
-  logic [31:0] vm_qrows_q;
-  logic [63:0] mul_prod_q, mul_mcand_q;
-  logic [23:0] mul_mplier_q;
-  assign x_rows_m1  = x_rows - 16'd1;
   assign m_wgt_word = m_wgt / 32'(WgtWordBytes);
   assign m_act_word = m_act / 32'(ActWordBytes);
   assign m_acc_word = m_acc / 32'(AccWordBytes);
+
+  // The last row block's rows and the last chunk's K elements: ((x - 1) mod size) + 1, a mask
+  // for the power-of-two sizes.
+  localparam bit RowsPow2 = (Rows & (Rows - 1)) == 0;
+  localparam bit ColsPow2 = (Cols & (Cols - 1)) == 0;
+  logic [15:0]      m_n_m1, m_k_m1;
+  logic [RowsW-1:0] rows_last;
+  logic [KW-1:0]    k_last;
+  assign m_n_m1    = m_n - 16'd1;
+  assign m_k_m1    = m_k - 16'd1;
+  assign rows_last = RowsPow2 ? RowsW'(32'(m_n_m1) % Rows) + 1'b1 : RowsW'(32'(m_n) - (32'(m_nb) - 1) * Rows);
+  assign k_last    = ColsPow2 ? (m_int4 ? KW'(32'(m_k_m1) % KB4) : KW'(32'(m_k_m1) % KB8)) + 1'b1
+                              : (m_int4 ? KW'(32'(m_k) - (32'(m_kc) - 1) * KB4) : KW'(32'(m_k) - (32'(m_kc) - 1) * KB8));
+
+  // Registered at SCheck: the MATMUL's loop bounds and the VMOVE bounds (constant divisions).
+  // (Only what a MATMUL that passes its checks can have: the payload's widths; KX is checked
+  // in full, in phase 1 below.)
+  logic [NbW-1:0]   nb_q, kc_q, groups_q;
+  logic [15:0]      kx_q;
+  logic [RowsW-1:0] rows_last_q;
+  logic [KW-1:0]    k_last_q;
+  logic [NbW:0] cpg_q;   // saturated at 2^NbW: a group of more chunks than KC can have is one group
+  logic [31:0] vm_acc_words_q, vm_act_pad_q;
   always_ff @(posedge clk_i) begin
     if (state_q == SCheck) begin
-      host_span_q <= x_rows_m1 * x_hstride;
-      sram_span_q <= x_rows_m1 * x_sstride;
-      wgt_tiles_q <= m_nb * m_kc;
-      act_words_q <= m_m * m_kx;
-      acc_words_q <= m_m * 32'(m_nb * m_groups);
-      nb_q        <= m_nb;
-      cpg_q       <= m_cpg;
-      groups_q    <= m_groups;
-      kc_q        <= m_kc;
+      nb_q        <= NbW'(m_nb);
+      cpg_q       <= 32'(m_cpg) > (32'd1 << NbW) ? (NbW + 1)'(32'd1 << NbW) : (NbW + 1)'(m_cpg);
+      groups_q    <= NbW'(m_groups);
+      kc_q        <= NbW'(m_kc);
       kx_q        <= m_kx;
-      rows_last_q <= 16'(32'(m_n) - (32'(m_nb) - 1) * Rows);
-      k_last_q    <= 16'(32'(m_k) - (32'(m_kc) - 1) * 32'(m_kb));
+      rows_last_q <= rows_last;
+      k_last_q    <= k_last;
       vm_acc_words_q <= vm_bank / 32'(AccWordBytes);
       vm_act_pad_q   <= ((32'(vm_count) + ActWordBytes - 1) / ActWordBytes) * ActWordBytes;
     end
   end
-  logic [63:0] host_end, sram_end, wgt_end, act_end, acc_end;
-  assign host_end = is_cpl ? 64'(w3) + 64'd4 : 64'(x_host) + 64'(host_span_q) + 64'(x_bytes);
-  assign sram_end = 64'(x_sram) + 64'(sram_span_q) + 64'(x_bytes);
-  assign wgt_end  = 64'(m_wgt_word) + 64'(wgt_tiles_q);
-  assign act_end  = 64'(m_act_word) + 64'(act_words_q);
-  assign acc_end  = 64'(m_acc_word) + 64'(acc_words_q);
+
+  // The sequential multiplier: mplier_q's bits, LSB first, add the doubling multiplicands to
+  // the accumulators.
+  logic [23:0]      mplier_q;
+  logic [32:0]      a_acc_q, a_mcand_q;
+  logic             a_big_q, a_mbig_q;
+  logic [SramW-1:0] b_acc_q, b_mcand_q;
+  logic             b_big_q, b_mbig_q;
+  logic             mul_done, mat_phase_q, wgt_bad_q;
+  logic [NbgW-1:0]  nbg_q;   // NB x G, for the compute engine (fits once the ACC check passed)
+  // VMOVE ACC_TO_VEC, from the division in SVmCalc: COUNT % GROUPS and COUNT / GROUPS x Rows.
+  logic [15:0]      vm_rem_q;
+  logic [31:0]      vm_qrows_q;
+  logic [33:0]      a_sum;
+  logic [SramW:0]   b_sum;
+  assign mul_done = mplier_q == '0;
+  assign a_sum    = 34'(a_acc_q) + 34'(a_mcand_q);
+  assign b_sum    = (SramW + 1)'(b_acc_q) + (SramW + 1)'(b_mcand_q);
+
+  // Saturating narrowing to accumulator B: {big, value}.
+  function automatic logic [SramW:0] sat_b(input logic [32:0] v);
+    sat_b = (v >> SramW) != '0 ? {1'b1, {SramW{1'b0}}} : {1'b0, v[SramW-1:0]};
+  endfunction
+
+  // Start values (SCheck, and the MATMUL's second phase).
+  logic [15:0]   x_rows_m1;
+  logic [32:0]   host_start;
+  logic [SramW:0] sram_start, sstride_b, groups_b, acc_b, nbg_b;
+  assign x_rows_m1  = x_rows - 16'd1;
+  assign host_start = 33'(w3) + (is_cpl ? 33'd4 : 33'(x_bytes));   // HOST_ADDR is word 3 for both
+  assign sram_start = sat_b(33'(x_sram) + 33'(x_bytes));
+  assign sstride_b  = sat_b(33'(x_sstride));
+  assign groups_b   = sat_b(33'(m_groups));
+  assign nbg_b      = {b_big_q, b_acc_q};
+
+  logic seq_next_phase;
+  assign seq_next_phase = state_q == SCalc && mul_done && is_mat && !mat_phase_q;
+
+  // Ends for SRange: accumulator A (LOAD/STORE/COMPLETE: the host end; MATMUL: the ACT end),
+  // accumulator B (LOAD/STORE: the bank end; MATMUL: the ACC end), the WGT check of phase 1.
+  always_ff @(posedge clk_i) begin
+    if (in_patch && !patch_run_q) begin
+      // HOST_ADDR + (pos + token) x ROW_BYTES
+      a_acc_q   <= 33'(x_host);
+      a_big_q   <= 1'b0;
+      a_mcand_q <= patch_mcand;
+      a_mbig_q  <= 1'b0;
+      mplier_q  <= (p_addr || p_token) ? x_bytes : 24'd0;
+    end else if (state_q == SCheck && is_vmove) begin
+      // (GROUPS - 1) x GSTRIDE, next to the division in SVmCalc
+      a_acc_q   <= '0;
+      a_big_q   <= 1'b0;
+      a_mcand_q <= 33'(vm_gstride);
+      a_mbig_q  <= 1'b0;
+      mplier_q  <= 24'(vm_groups_m1);
+    end else if (state_q == SCheck) begin
+      mat_phase_q <= 1'b0;
+      if (is_mat) begin
+        // phase 0: WGT_ADDR/WGT_WORD + NB x KC in A, NB x G in B
+        a_acc_q   <= 33'(m_wgt_word);
+        a_big_q   <= 1'b0;
+        a_mcand_q <= 33'(m_kc);
+        a_mbig_q  <= 1'b0;
+        b_acc_q   <= '0;
+        b_big_q   <= 1'b0;
+        {b_mbig_q, b_mcand_q} <= groups_b;
+        mplier_q  <= 24'(m_nb);
+      end else begin
+        // LOAD/STORE: HOST_ADDR + ROW_BYTES + (ROWS - 1) x HOST_STRIDE in A, the same in the
+        // bank in B; COMPLETE: HOST_ADDR + 4 in A
+        a_acc_q               <= host_start;
+        a_big_q               <= 1'b0;
+        a_mcand_q             <= 33'(x_hstride);
+        a_mbig_q              <= 1'b0;
+        {b_big_q, b_acc_q}    <= sram_start;
+        {b_mbig_q, b_mcand_q} <= sstride_b;
+        mplier_q              <= (is_load || is_store) ? 24'(x_rows_m1) : 24'd0;
+      end
+    end else if (seq_next_phase) begin
+      // phase 1: ACT_ADDR/ACT_WORD + M x KX in A, ACC_ADDR/ACC_WORD + M x (NB x G) in B
+      mat_phase_q <= 1'b1;
+      wgt_bad_q   <= a_big_q || 64'(a_acc_q) > 64'(WgtDepth);
+      nbg_q       <= NbgW'(b_acc_q);
+      a_acc_q     <= 33'(m_act_word);
+      a_big_q     <= 1'b0;
+      a_mcand_q   <= 33'(kx_q);
+      a_mbig_q    <= 1'b0;
+      {b_big_q, b_acc_q}    <= acc_b;
+      {b_mbig_q, b_mcand_q} <= nbg_b;
+      mplier_q    <= 24'(m_m);
+    end else if ((in_patch || state_q == SCalc || in_vmcalc) && !mul_done) begin
+      if (mplier_q[0]) begin
+        a_acc_q <= a_sum[32:0];
+        a_big_q <= a_big_q || a_mbig_q || a_sum[33];
+        b_acc_q <= b_sum[SramW-1:0];
+        b_big_q <= b_big_q || b_mbig_q || b_sum[SramW];
+      end
+      a_mcand_q <= a_mcand_q << 1;
+      a_mbig_q  <= a_mbig_q || a_mcand_q[32];
+      b_mcand_q <= b_mcand_q << 1;
+      b_mbig_q  <= b_mbig_q || b_mcand_q[SramW-1];
+      mplier_q  <= mplier_q >> 1;
+    end
+  end
+  assign acc_b = sat_b(33'(m_acc_word));
 
   logic [7:0]  rng_code;
-  logic [31:0] rng_info;
+  info_e       rng_kind;
+  logic [2:0]  rng_word;
   // The window ends at WIN_BASE + WIN_SIZE or at the end of the 32-bit address space,
   // whichever comes first: the DMA's addresses are 32 bits and must not wrap.
-  logic [63:0] win_end, win_sum;
-  assign win_sum = 64'(win_base_i) + 64'(win_size_i);
-  assign win_end = win_sum > 64'h1_0000_0000 ? 64'h1_0000_0000 : win_sum;
+  logic [32:0] win_end, win_sum;
+  assign win_sum = 33'(win_base_i) + 33'(win_size_i);
+  assign win_end = win_sum[32] ? 33'h1_0000_0000 : win_sum;   // past 2^32: 2^32
+  logic host_past, sram_past;
+  // (An end past min(WIN_BASE + WIN_SIZE, 2^32) is past either: no multiplexer for the min.)
+  assign host_past = a_big_q || 34'(a_acc_q) > 34'(win_sum) || a_acc_q > 33'h1_0000_0000;
+  assign sram_past = b_big_q || 33'(b_acc_q) > 33'(x_bank_bytes);
   always_comb begin
     rng_code = ks_desc_pkg::ErrNone;
-    rng_info = '0;
+    rng_kind = IZero;
+    rng_word = '0;
     if (is_load || is_store || is_cpl) begin
-      if ((is_cpl ? w3 : x_host) < win_base_i || host_end > win_end) begin
+      if ((is_cpl ? w3 : x_host) < win_base_i || host_past) begin
         rng_code = ks_desc_pkg::ErrHostRange;
-        rng_info = is_cpl ? w3 : x_host;
-      end else if (!is_cpl && sram_end > 64'(x_bank_bytes)) begin
+        rng_kind = IWord; rng_word = 3'd3;             // HOST_ADDR
+      end else if (!is_cpl && sram_past) begin
         rng_code = ks_desc_pkg::ErrSramRange;
-        rng_info = x_sram;
+        rng_kind = IWord; rng_word = 3'd2;             // SRAM_ADDR
       end
     end else if (is_mat) begin
-      if (wgt_end > 64'(WgtDepth)) begin
-        rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_wgt;
-      end else if (act_end > 64'(ActDepth)) begin
-        rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_act;
-      end else if (acc_end > 64'(AccDepthW)) begin
-        rng_code = ks_desc_pkg::ErrSramRange; rng_info = m_acc;
+      if (wgt_bad_q) begin
+        rng_code = ks_desc_pkg::ErrSramRange; rng_kind = IWord; rng_word = 3'd5;
+      end else if (a_big_q || 64'(a_acc_q) > 64'(ActDepth)) begin
+        rng_code = ks_desc_pkg::ErrSramRange; rng_kind = IWord; rng_word = 3'd6;
+      end else if (b_big_q || 64'(b_acc_q) > 64'(AccDepthW)) begin
+        rng_code = ks_desc_pkg::ErrSramRange; rng_kind = IWord; rng_word = 3'd7;
       end
     end else if (is_vec) begin
       if (v_bad) begin
-        rng_code = ks_desc_pkg::ErrBadVector; rng_info = w1;
+        rng_code = ks_desc_pkg::ErrBadVector; rng_kind = IWord; rng_word = 3'd1;
       end
     end else if (is_vrun) begin
       if (17'(vr_start) + 17'(vr_count) > 17'(VecProgDepth)) begin
-        rng_code = ks_desc_pkg::ErrSramRange; rng_info = 32'(vr_start);
+        rng_code = ks_desc_pkg::ErrSramRange; rng_kind = ILow16; rng_word = 3'd1;   // START
       end
     end else if (is_vmove) begin
       if (vm_dir == 4'd0) begin
         if (vm_rem_q != '0) begin
-          rng_code = ks_desc_pkg::ErrMisaligned; rng_info = 32'(vm_count);
+          rng_code = ks_desc_pkg::ErrMisaligned; rng_kind = IWord; rng_word = 3'd4;   // COUNT
         end else if (64'(vm_acc_words_q) + 64'(vm_count) > 64'(AccDepthW)) begin
-          rng_code = ks_desc_pkg::ErrSramRange; rng_info = vm_bank;
-        end else if (64'(vm_elem) + 64'(mul_prod_q) + 64'(vm_qrows_q) > 64'(VecElems)) begin
-          rng_code = ks_desc_pkg::ErrBadVector; rng_info = w1;
+          rng_code = ks_desc_pkg::ErrSramRange; rng_kind = IWord; rng_word = 3'd3;
+        end else if (a_big_q || 64'(vm_elem) + 64'(a_acc_q) + 64'(vm_qrows_q) > 64'(VecElems)) begin
+          rng_code = ks_desc_pkg::ErrBadVector; rng_kind = IWord; rng_word = 3'd1;
         end
       end else begin
         if (64'(vm_bank) + 64'(vm_act_pad_q) > 64'(ActBytes)) begin
-          rng_code = ks_desc_pkg::ErrSramRange; rng_info = vm_bank;
+          rng_code = ks_desc_pkg::ErrSramRange; rng_kind = IWord; rng_word = 3'd3;
         end else if (64'(vm_elem) + 64'(vm_count) > 64'(VecElems)) begin
-          rng_code = ks_desc_pkg::ErrBadVector; rng_info = w1;
+          rng_code = ks_desc_pkg::ErrBadVector; rng_kind = IWord; rng_word = 3'd1;
         end
       end
     end else if (is_decode) begin
-      if (d_prog < win_base_i || 64'(d_prog) + {43'b0, d_prog_len, 5'b0} > win_end) begin
-        rng_code = ks_desc_pkg::ErrHostRange; rng_info = d_prog;
-      end else if (d_prompt < win_base_i || 64'(d_prompt) + {46'b0, d_prompt_len, 2'b0} > win_end) begin
-        rng_code = ks_desc_pkg::ErrHostRange; rng_info = d_prompt;
+      if (d_prog < win_base_i || 64'(d_prog) + {43'b0, d_prog_len, 5'b0} > 64'(win_end)) begin
+        rng_code = ks_desc_pkg::ErrHostRange; rng_kind = IWord; rng_word = 3'd1;
+      end else if (d_prompt < win_base_i || 64'(d_prompt) + {46'b0, d_prompt_len, 2'b0} > 64'(win_end)) begin
+        rng_code = ks_desc_pkg::ErrHostRange; rng_kind = IWord; rng_word = 3'd3;
       end else if (d_start >= d_seq_len) begin
-        rng_code = ks_desc_pkg::ErrDecodeRange; rng_info = 32'(d_start);
+        rng_code = ks_desc_pkg::ErrDecodeRange; rng_kind = ILow16; rng_word = 3'd5;   // START_POS
       end
     end
   end
@@ -536,13 +707,16 @@ module ks_cmdproc #(
   logic [VecW-1:0]  vec_payload;
   logic flush;
 
-  assign xfer_payload = {x_bank[2:0], x_sram, x_host, x_rows, x_bytes, x_hstride, x_sstride};
-  assign mat_payload  = {m_int4, m_m, nb_q, kc_q, kx_q,
-                         m_wgt_word, m_act_word, m_acc_word,
-                         rows_last_q, k_last_q, cpg_q, groups_q};
+  // The fields as the engines take them: the checks passed, so each fits its width (a stride
+  // only matters modulo the bank, ROW_BYTES goes as beats).
+  assign xfer_payload = {x_bank[2:0], SramW'(x_sram), x_host, x_rows, BeatsW'(x_bytes >> LaneW), x_hstride,
+                         SramW'(x_sstride)};
+  assign mat_payload  = {m_int4, MW'(m_m), nb_q, kc_q, MW'(kx_q),
+                         WgtWordW'(m_wgt_word), ActWordW'(m_act_word), AccWordW'(m_acc_word),
+                         rows_last_q, k_last_q, cpg_q, groups_q, nbg_q};
   // VRUN: START in A, COUNT in LEN, the DECODE pos (0 outside one) in IMM.
   assign vec_payload  = is_vrun ? {1'b1, 11'b0, 16'b0, vr_start, 16'b0, vr_count,
-                                   16'b0, dec_active_q ? dec_pos_q : 16'd0}
+                                   16'b0, dec_on ? dec_pos_q : 16'd0}
                                 : {1'b0, v_kind, v_op, v_swap_b, v_b_imm, v_hist_a, v_dst, v_a, v_b, v_len, w4};
 
   ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_lq (
@@ -559,10 +733,18 @@ module ks_cmdproc #(
     .out_valid_o(mq_valid), .out_ready_i(mq_pop), .out_data_o(mq_head), .count_o());
   // VEC instructions were checked before dispatch and never fail; a VRUN's entries are
   // checked as they run, and the ring index names the VRUN when one fails.
-  ks_fifo #(.Width(VQW), .Depth(QueueDepth)) u_vq (
-    .clk_i, .rst_ni(rst_ni && !flush),
-    .in_valid_i(vq_push), .in_ready_o(vq_ready), .in_data_i({head_q, deps[2], deps[0], vec_payload}),
-    .out_valid_o(vq_valid), .out_ready_i(vq_pop), .out_data_o(vq_head), .count_o());
+  if (HasVector != 0) begin : g_vq
+    ks_fifo #(.Width(VQW), .Depth(QueueDepth)) u_vq (
+      .clk_i, .rst_ni(rst_ni && !flush),
+      .in_valid_i(vq_push), .in_ready_o(vq_ready), .in_data_i({head_q, deps[2], deps[0], vec_payload}),
+      .out_valid_o(vq_valid), .out_ready_i(vq_pop), .out_data_o(vq_head), .count_o());
+  end else begin : g_no_vq
+    assign vq_ready = 1'b0;
+    assign vq_valid = 1'b0;
+    assign vq_head  = '0;
+    logic unused_vq;
+    assign unused_vq = ^{vq_push, vq_pop, vec_payload};
+  end
   assign vec_cmd_o = vq_head[VecW-1:0];
 
   // Tokens: l2c (load->compute), c2l, c2s, s2c.
@@ -571,7 +753,7 @@ module ks_cmdproc #(
   logic [1:0] l_vec, v_deps;                 // {POP_VEC, PUSH_VEC}; {PUSH_PREV, POP_PREV}
   assign l_deps = lq_head[XferW +: 4];
   assign s_deps = sq_head[XferW +: 4];
-  assign l_vec  = lq_head[XferW + 4 +: 2];
+  assign l_vec  = HasVector != 0 ? lq_head[XferW + 4 +: 2] : 2'b00;
   assign v_deps = vq_head[VecW +: 2];
   assign m_deps = mq_head[MatW +: 4];
   logic l_tokens_ok, s_tokens_ok, m_tokens_ok;
@@ -601,9 +783,9 @@ module ks_cmdproc #(
   logic [$clog2(QueueDepth + 1)-1:0] lq_vec_q, sq_vec_q;
   logic l_run_vec_q, s_run_vec_q, vxfer_pending, vec_pending;
   logic lq_head_vec, sq_head_vec;
-  assign lq_head_vec = lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVec) ||
-                       lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVprog);
-  assign sq_head_vec = sq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVec);
+  assign lq_head_vec = HasVector != 0 && (lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVec) ||
+                                          lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVprog));
+  assign sq_head_vec = HasVector != 0 && sq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVec);
   always_ff @(posedge clk_i) begin
     if (!rst_ni || flush) begin
       lq_vec_q <= '0;
@@ -625,8 +807,8 @@ module ks_cmdproc #(
   // LOADs VMOVE waits for (banks ACT, VEC, VPROG): how many are queued, whether one runs.
   logic [$clog2(QueueDepth + 1)-1:0] lq_blk_q;
   logic l_run_blk_q, x_blk, lq_head_blk;
-  assign x_blk       = is_load && (x_is_vec || x_bank == ks_desc_pkg::BankAct);
-  assign lq_head_blk = lq_head_vec || lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankAct);
+  assign x_blk       = HasVector != 0 && is_load && (x_is_vec || x_bank == ks_desc_pkg::BankAct);
+  assign lq_head_blk = HasVector != 0 && (lq_head_vec || lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankAct));
   always_ff @(posedge clk_i) begin
     if (!rst_ni || flush) begin
       lq_blk_q <= '0;
@@ -676,8 +858,8 @@ module ks_cmdproc #(
       v_pend_q <= 1'b0;
     end
   end
-  assign l2v_inc = l_push_ok && l_pushvec_q;
-  assign v2l_inc = v_done && !flush;
+  assign l2v_inc = HasVector != 0 && l_push_ok && l_pushvec_q;
+  assign v2l_inc = HasVector != 0 && v_done && !flush;
   assign l2v_dec = vq_pop && v_deps[0];
   assign v2l_dec = lq_pop && l_vec[1];
   assign l2c_inc = l_push_ok && l_push_q[1];
@@ -701,8 +883,12 @@ module ks_cmdproc #(
     if (l2v_inc && !l2v_dec && l2v_q == 8'hff) begin tok_overflow = 1'b1; tok_overflow_idx = l_idx_q; end
     if (v2l_inc && !v2l_dec && v2l_q == 8'hff) begin tok_overflow = 1'b1; tok_overflow_idx = v_idx_q; end
   end
+  // (One adder per counter: +1, -1 or nothing; a push onto 255 is the overflow above.)
   function automatic logic [7:0] tok_next(input logic [7:0] v, input logic inc, input logic dec);
-    tok_next = v + 8'(inc && v != 8'hff) - 8'(dec);
+    logic up, down;
+    up   = inc && !dec && v != 8'hff;
+    down = dec && !(inc && v != 8'hff);
+    tok_next = (up || down) ? v + (down ? 8'hff : 8'h01) : v;
   endfunction
   always_ff @(posedge clk_i) begin
     if (!rst_ni || state_q == SReset) begin
@@ -720,20 +906,21 @@ module ks_cmdproc #(
   // Execution errors, in a fixed priority when several happen at once.
   logic        exec_err;
   logic [7:0]  exec_code;
-  logic [31:0] exec_info, exec_idx;
+  info_e       exec_kind;
+  logic [31:0] exec_idx;
   always_comb begin
     exec_err = 1'b1;
     exec_code = ks_desc_pkg::ErrNone;
-    exec_info = '0;
+    exec_kind = IZero;
     exec_idx = '0;
     if (load_done_i && load_err_i) begin
-      exec_code = ks_desc_pkg::ErrReadBusError; exec_info = load_err_addr_i; exec_idx = 32'(l_idx_q);
+      exec_code = ks_desc_pkg::ErrReadBusError; exec_kind = IExecLoad; exec_idx = 32'(l_idx_q);
     end else if (store_done_i && store_err_i) begin
-      exec_code = ks_desc_pkg::ErrWriteBusError; exec_info = store_err_addr_i; exec_idx = 32'(s_idx_q);
+      exec_code = ks_desc_pkg::ErrWriteBusError; exec_kind = IExecStore; exec_idx = 32'(s_idx_q);
     end else if (tok_overflow) begin
       exec_code = ks_desc_pkg::ErrTokenOverflow; exec_idx = 32'(tok_overflow_idx);
     end else if (vec_run_err_i) begin
-      exec_code = ks_desc_pkg::ErrBadVector; exec_info = 32'(vec_run_err_idx_i); exec_idx = 32'(v_idx_q);
+      exec_code = ks_desc_pkg::ErrBadVector; exec_kind = IZero; exec_idx = 32'(v_idx_q);   // ERR_INFO: err_now
     end else begin
       exec_err = 1'b0;
     end
@@ -741,26 +928,36 @@ module ks_cmdproc #(
 
   // ---- ring configuration checks --------------------------------------------------------------
   logic        ring_ok;
-  logic [31:0] ring_bad;
+  logic        ring_bad_base;   // 0: RING_SIZE is the bad value, 1: RING_BASE
+  // RING_SIZE must be one of 2^1 .. 2^16: one bit set among [16:1]. For such a size, an index
+  // i (16 bits) is >= RING_SIZE exactly when it has a bit at or above the set one (le_size).
+  logic        size_pow2;
+  function automatic logic [15:0] prefix_or(input logic [15:0] v);
+    prefix_or = v;
+    for (int i = 1; i < 16; i++) prefix_or[i] = prefix_or[i-1] || v[i];
+  endfunction
+  logic [15:0] le_size;            // bit i: RING_SIZE has a bit at or below i
+  assign le_size = prefix_or(ring_size_i[15:0]);
+  assign size_pow2 = ring_size_i[31:17] == '0 && ring_size_i[0] == 1'b0 && $onehot(ring_size_i[16:1]);
+  logic [33:0] ring_end;
+  assign ring_end = 34'(ring_base_i) + {12'b0, ring_size_i[16:0], 5'b0};
   always_comb begin
     ring_ok  = 1'b1;
-    ring_bad = '0;
-    if (ring_size_i < 2 || ring_size_i > 65536 || (ring_size_i & (ring_size_i - 1)) != 0 ||
-        32'(head_q) >= ring_size_i || 32'(tail_q) >= ring_size_i) begin
+    ring_bad_base = 1'b0;
+    if (!size_pow2 || (head_q & le_size) != '0 || (tail_q & le_size) != '0) begin
       // Also a ring shrunk below the current head or tail while disabled.
-      ring_ok = 1'b0; ring_bad = ring_size_i;
-    end else if (ring_base_i[4:0] != '0 || ring_base_i < win_base_i ||
-                 64'(ring_base_i) + 64'(ring_size_i) * 32 > win_end) begin
-      ring_ok = 1'b0; ring_bad = ring_base_i;
+      ring_ok = 1'b0;
+    end else if (ring_base_i[4:0] != '0 || ring_base_i < win_base_i || ring_end > 34'(win_sum) ||
+                 ring_end > 34'h1_0000_0000) begin
+      ring_ok = 1'b0; ring_bad_base = 1'b1;
     end
   end
 
   // ---- DECODE: patching, the next token, stop conditions -------------------------------------
-  // POS_ADDR / TOKEN_ADDR: HOST_ADDR + (pos + token) x ROW_BYTES by shift-add (mul_*), then the
+  // POS_ADDR / TOKEN_ADDR: HOST_ADDR + (pos + token) x ROW_BYTES by shift-add (accumulator A), then the
   // field checks see the patched descriptor. Past 32 bits: HOST_RANGE; ROWS + pos or LEN + pos
   // past 16 bits: SRAM_RANGE / BAD_VECTOR (the model's order).
-  logic        p_addr, p_token, p_rows, p_len, patch_run_q, mul_done;
-  logic [63:0] patch_host;
+  logic        p_addr, p_token, p_rows, p_len, patch_run_q;
   logic [16:0] patch_rows, patch_len;
   assign p_addr     = (is_load || is_store) &&
                       desc_q[ks_desc_pkg::LoadPosAddrWord * 32 + ks_desc_pkg::LoadPosAddrLsb];
@@ -769,22 +966,22 @@ module ks_cmdproc #(
   assign p_rows     = (is_load || is_store) &&
                       desc_q[ks_desc_pkg::LoadPosRowsWord * 32 + ks_desc_pkg::LoadPosRowsLsb];
   assign p_len      = is_vec && desc_q[ks_desc_pkg::VecPosLenWord * 32 + ks_desc_pkg::VecPosLenLsb];
-  assign mul_done   = mul_mplier_q == '0;
-  assign patch_host = 64'(x_host) + mul_prod_q;
   assign patch_rows = 17'(x_rows) + 17'(dec_pos_q);
   assign patch_len  = 17'(v_len) + 17'(dec_pos_q);
 
   logic [7:0]  patch_code;
-  logic [31:0] patch_info;
+  info_e       patch_kind;
+  logic [2:0]  patch_word;
   always_comb begin
     patch_code = ks_desc_pkg::ErrNone;
-    patch_info = '0;
-    if (patch_host > 64'hFFFF_FFFF) begin
-      patch_code = ks_desc_pkg::ErrHostRange; patch_info = patch_host[31:0];
+    patch_kind = IZero;
+    patch_word = '0;
+    if (a_big_q || a_acc_q[32]) begin  // HOST_ADDR + (pos + token) x ROW_BYTES in accumulator A
+      patch_code = ks_desc_pkg::ErrHostRange; patch_kind = IPatch;
     end else if (p_rows && patch_rows[16]) begin
-      patch_code = ks_desc_pkg::ErrSramRange; patch_info = x_sram;
+      patch_code = ks_desc_pkg::ErrSramRange; patch_kind = IWord; patch_word = 3'd2;   // SRAM_ADDR
     end else if (p_len && patch_len[16]) begin
-      patch_code = ks_desc_pkg::ErrBadVector; patch_info = w1;
+      patch_code = ks_desc_pkg::ErrBadVector; patch_kind = IWord; patch_word = 3'd1;
     end
   end
 
@@ -827,7 +1024,9 @@ module ks_cmdproc #(
 
   logic        raise;
   logic [7:0]  raise_code;
-  logic [31:0] raise_info, raise_idx;
+  info_e       raise_kind;
+  logic [2:0]  raise_word;
+  logic [31:0] raise_idx;
   logic        advance, consumed, cpl_ok, dec_start, tok_fire, dec_end;
   logic        vm_calc_done;
   logic [4:0]  vm_cnt_q;
@@ -839,7 +1038,8 @@ module ks_cmdproc #(
     state_d    = state_q;
     raise      = 1'b0;
     raise_code = '0;
-    raise_info = '0;
+    raise_kind = IZero;
+    raise_word = '0;
     raise_idx  = 32'(head_q);
     consumed   = 1'b0;
     cpl_ok     = 1'b0;
@@ -850,9 +1050,9 @@ module ks_cmdproc #(
     vq_push    = 1'b0;
     unique case (state_q)
       SIdle: begin
-        if (dec_active_q && enable_i && !halted_q && dec_pc_q == dec_prog_len_q) begin
+        if (dec_on && enable_i && !halted_q && dec_pc_q == dec_prog_len_q) begin
           state_d = SStepFence;                        // the step program has been handed out
-        end else if (enable_i && !halted_q && (dec_active_q || head_q != tail_q)) begin
+        end else if (enable_i && !halted_q && (dec_on || head_q != tail_q)) begin
           state_d = SFetch;
         end
       end
@@ -864,19 +1064,19 @@ module ks_cmdproc #(
           if (fetch_err_q || fetch_rsp_err_i) begin
             raise = 1'b1;
             raise_code = ks_desc_pkg::ErrFetchBusError;
-            raise_info = fetch_addr_o;
+            raise_kind = IFetch;
             state_d = SIdle;
           end else begin
-            state_d = dec_active_q ? SPatch : SCheck;
+            state_d = dec_on ? SPatch : SCheck;
           end
         end
       end
       SPatch: begin
         if (halted_q) begin
           state_d = SIdle;
-        end else if (patch_run_q && mul_done) begin
+        end else if (HasVector != 0 && patch_run_q && mul_done) begin
           if (patch_code != ks_desc_pkg::ErrNone) begin
-            raise = 1'b1; raise_code = patch_code; raise_info = patch_info;
+            raise = 1'b1; raise_code = patch_code; raise_kind = patch_kind; raise_word = patch_word;
             state_d = SIdle;
           end else begin
             state_d = SCheck;
@@ -887,16 +1087,21 @@ module ks_cmdproc #(
         if (halted_q) begin
           state_d = SIdle;
         end else if (chk_code != ks_desc_pkg::ErrNone) begin
-          raise = 1'b1; raise_code = chk_code; raise_info = chk_info;
+          raise = 1'b1; raise_code = chk_code; raise_kind = chk_kind; raise_word = chk_word;
           state_d = SIdle;
+        end else if (is_vmove && vm_dir == 4'd0) begin
+          state_d = SVmCalc;
+        end else if (is_mat || ((is_load || is_store) && x_rows > 16'd1)) begin
+          state_d = SCalc;                             // the extents' products
         end else begin
-          state_d = (is_vmove && vm_dir == 4'd0) ? SVmCalc : SRange;
+          state_d = SRange;
         end
       end
+      SCalc: if (mul_done && !(is_mat && !mat_phase_q)) state_d = SRange;
       SVmCalc: if (vm_calc_done) state_d = SRange;
       SRange: begin
         if (rng_code != ks_desc_pkg::ErrNone) begin
-          raise = 1'b1; raise_code = rng_code; raise_info = rng_info;
+          raise = 1'b1; raise_code = rng_code; raise_kind = rng_kind; raise_word = rng_word;
           state_d = SIdle;
         end else begin
           state_d = (is_nop || is_cpl || is_vmove || is_decode) ? SFence : SDispatch;
@@ -938,7 +1143,7 @@ module ks_cmdproc #(
           if (cpl_err_i) begin
             raise = 1'b1;
             raise_code = ks_desc_pkg::ErrWriteBusError;
-            raise_info = w3;
+            raise_kind = IWord; raise_word = 3'd3;       // COMPLETE's HOST_ADDR
           end else begin
             cpl_ok = 1'b1;
             consumed = 1'b1;
@@ -955,11 +1160,11 @@ module ks_cmdproc #(
       end
       SPrompt: if (fetch_ready_i) state_d = SPromptRecv;
       SPromptRecv: begin
-        if (fetch_rsp_valid_i && fetch_rsp_last_i) begin
+        if (HasVector != 0 && fetch_rsp_valid_i && fetch_rsp_last_i) begin
           if (fetch_rsp_err_i) begin
             raise = 1'b1;
             raise_code = ks_desc_pkg::ErrFetchBusError;
-            raise_info = prompt_addr;
+            raise_kind = IPrompt;
             state_d = SIdle;
           end else if (halted_q) begin
             state_d = SIdle;                           // halted meanwhile (a register error)
@@ -973,14 +1178,14 @@ module ks_cmdproc #(
       end
       SStepFence: begin
         // The step's fence; then the next token: forced from the prompt, or S7.
-        if (halted_q || !dec_active_q) begin
+        if (halted_q || !dec_on) begin
           state_d = SIdle;
         end else if (engines_idle) begin
           state_d = forced ? SPrompt : SEmit;
         end
       end
       SEmit: begin
-        if (halted_q || !dec_active_q) begin
+        if (halted_q || !dec_on) begin
           state_d = SIdle;
         end else if (tok_ready_i) begin
           state_d = SIdle;
@@ -997,39 +1202,84 @@ module ks_cmdproc #(
 
   // A consumed descriptor moves RING_HEAD, or DEC_PC inside a step program; the DECODE itself
   // is consumed when its last token goes out.
-  assign advance = (consumed && !dec_active_q) || dec_end;
+  assign advance = (consumed && !dec_on) || dec_end;
 
   assign flush = state_q == SReset || exec_abort_q;
 
   // Which error, if any, is recorded this cycle (the first wins while halted), and whether a
   // CTRL.ENABLE write resumes. After an execution error the work queued behind it is gone:
   // only QUEUE_RESET recovers, and a CTRL.ENABLE write is ignored until then.
+  // ERR_INFO is filled in two steps: the error records which value is its detail (err_kind_d,
+  // err_word_d) and the value is picked in the next cycle, from sources that hold still while
+  // the queue is halted (the descriptor, the ring registers, the engines' error addresses).
+  // Values that do not hold (the written doorbell, a VRUN entry's index, a step program's
+  // fetch address) go in at once (err_now).
   logic        err_set, resume;
   logic [7:0]  err_code_d;
-  logic [31:0] err_info_d, err_index_d;
+  logic [31:0] err_index_d, err_now;
+  info_e       err_kind_d;
+  logic [2:0]  err_word_d;
   always_comb begin
     err_set     = 1'b0;
     resume      = 1'b0;
     err_code_d  = '0;
-    err_info_d  = '0;
+    err_kind_d  = IZero;
+    err_word_d  = '0;
+    err_now     = '0;
     err_index_d = 32'(head_q);
     if (!halted_q) begin
       if (exec_err) begin
-        err_set = 1'b1; err_code_d = exec_code; err_info_d = exec_info; err_index_d = exec_idx;
+        err_set = 1'b1; err_code_d = exec_code; err_kind_d = exec_kind; err_index_d = exec_idx;
+        if (exec_code == ks_desc_pkg::ErrBadVector) err_now = 32'(vec_run_err_idx_i);
       end else if (raise) begin
-        err_set = 1'b1; err_code_d = raise_code; err_info_d = raise_info; err_index_d = raise_idx;
+        err_set = 1'b1; err_code_d = raise_code; err_kind_d = raise_kind; err_word_d = raise_word;
+        err_index_d = raise_idx;
+        if (HasVector != 0 && raise_kind == IFetch) begin
+          err_kind_d = IZero; err_now = fetch_addr_o;   // a step program's: dec_on ends now
+        end
       end else if (tail_write_i && tail_value_i >= ring_size_i) begin
-        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrDoorbellRange; err_info_d = tail_value_i;
+        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrDoorbellRange; err_now = tail_value_i;
       end else if (enable_write_i && !ring_ok) begin
-        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrRingConfig; err_info_d = ring_bad;
+        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrRingConfig; err_kind_d = ring_bad_base ? IRingBase : IRingSize;
       end
     end else if (enable_write_i && state_q == SIdle && !exec_abort_q && !exec_error_q) begin
       if (ring_ok) begin
         resume = 1'b1;
       end else begin
-        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrRingConfig; err_info_d = ring_bad;
+        err_set = 1'b1; err_code_d = ks_desc_pkg::ErrRingConfig; err_kind_d = ring_bad_base ? IRingBase : IRingSize;
       end
     end
+  end
+
+  // The recorded detail's value. A descriptor word is taken from the low fetch beat of desc_q:
+  // a word of a later beat is first shifted down there (err_shift, a beat per cycle, in SIdle:
+  // the descriptor that failed is fetched again on resume, and nothing reads it meanwhile;
+  // errors that name a word go to SIdle at once), so a Wpb-to-1 multiplexer picks it, not
+  // one over the whole descriptor. Register reads wait meanwhile (err_busy_o).
+  localparam int unsigned Wpb = AxiBytes / 4;                          // words per fetch beat
+  localparam int unsigned ShW = DescBeats > 1 ? $clog2(DescBeats) : 1;
+  info_e       err_kind_q;
+  logic [2:0]  err_word_q;
+  logic        err_fill_q, err_shift;
+  logic [ShW-1:0] err_shift_q;   // beats to shift down before the word is in the low one
+  logic [31:0] err_word_val, err_fill;
+  assign err_shift    = err_fill_q && err_shift_q != '0 && state_q == SIdle;
+  assign err_word_val = word(desc_q, 32'(err_word_q) % Wpb);
+  always_comb begin
+    unique case (err_kind_q)
+      IWord:      err_fill = err_word_val;
+      ILow16:     err_fill = {16'b0, err_word_val[15:0]};
+      IOp:        err_fill = 32'(op);
+      IIndex:     err_fill = 32'(err_word_q);
+      IFetch:     err_fill = fetch_addr_o;
+      IPatch:     err_fill = HasVector != 0 ? a_acc_q[31:0] : '0;
+      IPrompt:    err_fill = HasVector != 0 ? prompt_addr : '0;
+      IExecLoad:  err_fill = load_err_addr_i;
+      IExecStore: err_fill = store_err_addr_i;
+      IRingSize:  err_fill = ring_size_i;
+      IRingBase:  err_fill = ring_base_i;
+      default:    err_fill = '0;
+    endcase
   end
   assign abort_o = flush;
 
@@ -1044,6 +1294,7 @@ module ks_cmdproc #(
       err_code_q    <= '0;
       err_index_q   <= '0;
       err_info_q    <= '0;
+      err_fill_q    <= 1'b0;
       completions_q <= '0;
       last_seq_q    <= '0;
     end else begin
@@ -1057,6 +1308,7 @@ module ks_cmdproc #(
         err_code_q    <= '0;
         err_index_q   <= '0;
         err_info_q    <= '0;
+        err_fill_q    <= 1'b0;
         completions_q <= '0;
         last_seq_q    <= '0;
       end else begin
@@ -1074,13 +1326,25 @@ module ks_cmdproc #(
         if (err_set) begin
           halted_q    <= 1'b1;
           err_code_q  <= err_code_d;
-          err_info_q  <= err_info_d;
+          err_info_q  <= err_now;
           err_index_q <= err_index_d;
+          err_kind_q  <= err_kind_d;
+          err_word_q  <= err_word_d;
+          err_fill_q  <= err_kind_d != IZero;
+          err_shift_q <= (err_kind_d == IWord || err_kind_d == ILow16) ? ShW'(32'(err_word_d) / Wpb) : '0;
         end else if (resume) begin
           halted_q    <= 1'b0;
           err_code_q  <= '0;
           err_info_q  <= '0;
           err_index_q <= '0;
+          err_fill_q  <= 1'b0;
+        end else if (err_fill_q) begin
+          if (err_shift_q != '0) begin
+            if (err_shift) err_shift_q <= err_shift_q - 1'b1;
+          end else begin
+            err_info_q <= err_fill;
+            err_fill_q <= 1'b0;
+          end
         end
         if (exec_abort_q && engines_idle) exec_abort_q <= 1'b0;
         if (tail_write_i && tail_value_i < ring_size_i) tail_q <= tail_value_i[15:0];
@@ -1102,7 +1366,7 @@ module ks_cmdproc #(
       prompt_first_q <= 1'b0;
     end else begin
       if (state_q == SFence && state_d == SPrompt) prompt_first_q <= 1'b1;
-      if (state_q == SStepFence && state_d == SPrompt) prompt_first_q <= 1'b0;
+      if (in_step_fence && state_d == SPrompt) prompt_first_q <= 1'b0;
       if (dec_start) begin
         // desc_q still holds the DECODE: nothing has been fetched since its fence.
         dec_active_q     <= 1'b1;
@@ -1120,8 +1384,8 @@ module ks_cmdproc #(
         dec_step_q       <= '0;
         dec_tokens_q     <= '0;
       end
-      if (consumed && dec_active_q) dec_pc_q <= dec_pc_q + 1'b1;
-      if (dec_abort_i && dec_active_q) dec_abort_q <= 1'b1;
+      if (consumed && dec_on) dec_pc_q <= dec_pc_q + 1'b1;
+      if (dec_abort_i && dec_on) dec_abort_q <= 1'b1;
       if (tok_fire) begin
         dec_tokens_q <= dec_tokens_q + 1'b1;
         dec_last_q   <= next_q;
@@ -1145,51 +1409,39 @@ module ks_cmdproc #(
   // The prompt address and the step's next token.
   always_ff @(posedge clk_i) begin
     if (state_q == SFence && state_d == SPrompt) dec_prompt_q <= d_prompt;
-    if (state_q == SStepFence && state_d == SEmit) begin
+    if (in_step_fence && state_d == SEmit) begin
       next_q        <= vec_s7_i;
       next_forced_q <= 1'b0;
     end
-    if (state_q == SPromptRecv && state_d == SEmit) begin
+    if (in_prompt_recv && state_d == SEmit) begin
       next_q        <= fetch_rsp_data_i[32'(prompt_lane)*32 +: 32];
       next_forced_q <= 1'b1;
     end
   end
 
-  assign tok_valid_o  = state_q == SEmit && dec_active_q && !halted_q;
-  assign tok_data_o   = next_q;
-  assign tok_forced_o = next_forced_q;
-  assign tok_last_o   = reason != 4'd0;
+  assign tok_valid_o  = in_emit && dec_on && !halted_q;
+  assign tok_data_o   = HasVector != 0 ? next_q : '0;
+  assign tok_forced_o = HasVector != 0 && next_forced_q;
+  assign tok_last_o   = HasVector != 0 && reason != 4'd0;
 
-  // ---- sequential arithmetic: the POS_/TOKEN_ patch and VMOVE's ACC_TO_VEC bounds ----------
-  // SPatch: mul_prod = (pos + token) x ROW_BYTES, LSB first. SVmCalc: 16 steps of restoring
-  // division COUNT / GROUPS (remainder, and the quotient times Rows, MSB first) next to
-  // mul_prod = (GROUPS - 1) x GSTRIDE.
+  // ---- the DECODE patch's multiplicand and VMOVE's division --------------------------------
+  // SPatch: accumulator A = HOST_ADDR + (pos + token) x ROW_BYTES (stage 2's multiplier).
+  // SVmCalc: 16 steps of restoring division COUNT / GROUPS (remainder, and the quotient times
+  // Rows, MSB first) next to (GROUPS - 1) x GSTRIDE in accumulator A.
   logic [32:0] patch_mcand;
   logic [15:0] vm_groups_m1;
-  assign patch_mcand  = (p_addr ? 33'(dec_pos_q) : 33'd0) + (p_token ? 33'(dec_token_q) : 33'd0);
-  assign vm_groups_m1 = vm_groups - 16'd1;
+  assign patch_mcand    = (p_addr ? 33'(dec_pos_q) : 33'd0) + (p_token ? 33'(dec_token_q) : 33'd0);
+  assign vm_groups_m1   = vm_groups - 16'd1;
   logic [17:0] div_try;
   assign div_try = {1'b0, vm_rem_q, vm_count[15 - vm_cnt_q[3:0]]} - {2'b0, vm_groups};
   always_ff @(posedge clk_i) begin
     if (state_q != SPatch) patch_run_q <= 1'b0;
-    if (state_q == SPatch && !patch_run_q) begin
-      patch_run_q  <= 1'b1;
-      mul_prod_q   <= '0;
-      mul_mcand_q  <= 64'(patch_mcand);
-      mul_mplier_q <= (p_addr || p_token) ? x_bytes : 24'd0;
-    end else if (state_q == SCheck && is_vmove) begin
-      vm_cnt_q     <= '0;
-      vm_rem_q     <= '0;
-      vm_qrows_q   <= '0;
-      mul_prod_q   <= '0;
-      mul_mcand_q  <= 64'(vm_gstride);
-      mul_mplier_q <= 24'(vm_groups_m1);
-    end else if ((state_q == SPatch || state_q == SVmCalc) && !mul_done) begin
-      mul_prod_q   <= mul_prod_q + (mul_mplier_q[0] ? mul_mcand_q : 64'd0);
-      mul_mcand_q  <= mul_mcand_q << 1;
-      mul_mplier_q <= mul_mplier_q >> 1;
-    end
-    if (state_q == SVmCalc && !vm_calc_done) begin
+    if (in_patch && !patch_run_q) patch_run_q <= 1'b1;
+    if (state_q == SCheck && is_vmove) begin
+      vm_cnt_q   <= '0;
+      vm_rem_q   <= '0;
+      vm_qrows_q <= '0;
+    end else if (in_vmcalc && !vm_calc_done) begin
       vm_cnt_q <= vm_cnt_q + 1'b1;
       if (!div_try[17]) begin
         vm_rem_q   <= div_try[15:0];
@@ -1209,10 +1461,10 @@ module ks_cmdproc #(
   logic [DescBits-1:0] dc_rd_q;
   if (DecCache > 0) begin : g_dcache
     logic [DescBits-1:0] dcache [DecCache];
-    assign cache_hit = dec_active_q && dec_step_q != 16'd0 && 32'(dec_prog_len_q) <= DecCache;
+    assign cache_hit = dec_on && dec_step_q != 16'd0 && 32'(dec_prog_len_q) <= DecCache;
     always_ff @(posedge clk_i) begin
       if (state_q == SFetch && cache_hit) dc_rd_q <= dcache[$clog2(DecCache)'(dec_pc_q)];
-      if (state_q == SPatch && !patch_run_q && !dc_hit_q && dec_step_q == 16'd0 && 32'(dec_pc_q) < DecCache) begin
+      if (in_patch && !patch_run_q && !dc_hit_q && dec_step_q == 16'd0 && 32'(dec_pc_q) < DecCache) begin
         dcache[$clog2(DecCache)'(dec_pc_q)] <= desc_q;
       end
     end
@@ -1232,30 +1484,30 @@ module ks_cmdproc #(
   // program's descriptor is patched in place before its checks.
   always_ff @(posedge clk_i) begin
     if (state_q == SFetch) begin
-      beat_q      <= '0;
       fetch_err_q <= 1'b0;
     end else if (state_q == SRecv && dc_hit_q) begin
       desc_q <= dc_rd_q;
-    end else if (state_q == SRecv && fetch_rsp_valid_i) begin
-      desc_q[32'(beat_q)*AxiBytes*8 +: AxiBytes*8] <= fetch_rsp_data_i;
-      beat_q <= beat_q + 1'b1;
-      if (fetch_rsp_err_i) fetch_err_q <= 1'b1;
-    end else if (state_q == SPatch && state_d == SCheck) begin
-      if (p_addr || p_token) desc_q[3*32 +: 32] <= patch_host[31:0];
+    end else if ((state_q == SRecv && fetch_rsp_valid_i) || err_shift) begin
+      // Shifted in from the top: after the DescBeats beats of the fetch, beat k sits at k.
+      // (err_shift: shifted down for ERR_INFO; what comes in is not used.)
+      desc_q <= (desc_q >> (AxiBytes * 8)) | (DescBits'(fetch_rsp_data_i) << (DescBits - AxiBytes * 8));
+      if (state_q == SRecv && fetch_rsp_err_i) fetch_err_q <= 1'b1;
+    end else if (in_patch && state_d == SCheck) begin
+      if (p_addr || p_token) desc_q[3*32 +: 32] <= a_acc_q[31:0];
       if (p_rows) desc_q[4*32 +: 16] <= patch_rows[15:0];
       if (p_len) desc_q[3*32 + 16 +: 16] <= patch_len[15:0];
     end
   end
 
   logic fetch_desc;
-  assign fetch_desc    = state_q != SPrompt && state_q != SPromptRecv;
-  assign fetch_valid_o = (state_q == SFetch && !cache_hit) || state_q == SPrompt;
+  assign fetch_desc    = !in_prompt && !in_prompt_recv;
+  assign fetch_valid_o = (state_q == SFetch && !cache_hit) || in_prompt;
   assign fetch_addr_o  = !fetch_desc ? {prompt_addr[AddrW-1:LaneW], {LaneW{1'b0}}} :
-                         dec_active_q ? dec_prog_q + 32'({dec_pc_q, 5'b0}) : ring_base_i + 32'({head_q, 5'b0});
+                         dec_on ? dec_prog_q + 32'({dec_pc_q, 5'b0}) : ring_base_i + 32'({head_q, 5'b0});
   assign fetch_beats_o = fetch_desc ? BeatsW'(DescBeats) : BeatsW'(1);
 
   // VMOVE: the checked descriptor in hand.
-  assign vmove_valid_o   = state_q == SVmove;
+  assign vmove_valid_o   = in_vmove;
   assign vmove_dir_o     = vm_dir[0];
   assign vmove_elem_o    = vm_elem;
   assign vmove_bank_o    = vm_bank;
@@ -1274,29 +1526,31 @@ module ks_cmdproc #(
   assign cpl_dat_strb_o  = AxiBytes'(4'hf) << cpl_lane;
 
   assign enable_clear_o   = state_q == SReset && state_d == SIdle;
-  assign busy_o           = state_q != SIdle || !engines_idle || dec_active_q ||
+  assign busy_o           = state_q != SIdle || !engines_idle || dec_on ||
                             (enable_i && !halted_q && head_q != tail_q);
   assign halted_o         = halted_q;
   assign resetting_o      = state_q == SReset;
   assign err_code_o       = err_code_q;
   assign err_index_o      = err_index_q;
   assign err_info_o       = err_info_q;
+  assign err_busy_o       = err_fill_q;
   assign head_o           = 32'(head_q);
   assign tail_o           = 32'(tail_q);
   assign completions_o    = completions_q;
   assign last_seq_o       = last_seq_q;
   assign irq_completion_o = cpl_ok && w2[0];
   assign irq_error_o      = err_set;
-  assign wait_o = {state_q == SDispatch, state_q == SFence || state_q == SStepFence,
+  assign wait_o = {state_q == SDispatch, state_q == SFence || in_step_fence,
                    state_q == SFetch || state_q == SRecv};
   assign desc_done_o      = 3'(consumed && (is_nop || is_cpl || is_vmove)) + 3'(dec_end) + 3'(l_push_ok) + 3'(s_push_ok) + 3'(m_push_ok) +
                             3'(vq_pop && !flush);
-  assign dec_running_o    = dec_active_q;
-  assign dec_reason_o     = dec_reason_q;
-  assign dec_pos_o        = dec_pos_q;
-  assign dec_tokens_o     = dec_tokens_q;
-  assign dec_last_o       = dec_last_q;
-  assign dec_pc_o         = dec_pc_q;
+  assign dec_running_o    = dec_on;
+  // Without the vector unit there is no DECODE: its registers read 0 (and are left out).
+  assign dec_reason_o     = HasVector != 0 ? dec_reason_q : '0;
+  assign dec_pos_o        = HasVector != 0 ? dec_pos_q : '0;
+  assign dec_tokens_o     = HasVector != 0 ? dec_tokens_q : '0;
+  assign dec_last_o       = HasVector != 0 ? dec_last_q : '0;
+  assign dec_pc_o         = HasVector != 0 ? dec_pc_q : '0;
   assign dec_step_o       = tok_fire;
 
   // Flags an engine cannot have are rejected before dispatch; w4[31:16] is reserved everywhere.

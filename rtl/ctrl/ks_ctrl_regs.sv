@@ -5,7 +5,10 @@
 /// the response is registered. Unmapped offsets, writes to read-only registers and writes
 /// to RING_BASE/RING_SIZE while the queue is enabled answer SLVERR and change nothing.
 /// The register file holds configuration (ring base and size, window, interrupt enables,
-/// CTRL.ENABLE), the interrupt status and the 64-bit performance counters; the queue's
+/// CTRL.ENABLE), the interrupt status and the performance counters (CtrBits wide: 64, or 32
+/// with every _HI word reading 0; counters not in CtrUsed stay 0 and cost nothing; CtrRam
+/// keeps them in block RAM, ks_perf_ram, where a _LO read is answered when the RAM's sweep
+/// next brings that counter up to date, up to NumCounters + 2 cycles later); the queue's
 /// live state (head, tail, errors, completions) comes from the command processor, which
 /// receives doorbell, enable and queue-reset writes as pulses.
 `include "ks_assert.svh"
@@ -23,8 +26,12 @@ module ks_ctrl_regs #(
   parameter int unsigned VecRows     = 256,
   parameter int unsigned VecProgDepth = 64,
   parameter int unsigned VecHistRows = 64,
+  parameter int unsigned CtrBits     = 64,
+  parameter int unsigned CtrRam      = 0,
   parameter int unsigned AddrW       = ks_regs_pkg::AddrBits,
-  parameter int unsigned NumCounters = ks_regs_pkg::NumCounters
+  parameter int unsigned NumCounters = ks_regs_pkg::NumCounters,
+  parameter logic [NumCounters-1:0] CtrUsed = '1,
+  parameter logic [NumCounters*16-1:0] CtrMaxInc = '1   // each counter's largest increment
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
@@ -66,6 +73,7 @@ module ks_ctrl_regs #(
   input  logic [7:0]                err_code_i,
   input  logic [31:0]               err_index_i,
   input  logic [31:0]               err_info_i,
+  input  logic                      err_busy_i,       // ERR_INFO not filled yet: reads wait
   input  logic [31:0]               head_i,
   input  logic [31:0]               tail_i,
   input  logic [31:0]               completions_i,
@@ -94,7 +102,8 @@ module ks_ctrl_regs #(
   assign s_awready_o = s_awvalid_i && s_wvalid_i && !bvalid_q;
   assign s_wready_o  = s_awready_o;
   assign wr_fire     = s_awready_o;
-  assign s_arready_o = s_arvalid_i && !rvalid_q && !wr_fire;
+  logic ctr_wait_q;   // a counter read waits for the counter RAM's answer
+  assign s_arready_o = s_arvalid_i && !rvalid_q && !wr_fire && !ctr_wait_q && !err_busy_i;
   assign rd_fire     = s_arready_o;
 
   assign s_bvalid_o = bvalid_q;
@@ -110,8 +119,7 @@ module ks_ctrl_regs #(
   logic        enable_q, freeze_q;
   logic [31:0] ring_base_q, ring_size_q, win_base_q, win_size_q;
   logic [1:0]  irq_en_q, irq_status_q;
-  logic [NumCounters*64-1:0] ctr_q;
-  logic [31:0] hi_shadow_q;
+  logic [31:0] hi_shadow;
 
   // Write decode
   logic [AddrW-1:0] waddr;
@@ -177,14 +185,52 @@ module ks_ctrl_regs #(
   assign irq_o       = |(irq_status_q & irq_en_q);
 
   // ---- performance counters --------------------------------------------------------------------
-  for (genvar c = 0; c < NumCounters; c++) begin : g_ctr
-    always_ff @(posedge clk_i) begin
-      if (!rst_ni || perf_clear) begin
-        ctr_q[c*64 +: 64] <= '0;
-      end else if (!freeze_q) begin
-        ctr_q[c*64 +: 64] <= ctr_q[c*64 +: 64] + 64'(ctr_inc_i[c*16 +: 16]);
+  // ctr_val: the counter a read addresses (flip-flops: at once; RAM: with ctr_rsp, later).
+  logic [$clog2(NumCounters)-1:0] ctr_idx;
+  logic               ctr_req, ctr_rsp;
+  logic [CtrBits-1:0] ctr_val;
+  // Unused counters have no accumulator in the RAM form; the widest accumulator sets its adder.
+  function automatic logic [NumCounters*16-1:0] used_incs();
+    used_incs = CtrMaxInc;
+    for (int c = 0; c < NumCounters; c++) begin
+      if (!CtrUsed[c]) used_incs[c*16 +: 16] = 16'd0;
+    end
+  endfunction
+  function automatic int unsigned max_inc();
+    max_inc = 1;
+    for (int c = 0; c < NumCounters; c++) begin
+      if (CtrUsed[c] && 32'(CtrMaxInc[c*16 +: 16]) > max_inc) max_inc = 32'(CtrMaxInc[c*16 +: 16]);
+    end
+  endfunction
+  if (CtrRam != 0) begin : g_ctr_ram
+    localparam int unsigned AccW = $clog2(NumCounters * max_inc() + 1);
+    ks_perf_ram #(.N(NumCounters), .W(CtrBits), .MaxInc(used_incs()), .AccW(AccW)) u_ram (
+      .clk_i, .rst_ni, .inc_i(ctr_inc_i), .freeze_i(freeze_q), .clear_i(perf_clear),
+      .rd_req_i(ctr_req), .rd_idx_i(ctr_idx), .rd_valid_o(ctr_rsp), .rd_data_o(ctr_val)
+    );
+  end else begin : g_ctr_ff
+    logic [NumCounters*CtrBits-1:0] ctr_q;
+    for (genvar c = 0; c < NumCounters; c++) begin : g_ctr
+      if (CtrUsed[c]) begin : g_used
+        logic [CtrBits-1:0] q;
+        always_ff @(posedge clk_i) begin
+          if (!rst_ni || perf_clear) begin
+            q <= '0;
+          end else if (!freeze_q) begin
+            q <= q + CtrBits'(ctr_inc_i[c*16 +: 16]);
+          end
+        end
+        assign ctr_q[c*CtrBits +: CtrBits] = q;
+      end else begin : g_unused
+        logic [15:0] unused_inc;
+        assign unused_inc = ctr_inc_i[c*16 +: 16];
+        assign ctr_q[c*CtrBits +: CtrBits] = '0;
       end
     end
+    assign ctr_val = ctr_q[32'(ctr_idx)*CtrBits +: CtrBits];
+    assign ctr_rsp = 1'b0;
+    logic unused_ctr_req;
+    assign unused_ctr_req = ctr_req;
   end
 
   // ---- read decode -----------------------------------------------------------------------------
@@ -192,7 +238,6 @@ module ks_ctrl_regs #(
   logic [31:0]      rdata;
   logic             r_ok, r_counter, r_counter_hi;
   logic [AddrW-1:0] ctr_off;
-  logic [$clog2(NumCounters)-1:0] ctr_idx;
   assign raddr        = {s_araddr_i[AddrW-1:2], 2'b00};
   assign ctr_off      = raddr - ks_regs_pkg::CounterBase;
   assign r_counter    = raddr >= ks_regs_pkg::CounterBase &&
@@ -209,6 +254,7 @@ module ks_ctrl_regs #(
       ks_regs_pkg::HwArrayOffset:    rdata = {8'(AccAddrBits), 8'(AxiBytes), 8'(Cols), 8'(Rows)};
       ks_regs_pkg::HwVecOffset:      rdata = {16'(VecRows), 3'd0, 5'($clog2(VecProgDepth)), 8'(VecLanes)};
       ks_regs_pkg::HwVecHistOffset:  rdata = 32'(VecHistRows);
+      ks_regs_pkg::HwPerfOffset:     rdata = 32'(CtrBits);
       ks_regs_pkg::HwWgtBytesOffset: rdata = 32'(WgtBytes);
       ks_regs_pkg::HwActBytesOffset: rdata = 32'(ActBytes);
       ks_regs_pkg::HwAccBytesOffset: rdata = 32'(AccBytes);
@@ -236,7 +282,7 @@ module ks_ctrl_regs #(
       ks_regs_pkg::DecPcOffset:      rdata = 32'(dec_pc_i);
       default: begin
         if (r_counter) begin
-          rdata = r_counter_hi ? hi_shadow_q : ctr_q[32'(ctr_idx)*64 +: 32];
+          rdata = r_counter_hi ? hi_shadow : ctr_val[31:0];
         end else begin
           r_ok = 1'b0;
         end
@@ -246,18 +292,24 @@ module ks_ctrl_regs #(
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
-      bvalid_q <= 1'b0;
-      rvalid_q <= 1'b0;
+      bvalid_q   <= 1'b0;
+      rvalid_q   <= 1'b0;
+      ctr_wait_q <= 1'b0;
     end else begin
       if (wr_fire) begin
         bvalid_q <= 1'b1;
       end else if (s_bready_i) begin
         bvalid_q <= 1'b0;
       end
-      if (rd_fire) begin
+      if ((rd_fire && !ctr_req) || ctr_rsp) begin
         rvalid_q <= 1'b1;
       end else if (s_rready_i) begin
         rvalid_q <= 1'b0;
+      end
+      if (ctr_req) begin
+        ctr_wait_q <= 1'b1;
+      end else if (ctr_rsp) begin
+        ctr_wait_q <= 1'b0;
       end
     end
     if (wr_fire) begin
@@ -266,10 +318,24 @@ module ks_ctrl_regs #(
     if (rd_fire) begin
       rresp_q <= r_ok ? RespOkay : RespSlvErr;
       rdata_q <= r_ok ? rdata : 32'h0;
-      if (r_counter && !r_counter_hi) begin
-        hi_shadow_q <= ctr_q[32'(ctr_idx)*64 + 32 +: 32];
-      end
     end
+    if (ctr_rsp) begin
+      rresp_q <= RespOkay;
+      rdata_q <= ctr_val[31:0];
+    end
+  end
+  // A _LO read of a counter in RAM is answered later (the RAM's sweep; no other read meanwhile).
+  assign ctr_req = CtrRam != 0 && rd_fire && r_counter && !r_counter_hi;
+
+  // A 64-bit counter's _HI comes from the latch its _LO read filled; 32-bit ones have none.
+  if (CtrBits == 64) begin : g_hi
+    logic [31:0] hi_shadow_q;
+    always_ff @(posedge clk_i) begin
+      if ((rd_fire && r_counter && !r_counter_hi && CtrRam == 0) || ctr_rsp) hi_shadow_q <= ctr_val[CtrBits-1 -: 32];
+    end
+    assign hi_shadow = hi_shadow_q;
+  end else begin : g_no_hi
+    assign hi_shadow = '0;
   end
 
   // Registers are whole words: byte strobes and the address's byte offset are ignored.

@@ -91,16 +91,18 @@ module ks_dma_wr #(
     if (burst > to_page) burst = to_page;
   end
 
-  // Bursts issued on AW wait here for their W beats ({beats-1, last of request, address}).
+  // Bursts issued on AW wait here for their W beats ({beats-1, last of request}).
   logic wq_push, wq_ready, wq_valid, wq_pop;
   logic [7:0] wq_len;
   logic wq_last;
-  logic [AddrW-1:0] wq_addr;
   // Bursts whose W beats are all sent wait here for B.
   logic bq_push, bq_ready, bq_valid, bq_pop;
   logic bq_last;
   logic [ClientW-1:0] bq_client;
+  // Every burst's address, from AW to B (for the error address): one queue for both, as at
+  // most MaxOutstanding bursts are between AW and B (unanswered_q).
   logic [AddrW-1:0] bq_addr;
+  logic aq_ready;
   logic [OutW-1:0] unanswered_q;
 
   // A named signal, not a cast inside the port's concatenation: Yosys 0.23 sizes such a
@@ -114,14 +116,24 @@ module ks_dma_wr #(
   assign awburst_o = 2'b01;
   assign wq_push   = awvalid_o && awready_i;
 
-  ks_fifo #(.Width(8 + 1 + AddrW), .Depth(MaxOutstanding)) u_wq (
+  ks_fifo #(.Width(8 + 1), .Depth(MaxOutstanding)) u_wq (
     .clk_i, .rst_ni,
     .in_valid_i (wq_push),
     .in_ready_o (wq_ready),
-    .in_data_i  ({burst_len, burst == left_q, addr_q}),
+    .in_data_i  ({burst_len, burst == left_q}),
     .out_valid_o(wq_valid),
     .out_ready_i(wq_pop),
-    .out_data_o ({wq_len, wq_last, wq_addr}),
+    .out_data_o ({wq_len, wq_last}),
+    .count_o    ()
+  );
+  ks_fifo #(.Width(AddrW), .Depth(MaxOutstanding)) u_aq (
+    .clk_i, .rst_ni,
+    .in_valid_i (wq_push),
+    .in_ready_o (aq_ready),
+    .in_data_i  (addr_q),
+    .out_valid_o(),
+    .out_ready_i(bq_pop),
+    .out_data_o (bq_addr),
     .count_o    ()
   );
 
@@ -194,14 +206,14 @@ module ks_dma_wr #(
 
   // ---- B channel ----------------------------------------------------------------------------
   assign bq_push = wq_pop;
-  ks_fifo #(.Width(1 + ClientW + AddrW), .Depth(MaxOutstanding)) u_bq (
+  ks_fifo #(.Width(1 + ClientW), .Depth(MaxOutstanding)) u_bq (
     .clk_i, .rst_ni,
     .in_valid_i (bq_push),
     .in_ready_o (bq_ready),
-    .in_data_i  ({wq_last, client_q, wq_addr}),
+    .in_data_i  ({wq_last, client_q}),
     .out_valid_o(bq_valid),
     .out_ready_i(bq_pop),
-    .out_data_o ({bq_last, bq_client, bq_addr}),
+    .out_data_o ({bq_last, bq_client}),
     .count_o    ()
   );
 
@@ -247,6 +259,7 @@ module ks_dma_wr #(
                   (!w_idle && !wvalid_o) || (bq_valid && !bvalid_i);
 
   `KS_ASSERT(b_has_burst_a, !bvalid_i || bq_valid)
+  `KS_ASSERT(aq_never_full_a, !wq_push || aq_ready)
   `KS_ASSERT(req_aligned_a, !(req_valid_i[pick] && req_ready_o[pick]) ||
                             req_addr_i[pick*AddrW +: LaneW] == '0)
   `KS_ASSERT(burst_in_page_a, !awvalid_o || (32'(addr_q[11:0]) + 32'(burst) * DataBytes) <= 4096)

@@ -1,8 +1,9 @@
 /// Load engine: executes LOAD descriptors, copying rows from memory into an SRAM bank.
 ///
 /// Takes one command at a time (cmd valid/ready; ready when idle). Row r comes from
-/// host_addr + r*host_stride and goes to sram_addr + r*sram_stride, row_bytes each (all
-/// multiples of DataBytes, checked by the command processor). Rows are requested from the
+/// host_addr + r*host_stride and goes to sram_addr + r*sram_stride, `beats` DMA beats each
+/// (addresses and strides multiples of DataBytes, checked by the command processor; bank
+/// offsets SramW bits, as the checked extents fit the banks). Rows are requested from the
 /// DMA back to back, so several are in flight; the data return in order and are written
 /// to the bank as they arrive. done_o pulses when every beat has arrived; err_o with it
 /// if any beat had a bus error (those beats are not written), err_addr_o is the first
@@ -24,7 +25,7 @@ module ks_load_engine #(
   input  logic [SramW-1:0]       cmd_sram_addr_i,
   input  logic [AddrW-1:0]       cmd_host_addr_i,
   input  logic [15:0]            cmd_rows_i,
-  input  logic [23:0]            cmd_row_bytes_i,
+  input  logic [BeatsW-1:0]      cmd_beats_i,       // ROW_BYTES / DataBytes
   input  logic [AddrW-1:0]       cmd_host_stride_i,
   input  logic [SramW-1:0]       cmd_sram_stride_i,
   output logic                   done_o,
@@ -46,8 +47,6 @@ module ks_load_engine #(
   // Status
   output logic                   busy_o
 );
-  localparam int unsigned LaneW = $clog2(DataBytes);
-
   logic        busy_q, err_q, aborted_q;
   logic [2:0]  bank_q;
   logic [15:0] rows_q, issued_q, returned_q;
@@ -87,7 +86,7 @@ module ks_load_engine #(
     if (start) begin
       bank_q        <= cmd_bank_i;
       rows_q        <= cmd_rows_i;
-      beats_q       <= BeatsW'(cmd_row_bytes_i >> LaneW);
+      beats_q       <= cmd_beats_i;
       host_stride_q <= cmd_host_stride_i;
       sram_stride_q <= cmd_sram_stride_i;
       issue_addr_q  <= cmd_host_addr_i;

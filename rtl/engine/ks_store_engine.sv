@@ -2,8 +2,9 @@
 ///
 /// One command at a time (cmd valid/ready; ready when idle). Each row becomes one DMA
 /// write request of row_bytes/DataBytes beats at host_addr + r*host_stride; its data are
-/// read from the bank at sram_addr + r*sram_stride onwards, one beat per cycle, through a
-/// three-entry buffer that absorbs the bank's one-cycle read latency under W backpressure.
+/// read from the bank at sram_addr + r*sram_stride onwards, one beat per cycle. The bank's
+/// read register is the buffer: a read issued in one cycle has its beat at the bank output
+/// in the next, where it stays (no other read of the bank is issued) until the DMA takes it.
 /// done_o pulses when the DMA has confirmed every row; err_o with it if any write got an
 /// error response (err_addr_o: the first failing burst). abort_i stops requesting rows
 /// and reading the bank (the DMA completes an interrupted row with no byte enabled) and
@@ -24,7 +25,7 @@ module ks_store_engine #(
   input  logic [SramW-1:0]       cmd_sram_addr_i,
   input  logic [AddrW-1:0]       cmd_host_addr_i,
   input  logic [15:0]            cmd_rows_i,
-  input  logic [23:0]            cmd_row_bytes_i,
+  input  logic [BeatsW-1:0]      cmd_beats_i,       // ROW_BYTES / DataBytes
   input  logic [AddrW-1:0]       cmd_host_stride_i,
   input  logic [SramW-1:0]       cmd_sram_stride_i,
   output logic                   done_o,
@@ -55,8 +56,6 @@ module ks_store_engine #(
   logic [AddrW-1:0]  host_stride_q, issue_addr_q, err_addr_q;
   logic [SramW-1:0]  sram_stride_q, row_base_q, rd_addr_q;
 
-  localparam int unsigned LaneW = $clog2(DataBytes);
-
   logic start, req_fire, finished, stopping;
   assign cmd_ready_o = !busy_q;
   assign start       = cmd_valid_i && cmd_ready_o;
@@ -68,10 +67,8 @@ module ks_store_engine #(
   assign finished    = busy_q && confirmed_q == issued_q && (issued_q == rows_q || aborted_q);
 
   // ---- bank reads into a three-entry buffer --------------------------------------------------
-  logic rd_en, rd_valid_q, buf_ready;
-  logic [1:0] buf_count;
-  assign rd_en = busy_q && !stopping && read_rows_q != rows_q &&
-                 (32'(buf_count) + 32'(rd_valid_q)) < 3;
+  logic rd_en, rd_valid_q;
+  assign rd_en = busy_q && !stopping && read_rows_q != rows_q && (!rd_valid_q || dat_ready_i);
 
   always_comb begin
     bank_re_o = '0;
@@ -80,22 +77,13 @@ module ks_store_engine #(
   assign bank_addr_o = rd_addr_q;
 
   // Three entries: one arriving, one shown, one being read keeps a beat every cycle.
-  ks_fifo #(.Width(DataBytes * 8), .Depth(3)) u_buf (
-    .clk_i,
-    .rst_ni     (rst_ni && !start && !abort_i),
-    .in_valid_i (rd_valid_q),
-    .in_ready_o (buf_ready),
-    .in_data_i  (bank_data_i),
-    .out_valid_o(dat_valid_o),
-    .out_ready_i(dat_ready_i),
-    .out_data_o (dat_data_o),
-    .count_o    (buf_count)
-  );
+  assign dat_valid_o = rd_valid_q;
+  assign dat_data_o  = bank_data_i;
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni || start || abort_i) begin
       rd_valid_q <= 1'b0;
-    end else begin
+    end else if (!rd_valid_q || dat_ready_i) begin
       rd_valid_q <= rd_en;
     end
   end
@@ -120,7 +108,7 @@ module ks_store_engine #(
     if (start) begin
       bank_q        <= cmd_bank_i;
       rows_q        <= cmd_rows_i;
-      beats_q       <= BeatsW'(cmd_row_bytes_i >> LaneW);
+      beats_q       <= cmd_beats_i;
       host_stride_q <= cmd_host_stride_i;
       sram_stride_q <= cmd_sram_stride_i;
       issue_addr_q  <= cmd_host_addr_i;
@@ -159,7 +147,4 @@ module ks_store_engine #(
   assign err_o      = err_q;
   assign err_addr_o = err_addr_q;
   assign busy_o     = busy_q;
-
-  logic unused_buf_ready;
-  assign unused_buf_ready = buf_ready;  // never full: reads are issued against its free space
 endmodule

@@ -43,6 +43,10 @@ package ks_desc_pkg;
   localparam logic [7:0] ErrTokenOverflow = 8'd15;
   localparam logic [7:0] ErrBadVector = 8'd16;
   localparam logic [7:0] ErrDecodeRange = 8'd17;
+  localparam logic [7:0] ErrUnsupported = 8'd18;
+  // Opcodes (bit = opcode) and banks (bit = id) that exist only with the vector unit
+  localparam logic [255:0] VectorUnitOpcodes = 256'h1e0;
+  localparam logic [15:0] VectorUnitBanks = 16'h70;
   localparam int unsigned OpcodeWord = 0;
   localparam int unsigned OpcodeLsb = 0;
   localparam int unsigned OpcodeWidth = 8;

@@ -133,6 +133,9 @@ package ks_regs_pkg;
   localparam logic [11:0] HwVecHistOffset = 12'h084;
   localparam int unsigned HwVecHistRowsLsb = 0;
   localparam int unsigned HwVecHistRowsWidth = 16;
+  localparam logic [11:0] HwPerfOffset = 12'h088;
+  localparam int unsigned HwPerfCounterBitsLsb = 0;
+  localparam int unsigned HwPerfCounterBitsWidth = 8;
   localparam int unsigned NumCounters = 22;
   localparam logic [11:0] CounterBase = 12'h100;
   localparam int unsigned CtrCycles = 0;  // _LO at 0x100

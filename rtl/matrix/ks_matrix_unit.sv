@@ -14,6 +14,9 @@
 /// result FIFO has room for every result already in flight (credits), so output
 /// backpressure reaches the input through registered state only. With FifoDepth >= the
 /// array latency + 2, a consumer that is always ready never slows the array down.
+/// OutReadyAlways (a consumer whose out_ready_i is always 1, as ks_compute_engine) leaves the
+/// FIFO out: it never holds more than the result of the cycle before, which is the
+/// accumulator's write-back register; admission and timing are the same.
 `include "ks_assert.svh"
 
 module ks_matrix_unit #(
@@ -21,6 +24,7 @@ module ks_matrix_unit #(
   parameter int unsigned Cols      = 16,
   parameter int unsigned AccDepth  = 512,
   parameter int unsigned FifoDepth = 32,
+  parameter bit          OutReadyAlways = 1'b0,
   parameter int unsigned AccAddrW  = (AccDepth > 1) ? $clog2(AccDepth) : 1
 ) (
   input  logic                   clk_i,
@@ -140,17 +144,37 @@ module ks_matrix_unit #(
   logic fifo_in_ready;
   assign push = arr_valid && arr_last;
 
-  ks_fifo #(.Width(FifoW), .Depth(FifoDepth)) u_out_fifo (
-    .clk_i,
-    .rst_ni,
-    .in_valid_i (push),
-    .in_ready_o (fifo_in_ready),
-    .in_data_i  ({arr_addr, acc_sum}),
-    .out_valid_o,
-    .out_ready_i,
-    .out_data_o ({out_addr_o, out_data_o}),
-    .count_o    (fifo_count)
-  );
+  if (!OutReadyAlways) begin : g_out_fifo
+    ks_fifo #(.Width(FifoW), .Depth(FifoDepth)) u_out_fifo (
+      .clk_i,
+      .rst_ni,
+      .in_valid_i (push),
+      .in_ready_o (fifo_in_ready),
+      .in_data_i  ({arr_addr, acc_sum}),
+      .out_valid_o,
+      .out_ready_i,
+      .out_data_o ({out_addr_o, out_data_o}),
+      .count_o    (fifo_count)
+    );
+  end else begin : g_out_reg
+    // A result leaves the cycle after it is pushed, from the write-back register (what the
+    // FIFO would show, popped at once), and counts as the FIFO's one entry meanwhile.
+    logic out_valid_q;
+    always_ff @(posedge clk_i) begin
+      if (!rst_ni) begin
+        out_valid_q <= 1'b0;
+      end else begin
+        out_valid_q <= push;
+      end
+    end
+    assign out_valid_o   = out_valid_q;
+    assign out_data_o    = wr_data_q;
+    assign out_addr_o    = wr_addr_q;
+    assign fifo_count    = $bits(fifo_count)'(out_valid_q);
+    assign fifo_in_ready = 1'b1;
+    logic unused_out_ready;
+    assign unused_out_ready = out_ready_i;
+  end
 
   always_comb begin
     outstanding_d = outstanding_q;
@@ -181,6 +205,7 @@ module ks_matrix_unit #(
 
   // Credits guarantee the FIFO never refuses a result.
   `KS_ASSERT(fifo_never_overflows_a, !push || fifo_in_ready)
+  `KS_ASSERT(out_always_ready_a, !OutReadyAlways || !out_valid_o || out_ready_i)
   `KS_ASSERT(inflight_bounded_a, inflight_q <= InflW'(Latency))
   `KS_ASSERT_STABLE(in_stream_a, in_valid_i, in_ready_o,
                     {in_w_i, in_x_i, in_int4_i, in_first_i, in_last_i, in_addr_i})

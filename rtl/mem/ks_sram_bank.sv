@@ -57,7 +57,9 @@ module ks_sram_bank #(
   logic [Subs*NarrowBytes*8-1:0] rdata;
 
   for (genvar s = 0; s < Subs; s++) begin : g_sub
-    logic [NarrowBytes*8-1:0] mem [Depth];
+    // No read-during-write behaviour is asked of the memory (no_rw_check: no bypass logic
+    // around the block RAM): a word is never read in the cycle it is written (asserted).
+    (* no_rw_check *) logic [NarrowBytes*8-1:0] mem [Depth];
     logic                     we, re;
     logic [WordAddrW-1:0]     waddr, raddr;
     logic [NarrowBytes*8-1:0] wdata, rdata_q;
@@ -77,6 +79,8 @@ module ks_sram_bank #(
       end
     end
     assign rdata[s*NarrowBytes*8 +: NarrowBytes*8] = rdata_q;
+
+    `KS_ASSERT(no_read_of_the_word_written_a, !(we && re && waddr == raddr))
   end
 
   always_ff @(posedge clk_i) begin

@@ -33,7 +33,16 @@ def bad_default(d):
     d["default"] = "nope"
 
 
-CASES = {f.__name__: f for f in (bad_fifo_depth, missing_param, bank_not_word_multiple, bad_default)}
+def vector_sizes_without_vector_unit(d):
+    d["configs"]["ecp5"]["vector_unit"] = 0
+
+
+def bad_counter_width(d):
+    d["configs"]["odd"]["perf_counter_bits"] = 48
+
+
+CASES = {f.__name__: f for f in (bad_fifo_depth, missing_param, bank_not_word_multiple, bad_default,
+                                 vector_sizes_without_vector_unit, bad_counter_width)}
 
 
 def main():

@@ -76,6 +76,38 @@ TEST_P(CoreErrorTest, UnknownOpcode) {
   expect_rejected(w, desc::Error::kBadOpcode, 0x77);
 }
 
+// A core without the vector unit (up5k) has neither its descriptors nor its banks: each is
+// refused with UNSUPPORTED, naming the opcode or the bank, before any other check (a VEC with
+// reserved bits set or a DECODE with zero sizes is still UNSUPPORTED), a LOAD with tokens for
+// the vector engine with BAD_DEPENDENCY, and the queue goes on once it is replaced.
+TEST_P(CoreErrorTest, VectorDescriptorsWithoutTheVectorUnit) {
+  if (cfg().vector_unit) GTEST_SKIP() << "configuration " << cfg().name << " has the vector unit";
+  EXPECT_EQ(dev_->read32(regs::kHwVec), 0u) << "HW_VEC reads 0 without the vector unit";
+  const auto op = [](desc::Opcode o) { return static_cast<uint32_t>(o); };
+  desc::Words vec = drv::make_vec({});
+  vec[5] = 1;  // reserved
+  expect_rejected(vec, desc::Error::kUnsupported, op(desc::Opcode::kVec));
+  expect_rejected(drv::make_vrun(0, 1), desc::Error::kUnsupported, op(desc::Opcode::kVrun));
+  drv::VmoveArgs vm;
+  vm.count = 1;
+  vm.groups = 1;
+  expect_rejected(drv::make_vmove(vm), desc::Error::kUnsupported, op(desc::Opcode::kVmove));
+  expect_rejected(drv::make_decode({}), desc::Error::kUnsupported, op(desc::Opcode::kDecode));
+  for (desc::Bank b : {desc::Bank::kVec, desc::Bank::kVprog, desc::Bank::kHist}) {
+    drv::Xfer x = kv_xfer(data_);
+    x.bank = b;
+    expect_rejected(drv::make_load(x), desc::Error::kUnsupported, static_cast<uint32_t>(b));
+    expect_rejected(drv::make_store(x), desc::Error::kUnsupported, static_cast<uint32_t>(b));
+  }
+  // A LOAD's tokens with the vector engine: there is none to wait for (it would hang) or feed.
+  for (const bool push : {false, true}) {
+    drv::Xfer x = kv_xfer(data_);
+    (push ? x.push_vec : x.pop_vec) = true;
+    const desc::Words w = drv::make_load(x);
+    expect_rejected(w, desc::Error::kBadDependency, w[0]);
+  }
+}
+
 TEST_P(CoreErrorTest, ReservedBitsSet) {
   desc::Words w = drv::make_load(kv_xfer(data_));
   w[4] |= 1u << 20;  // ROWS is [15:0] of word 4

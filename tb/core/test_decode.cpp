@@ -42,6 +42,10 @@ class DecodeTest : public tb::CoreTest {
  protected:
   void SetUp() override {
     tb::CoreTest::SetUp();
+    if (!cfg().vector_unit) {
+      GTEST_SKIP() << "configuration " << cfg().name
+                   << " has no vector unit: DECODE, VEC, VRUN and VMOVE are UNSUPPORTED there (CoreErrorTest)";
+    }
     const uint32_t a = axi();
     lanes_ = cfg().vec_lanes;
     row_bytes_ = lanes_ * 4;

@@ -221,6 +221,37 @@ TEST_P(DecodeTest, PromptLongerThanTheStepsAndBadPrompts) {
   EXPECT_EQ(dec.generate({1, 403}, 2, -1).size(), 2u);
 }
 
+#ifndef KS_SERIAL_BACKEND
+// A configuration without the vector unit (up5k): the decode compiler and the on-chip decoder
+// say so instead of failing later on the device (its DECODE and VEC are UNSUPPORTED).
+TEST(DecodeWithoutVectorUnit, CompilerAndDecoderSaySo) {
+  const ks::hw::HwConfig* up5k = ks::hw::find_config("up5k");
+  ASSERT_NE(up5k, nullptr);
+  ASSERT_EQ(up5k->vector_unit, 0u);
+  const ks::llm::Model model = ks::llm::load_model(std::string(KS_MODELS_DIR) + "/stories260K.bin");
+  QuantModel qm(model, QuantOptions{});
+  try {
+    DecodeProgram prog(qm, *up5k, kMemBase, kMemSize - 65536, ks::rt::DecodeBuildOptions{});
+    ADD_FAILURE() << "compiled a step program for a core without the vector unit";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'up5k' has no vector unit"), std::string::npos) << e.what();
+  }
+  // A program compiled for ecp5, run on an up5k device.
+  ks::drv::ModelOptions o;
+  o.mem_base = kMemBase;
+  o.mem_size = kMemSize;
+  auto dev = ks::drv::make_model_device("up5k", o);
+  DecodeProgram prog(qm, ks::hw::kEcp5, kMemBase, kMemSize - 65536, ks::rt::DecodeBuildOptions{});
+  try {
+    OnChipDecoder dec(*dev, prog);
+    ADD_FAILURE() << "an on-chip decoder on a core without the vector unit";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'up5k' has no vector unit"), std::string::npos) << e.what();
+  }
+}
+
+#endif
+
 #ifdef KS_SERIAL_BACKEND
 INSTANTIATE_TEST_SUITE_P(Backends, DecodeTest, ::testing::Values("serial"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });

@@ -32,18 +32,25 @@ void check_core_identity(Device& dev, const hw::HwConfig& cfg, const std::string
                              ", this driver speaks major version " + std::to_string(regs::kVersionMajorValue));
   }
   const uint32_t array = dev.read32(regs::kHwArray);
-  const std::array<uint32_t, 8> got = {regs::kHwArrayRows.get(array),     regs::kHwArrayCols.get(array),
-                                       regs::kHwArrayAxiBytes.get(array), regs::kHwArrayAccDepthLog2.get(array),
-                                       dev.read32(regs::kHwWgtBytes),         dev.read32(regs::kHwActBytes),
-                                       dev.read32(regs::kHwAccBytes),         dev.read32(regs::kHwKvBytes)};
+  const std::array<uint32_t, 10> got = {regs::kHwArrayRows.get(array),
+                                        regs::kHwArrayCols.get(array),
+                                        regs::kHwArrayAxiBytes.get(array),
+                                        regs::kHwArrayAccDepthLog2.get(array),
+                                        dev.read32(regs::kHwWgtBytes),
+                                        dev.read32(regs::kHwActBytes),
+                                        dev.read32(regs::kHwAccBytes),
+                                        dev.read32(regs::kHwKvBytes),
+                                        regs::kHwVecLanes.get(dev.read32(regs::kHwVec)),
+                                        regs::kHwPerfCounterBits.get(dev.read32(regs::kHwPerf))};
   static constexpr const char* kNames[] = {
-      "HW_ARRAY.ROWS", "HW_ARRAY.COLS", "HW_ARRAY.AXI_BYTES", "HW_ARRAY.ACC_DEPTH_LOG2",
-      "HW_WGT_BYTES",  "HW_ACT_BYTES",  "HW_ACC_BYTES",       "HW_KV_BYTES"};
+      "HW_ARRAY.ROWS", "HW_ARRAY.COLS", "HW_ARRAY.AXI_BYTES", "HW_ARRAY.ACC_DEPTH_LOG2", "HW_WGT_BYTES",
+      "HW_ACT_BYTES",  "HW_ACC_BYTES",  "HW_KV_BYTES",        "HW_VEC.LANES",            "HW_PERF.COUNTER_BITS"};
   auto expected = [](const hw::HwConfig& c) {
-    return std::array<uint32_t, 8>{c.array_rows,     c.array_cols,     c.axi_data_bytes, c.acc_addr_bits,
-                                   c.wgt_bank_bytes, c.act_bank_bytes, c.acc_bank_bytes, c.kv_bank_bytes};
+    return std::array<uint32_t, 10>{c.array_rows,     c.array_cols,     c.axi_data_bytes, c.acc_addr_bits,
+                                    c.wgt_bank_bytes, c.act_bank_bytes, c.acc_bank_bytes, c.kv_bank_bytes,
+                                    c.vec_lanes,      c.perf_counter_bits};
   };
-  const std::array<uint32_t, 8> want = expected(cfg);
+  const std::array<uint32_t, 10> want = expected(cfg);
   if (got == want) return;
   std::string diff;
   for (size_t i = 0; i < want.size(); ++i) {

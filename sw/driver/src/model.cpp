@@ -9,7 +9,8 @@
 //   1. every idle engine whose queue head has its tokens takes it (pops its tokens): in the
 //      RTL an engine picks up a command the cycle after it becomes valid;
 //   2. otherwise the command processor takes one step (fetch and check a descriptor,
-//      dispatch it into its engine's queue of depth 2, or pass a NOP/COMPLETE fence);
+//      dispatch it into its engine's queue (of the configuration's cmd_queue_depth), or pass a
+//      NOP/COMPLETE fence);
 //   3. otherwise the engine command that started first finishes, all at once (memory and
 //      bank effects, token pushes, errors).
 // For programs ordered by tokens and fences the result does not depend on this order at
@@ -52,7 +53,6 @@ namespace {
 using desc::Error;
 using desc::Opcode;
 
-constexpr size_t kQueueDepth = 2;       // ks_cmdproc QueueDepth: dispatch blocks on a full queue
 constexpr uint32_t kPageBytes = 4096;   // AXI bursts never cross a 4 KiB boundary
 constexpr uint32_t kIrqBits = 0x3;      // ks_ctrl_regs takes wdata[1:0] for IRQ_STATUS/IRQ_ENABLE
 // One pass over the ring fetches at most 65536 descriptors (head only moves towards tail).
@@ -151,9 +151,10 @@ class ModelDevice final : public Device {
       case regs::kHwArray:
         return regs::kHwArrayRows.put(cfg_.array_rows) | regs::kHwArrayCols.put(cfg_.array_cols) |
                regs::kHwArrayAxiBytes.put(cfg_.axi_data_bytes) | regs::kHwArrayAccDepthLog2.put(cfg_.acc_addr_bits);
-      case regs::kHwVec:
+      case regs::kHwVec:  // all zero without the vector unit
         return regs::kHwVecLanes.put(cfg_.vec_lanes) | regs::kHwVecRows.put(cfg_.vec_rows) |
-               regs::kHwVecProgLog2.put(static_cast<uint32_t>(__builtin_ctz(cfg_.vec_prog_depth)));
+               regs::kHwVecProgLog2.put(cfg_.vec_prog_depth ? static_cast<uint32_t>(__builtin_ctz(cfg_.vec_prog_depth)) : 0);
+      case regs::kHwPerf: return regs::kHwPerfCounterBits.put(cfg_.perf_counter_bits);
       case regs::kDecStatus: return regs::kDecStatusRunning.put(dec_active_) | regs::kDecStatusReason.put(dec_reason_);
       case regs::kDecPos: return dec_pos_;
       case regs::kDecTokens: return dec_tokens_;
@@ -187,6 +188,8 @@ class ModelDevice final : public Device {
     }
     if (a >= regs::kCounterBase && a - regs::kCounterBase < 8 * regs::kNumCounters) {
       const uint64_t value = counters_[(a - regs::kCounterBase) / 8];
+      // 32-bit counters (HW_PERF) wrap, and their _HI words read 0: there is no latch.
+      if (cfg_.perf_counter_bits == 32) return ((a - regs::kCounterBase) & 4) != 0 ? 0 : static_cast<uint32_t>(value);
       if (((a - regs::kCounterBase) & 4) != 0) {
         // _HI returns the one shadow register the last _LO read loaded, whichever counter
         // that was (ks_ctrl_regs hi_shadow_q).
@@ -280,7 +283,7 @@ class ModelDevice final : public Device {
   };
 
   struct Engine {
-    std::deque<Command> queue;       ///< dispatched, waiting (at most kQueueDepth)
+    std::deque<Command> queue;       ///< dispatched, waiting (at most cmd_queue_depth)
     std::optional<Command> current;  ///< taken by the engine, not yet finished
     uint64_t started = 0;            ///< start order: the oldest command finishes first
   };
@@ -316,7 +319,8 @@ class ModelDevice final : public Device {
   }
 
   void count(regs::Counter c, uint64_t n) {
-    if (!freeze_) counters_[static_cast<size_t>(c)] += n;
+    // Counters the build does not have (perf_counters) stay 0.
+    if (!freeze_ && (cfg_.perf_counter_mask >> static_cast<uint32_t>(c) & 1u) != 0) counters_[static_cast<size_t>(c)] += n;
   }
 
   /// The window ends at WIN_BASE + WIN_SIZE or at 2^32, whichever is first: the DMA's
@@ -413,6 +417,7 @@ class ModelDevice final : public Device {
   }
 
   uint32_t bank_bytes(uint32_t bank) const {
+    if (bank < desc::kNumBanks && !cfg_.vector_unit && desc::needs_vector_unit(static_cast<desc::Bank>(bank))) return 0;
     if (bank == static_cast<uint32_t>(desc::Bank::kVec)) return static_cast<uint32_t>(4 * vu_.elements());
     if (bank == static_cast<uint32_t>(desc::Bank::kVprog)) return static_cast<uint32_t>(16 * vu_.prog_entries());
     if (bank == static_cast<uint32_t>(desc::Bank::kHist)) {
@@ -461,6 +466,8 @@ class ModelDevice final : public Device {
     if (!desc::is_opcode(op)) return {Error::kBadOpcode, op};
     if (dec_active_ && op == static_cast<uint32_t>(Opcode::kDecode)) return {Error::kBadOpcode, op};
     const auto opc = static_cast<Opcode>(op);
+    // A build without the vector unit has neither its opcodes nor its banks.
+    if (!cfg_.vector_unit && desc::needs_vector_unit(opc)) return {Error::kUnsupported, op};
     const desc::Words reserved = desc::reserved_mask(opc);
     for (uint32_t i = 0; i < desc::kWords; ++i) {
       if ((w[i] & reserved[i]) != 0) return {Error::kReservedBits, i};  // the lowest such word
@@ -468,6 +475,10 @@ class ModelDevice final : public Device {
     const uint32_t deps =
         w[0] & (desc::kPopPrev.mask() | desc::kPopNext.mask() | desc::kPushPrev.mask() | desc::kPushNext.mask());
     if ((deps & ~desc::allowed_dep_mask(desc::engine_of(opc))) != 0) return {Error::kBadDependency, w[0]};
+    // A LOAD's tokens with the vector engine, in a build without one.
+    if (!cfg_.vector_unit && opc == Opcode::kLoad && (desc::kLoadPushVec.get(w) || desc::kLoadPopVec.get(w))) {
+      return {Error::kBadDependency, w[0]};
+    }
 
     const uint32_t lane = cfg_.axi_data_bytes - 1;
     switch (opc) {
@@ -476,6 +487,9 @@ class ModelDevice final : public Device {
         const XferFields x = xfer_fields(w);
         // LOAD writes WGT, ACT and KV; STORE reads ACC and KV.
         const bool load = opc == Opcode::kLoad;
+        if (!cfg_.vector_unit && x.bank < desc::kNumBanks && desc::needs_vector_unit(static_cast<desc::Bank>(x.bank))) {
+          return {Error::kUnsupported, x.bank};
+        }
         bool bank_ok = false;
         switch (x.bank) {
           case static_cast<uint32_t>(desc::Bank::kWgt):
@@ -932,7 +946,7 @@ class ModelDevice final : public Device {
         const auto op = static_cast<Opcode>(desc::kOpcode.get(in_hand_));
         const Eng eng = engine_for(op);
         Engine& e = engines_[eng];
-        if (e.queue.size() >= kQueueDepth) return false;
+        if (e.queue.size() >= cfg_.cmd_queue_depth) return false;  // ks_cmdproc QueueDepth
         // VEC after LOAD/STORE of bank VEC, and the other way round, in descriptor order.
         if (eng == kVecEng && vec_xfer_pending()) return false;
         if ((eng == kLoadEng || eng == kStoreEng) && vector_bank(in_hand_) &&

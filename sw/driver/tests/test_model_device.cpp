@@ -263,6 +263,8 @@ TEST_P(ModelTest, IdentificationRegistersDescribeTheBuild) {
   EXPECT_EQ(dev_->read32(regs::kHwActBytes), cfg().act_bank_bytes);
   EXPECT_EQ(dev_->read32(regs::kHwAccBytes), cfg().acc_bank_bytes);
   EXPECT_EQ(dev_->read32(regs::kHwKvBytes), cfg().kv_bank_bytes);
+  EXPECT_EQ(regs::kHwVecLanes.get(dev_->read32(regs::kHwVec)), cfg().vec_lanes) << "0 without the vector unit";
+  EXPECT_EQ(dev_->read32(regs::kHwPerf), cfg().perf_counter_bits);
   // The slave decodes a word address from the low 12 bits.
   EXPECT_EQ(dev_->read32(regs::kId + 2), regs::kIdValueValue);
   EXPECT_EQ(dev_->read32(regs::kMapBytes + regs::kHwKvBytes), cfg().kv_bank_bytes);
@@ -868,8 +870,8 @@ TEST_P(ModelTest, BusErrorDropsTheQueuedWork) {
   const uint32_t good = alloc(data.size()), bad = alloc(data.size()), dst = alloc(data.size());
   dev_->mem_write(good, data.data(), data.size());
   drv::model_inject_error(*dev_, bad, bad + 1, true, false);
-  // The failing LOAD is running; the two LOADs behind it wait in the load queue; the
-  // STORE waits for a token from compute that never comes; the MATMUL waits for the LOAD.
+  // The failing LOAD is running; the LOADs behind it wait in (or for room in) the load queue;
+  // the STORE waits for a token from compute that never comes; the MATMUL waits for the LOAD.
   expect_halt({drv::make_load(kv_xfer(bad), {false, false, false, true}), drv::make_load(kv_xfer(good)),
                drv::make_load(kv_xfer(good)), drv::make_matmul({false, 1, 1, 1, 0, 0, 0}, {true, false, false, true}),
                drv::make_store(kv_xfer(dst), {true, false, false, false})},
@@ -881,11 +883,12 @@ TEST_P(ModelTest, BusErrorDropsTheQueuedWork) {
   EXPECT_NE(read_mem(dst, data.size()), data);
   // How far the command processor got before the error is a matter of timing on the
   // hardware (it fetches while the LOAD runs). The model lets it run ahead until it blocks:
-  // everything up to the COMPLETE fence had been dispatched.
+  // with room for two LOADs in the load queue everything up to the COMPLETE fence had been
+  // dispatched; with room for one (cmd_queue_depth 1) it waits to dispatch the third LOAD.
   EXPECT_GE(st.head, 1u);
   EXPECT_LE(st.head, 5u);
   if (dev_->backend() == "model") {
-    EXPECT_EQ(st.head, 5u);
+    EXPECT_EQ(st.head, cfg().cmd_queue_depth >= 2 ? 5u : 2u);
   }
   drv::model_clear_errors(*dev_);
   q_->reset();
@@ -914,18 +917,23 @@ TEST_P(ModelTest, DispatchBlocksOnAFullEngineQueue) {
   const uint32_t src = alloc(axi());
   const desc::Words mat = drv::make_matmul({false, 1, 1, 1, 0, 0, 0}, {true, false, false, false});
   const desc::Words load = drv::make_load({desc::Bank::kKv, 0, src, 1, axi(), 0, 0}, {false, false, false, true});
-  // Two MATMULs waiting for tokens fit the compute queue; the LOADs behind them give the
-  // tokens.
-  q_->run({mat, mat, load, load});
-  // Three do not: the third cannot be dispatched, so the LOADs are never fetched. The
+  // As many MATMULs waiting for tokens as the compute queue holds (cmd_queue_depth) fit; the
+  // LOADs behind them give the tokens.
+  const uint32_t depth = cfg().cmd_queue_depth;
+  std::vector<desc::Words> list(depth, mat);
+  list.insert(list.end(), depth, load);
+  q_->run(list);
+  // One more does not: it cannot be dispatched, so the LOADs are never fetched. The
   // hardware hangs; the model stays busy.
   const uint32_t head0 = q_->status().head;
-  q_->submit({mat, mat, mat, load, load, load});
+  list.assign(depth + 1, mat);
+  list.insert(list.end(), depth + 1, load);
+  q_->submit(list);
   EXPECT_FALSE(dev_->wait_irq(100000));
   drv::QueueStatus st = q_->status();
   EXPECT_TRUE(st.busy);
   EXPECT_FALSE(st.halted);
-  EXPECT_EQ(st.head, (head0 + 2) % kRingEntries);
+  EXPECT_EQ(st.head, (head0 + depth) % kRingEntries);
   q_->reset();
   st = q_->status();
   EXPECT_FALSE(st.busy);

@@ -57,7 +57,7 @@ enum class Error : uint8_t {
   kNone = 0,  ///< no error
   kBadOpcode = 1,  ///< OPCODE is not one of the above; ERR_INFO = the opcode
   kReservedBits = 2,  ///< a reserved bit is set; ERR_INFO = the word index
-  kBadDependency = 3,  ///< a token flag the opcode's engine does not have (e.g. POP_PREV on LOAD); ERR_INFO = word 0
+  kBadDependency = 3,  ///< a token flag the opcode's engine does not have (e.g. POP_PREV on LOAD; PUSH_VEC or POP_VEC in a build without the vector unit); ERR_INFO = word 0
   kBadBank = 4,  ///< BANK names no bank; ERR_INFO = the bank id
   kZeroSize = 5,  ///< ROWS, ROW_BYTES, M, K or N is zero
   kMisaligned = 6,  ///< an address, stride or length breaks its alignment rule; ERR_INFO = the value
@@ -71,6 +71,7 @@ enum class Error : uint8_t {
   kTokenOverflow = 15,  ///< a PUSH would take a token count past 255
   kBadVector = 16,  ///< a VEC instruction with an undefined KIND, a row or element past the vector memory, a scalar register past S7, or a destination that overlaps a source at an offset; or a VMOVE with an undefined DIR or outside its bank or the vector memory; ERR_INFO = word 1 (for a VRUN entry: its index in the program memory)
   kDecodeRange = 17,  ///< DECODE with START_POS >= SEQ_LEN; ERR_INFO = START_POS
+  kUnsupported = 18,  ///< the opcode or bank is not in this build: a core without the vector unit (configuration parameter vector_unit = 0, HW_VEC.LANES = 0) has no VEC, VMOVE, VRUN or DECODE and no banks VEC, VPROG or HIST; ERR_INFO = the opcode, or (LOAD and STORE) the bank id
 };
 
 inline constexpr Field kOpcode{0, 0, 8};
@@ -221,6 +222,7 @@ inline constexpr std::string_view name(Error e) {
     case Error::kTokenOverflow: return "TOKEN_OVERFLOW";
     case Error::kBadVector: return "BAD_VECTOR";
     case Error::kDecodeRange: return "DECODE_RANGE";
+    case Error::kUnsupported: return "UNSUPPORTED";
   }
   return "UNKNOWN_ERROR";
 }
@@ -230,7 +232,7 @@ inline constexpr std::string_view describe(Error e) {
     case Error::kNone: return "no error";
     case Error::kBadOpcode: return "OPCODE is not one of the above; ERR_INFO = the opcode";
     case Error::kReservedBits: return "a reserved bit is set; ERR_INFO = the word index";
-    case Error::kBadDependency: return "a token flag the opcode's engine does not have (e.g. POP_PREV on LOAD); ERR_INFO = word 0";
+    case Error::kBadDependency: return "a token flag the opcode's engine does not have (e.g. POP_PREV on LOAD; PUSH_VEC or POP_VEC in a build without the vector unit); ERR_INFO = word 0";
     case Error::kBadBank: return "BANK names no bank; ERR_INFO = the bank id";
     case Error::kZeroSize: return "ROWS, ROW_BYTES, M, K or N is zero";
     case Error::kMisaligned: return "an address, stride or length breaks its alignment rule; ERR_INFO = the value";
@@ -244,6 +246,7 @@ inline constexpr std::string_view describe(Error e) {
     case Error::kTokenOverflow: return "a PUSH would take a token count past 255";
     case Error::kBadVector: return "a VEC instruction with an undefined KIND, a row or element past the vector memory, a scalar register past S7, or a destination that overlaps a source at an offset; or a VMOVE with an undefined DIR or outside its bank or the vector memory; ERR_INFO = word 1 (for a VRUN entry: its index in the program memory)";
     case Error::kDecodeRange: return "DECODE with START_POS >= SEQ_LEN; ERR_INFO = START_POS";
+    case Error::kUnsupported: return "the opcode or bank is not in this build: a core without the vector unit (configuration parameter vector_unit = 0, HW_VEC.LANES = 0) has no VEC, VMOVE, VRUN or DECODE and no banks VEC, VPROG or HIST; ERR_INFO = the opcode, or (LOAD and STORE) the bank id";
   }
   return "unknown error code";
 }
@@ -259,6 +262,15 @@ inline constexpr std::string_view name(Bank b) {
     case Bank::kHist: return "HIST";
   }
   return "?";
+}
+
+/// Whether the opcode exists only in builds with the vector unit (configuration parameter vector_unit).
+inline constexpr bool needs_vector_unit(Opcode op) {
+  return op == Opcode::kVec || op == Opcode::kVmove || op == Opcode::kDecode || op == Opcode::kVrun;
+}
+/// Whether the bank exists only in builds with the vector unit.
+inline constexpr bool needs_vector_unit(Bank b) {
+  return b == Bank::kVec || b == Bank::kVprog || b == Bank::kHist;
 }
 
 }  // namespace ks::desc

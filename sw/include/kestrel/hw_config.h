@@ -14,20 +14,27 @@ struct HwConfig {
   uint32_t array_cols;
   uint32_t acc_depth;
   uint32_t out_fifo_depth;
+  uint32_t int4_native;
   uint32_t axi_data_bytes;
   uint32_t dma_max_reads;
+  uint32_t dma_max_writes;
   uint32_t max_burst_beats;
+  uint32_t cmd_queue_depth;
   uint32_t wgt_bank_bytes;
   uint32_t act_bank_bytes;
   uint32_t acc_bank_bytes;
   uint32_t kv_bank_bytes;
+  uint32_t vector_unit;
   uint32_t vec_lanes;
   uint32_t vec_rows;
   uint32_t vec_prog_depth;
   uint32_t vec_hist_rows;
   uint32_t dec_prog_cache;
+  uint32_t perf_counter_bits;
+  uint32_t perf_counter_ram;
   uint32_t mem_bytes_per_cycle;
   uint32_t target_mhz;
+  uint32_t perf_counter_mask;
   uint32_t wgt_word_bytes;
   uint32_t act_word_bytes;
   uint32_t acc_word_bytes;
@@ -39,9 +46,9 @@ struct HwConfig {
   uint32_t array_latency;
 };
 
-inline constexpr HwConfig kUp5k{"up5k", "iCE40UP5K", 2, 4, 256, 8, 8, 2, 16, 4096, 1024, 1024, 1024, 2, 64, 32, 64, 0, 2, 40, 8, 8, 8, 8, 8, 8, 8, 16, 6};
-inline constexpr HwConfig kEcp5{"ecp5", "LFE5U-85F", 8, 16, 512, 32, 16, 8, 64, 196608, 16384, 32768, 32768, 8, 1024, 1024, 1024, 256, 16, 150, 128, 32, 32, 9, 128, 32, 128, 256, 18};
-inline constexpr HwConfig kOdd{"odd", "none", 3, 5, 16, 16, 8, 4, 8, 7680, 1280, 2304, 1024, 8, 256, 128, 256, 16, 8, 100, 16, 16, 16, 4, 15, 10, 15, 30, 7};
+inline constexpr HwConfig kUp5k{"up5k", "iCE40UP5K", 2, 4, 256, 8, 0, 8, 2, 2, 16, 1, 4096, 1024, 1024, 1024, 0, 0, 0, 0, 0, 0, 32, 1, 2, 40, 15375, 8, 8, 8, 8, 8, 8, 8, 8, 6};
+inline constexpr HwConfig kEcp5{"ecp5", "LFE5U-85F", 8, 16, 512, 32, 1, 16, 8, 4, 64, 2, 196608, 16384, 32768, 32768, 1, 8, 1024, 1024, 1024, 256, 64, 0, 16, 150, 4194303, 128, 32, 32, 9, 128, 32, 128, 256, 18};
+inline constexpr HwConfig kOdd{"odd", "none", 3, 5, 16, 16, 1, 8, 4, 4, 8, 2, 7680, 1280, 2304, 1024, 1, 8, 256, 128, 256, 16, 64, 0, 8, 100, 4194303, 16, 16, 16, 4, 15, 10, 15, 30, 7};
 
 inline constexpr HwConfig kConfigs[] = {kUp5k, kEcp5, kOdd};
 inline constexpr std::string_view kDefaultConfig = "ecp5";

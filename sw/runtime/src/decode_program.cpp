@@ -49,6 +49,12 @@ class DecodeCompiler {
   DecodeCompiler(DecodeProgram& out, const QuantModel& m, const hw::HwConfig& cfg, uint64_t base, size_t size,
                  const DecodeBuildOptions& opt)
       : p_(out), m_(m), c_(m.config()), cfg_(cfg), opt_(opt), L_(cfg.vec_lanes) {
+    if (!cfg.vector_unit) {
+      throw std::invalid_argument("decode: configuration '" + std::string(cfg.name) +
+                                  "' has no vector unit (vector_unit = 0 in rtl/cfg/hw_configs.json): a step program "
+                                  "needs it for RMSNorm, attention, softmax and the other float work; compile for a "
+                                  "configuration with one (ecp5, odd)");
+    }
     if (base > 0xFFFFFFFFull || size > 0xFFFFFFFFull - base) {
       throw std::invalid_argument("decode: device memory must lie below 4 GiB (32-bit DMA addresses)");
     }

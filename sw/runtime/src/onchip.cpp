@@ -21,7 +21,10 @@ uint64_t read_counter(drv::Device& dev, regs::Counter c) {
 
 OnChipDecoder::OnChipDecoder(drv::Device& dev, const DecodeProgram& prog) : dev_(dev), prog_(prog) {
   const hw::HwConfig& cfg = dev.config();
-  if (cfg.vec_lanes == 0) throw std::invalid_argument("on-chip decode: the device has no vector unit");
+  if (!cfg.vector_unit) {
+    throw std::invalid_argument("on-chip decode: configuration '" + std::string(cfg.name) +
+                                "' has no vector unit (vector_unit = 0): DECODE and VEC are UNSUPPORTED there");
+  }
   // The ring and its completion word after the program's memory.
   ring_addr_ = prog.mem_base() + ((prog.mem_used() + 63u) & ~63u);
   completion_addr_ = ring_addr_ + kRingEntries * desc::kBytes;
