@@ -173,15 +173,31 @@ def render(s):
 
 
 def cmd_doc(args):
+    """Rewrites the sections of the boards given; the other boards' sections stay as they were
+    (a board whose flow was not rerun keeps its last report)."""
     text = open(args.doc).read()
     if BEGIN not in text or END not in text:
         print(f"{args.doc}: no generated section (markers missing)", file=sys.stderr)
         return 1
-    body = []
-    for path in args.summaries:
-        body += render(json.load(open(path)))
     head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    old, tail = rest.split(END, 1)
+    sections = {}   # board -> its lines, in the document's order
+    board = None
+    for line in old.strip("\n").split("\n"):
+        if line.startswith("### "):
+            board = line[4:].split(":", 1)[0]
+            sections[board] = []
+        if board is not None:
+            sections[board].append(line)
+    for path in args.summaries:
+        s = json.load(open(path))
+        sections[s["board"]] = render(s)
+    body = []
+    for lines in sections.values():
+        body += [l for l in lines]
+        while body and body[-1] == "":
+            body.pop()
+        body.append("")
     with open(args.doc, "w") as f:
         f.write(head + BEGIN + "\n\n" + "\n".join(body).rstrip() + "\n\n" + END + tail)
     return 0
