@@ -3,7 +3,8 @@
 
     fpga_report.py fit <ice40|ecp5> <stat.json>
         Exits 1, listing each resource over the device's capacity, when Yosys's cell counts
-        cannot fit (checked before place and route, which would take long to say the same).
+        cannot fit (checked before place and route, which would take long to say the same);
+        --packed N adds the iCE40 logic cells nextpnr packs the netlist into.
     fpga_report.py summary --board B ... --out summary.json
         Utilization per resource type and maximum frequency per clock from nextpnr's JSON
         report, the critical path of each clock, the run time of each step. Exits 1 when a
@@ -23,7 +24,18 @@ CAPACITY = {
               "SB_PLL40_PAD": 1},
     "ecp5": {"LUT4": 83640, "FF": 83640, "MULT18X18D": 156, "DP16KD": 208, "EHXPLLL": 4},
 }
+# Logic cells after nextpnr's packing (iCE40): a flip-flop or carry that cannot share a LUT's
+# cell takes a cell of its own, so this, not SB_LUT4, is what has to fit.
+PACKED = {"ice40": ("ICESTORM_LC (packed)", 5280)}
 FF_PREFIX = {"ice40": "SB_DFF", "ecp5": "TRELLIS_FF"}
+
+
+def capacity(family, counts):
+    """The device's capacity per counted resource (with the packed cells when counted)."""
+    cap = dict(CAPACITY[family])
+    if family in PACKED and PACKED[family][0] in counts:
+        cap[PACKED[family][0]] = PACKED[family][1]
+    return cap
 # nextpnr's names for the resources shown in the summary, in this order.
 PNR_RESOURCES = {
     "ice40": ["ICESTORM_LC", "ICESTORM_RAM", "ICESTORM_DSP", "ICESTORM_SPRAM", "ICESTORM_PLL", "SB_IO", "SB_GB"],
@@ -50,8 +62,10 @@ def yosys_counts(family, stat):
 def cmd_fit(args):
     stat = json.load(open(args.stat))
     counts = yosys_counts(args.family, stat)
+    if args.packed:
+        counts[PACKED[args.family][0]] = int(args.packed)
     over = []
-    for res, cap in CAPACITY[args.family].items():
+    for res, cap in capacity(args.family, counts).items():
         used = counts.get(res, 0)
         line = f"  {res:14s} {used:7d} of {cap:6d} ({100.0 * used / cap:5.1f}%)"
         print(line)
@@ -64,7 +78,7 @@ def cmd_fit(args):
                        "family": args.family, "target_mhz": float(args.target), "fits": False,
                        "synthesis_cells": counts,
                        "over": {r: {"used": counts.get(r, 0), "available": c}
-                                for r, c in CAPACITY[args.family].items() if counts.get(r, 0) > c}}
+                                for r, c in capacity(args.family, counts).items() if counts.get(r, 0) > c}}
             with open(args.out, "w") as f:
                 json.dump(summary, f, indent=2)
                 f.write("\n")
@@ -144,7 +158,7 @@ def render(s):
         lines.append("**Does not fit**: synthesis needs more than the device has (bold); no place and route.")
         lines += ["", "| resource (Yosys cells) | needed | available | % |", "|---|---|---|---|"]
         cells = s["synthesis_cells"]
-        for res, cap in CAPACITY[s["family"]].items():
+        for res, cap in capacity(s["family"], cells).items():
             used = cells.get(res, 0)
             mark = "**" if used > cap else ""
             lines.append(f"| {mark}{res}{mark} | {mark}{used}{mark} | {cap} | {100.0 * used / cap:.1f} |")
@@ -211,6 +225,7 @@ def main():
     f.add_argument("stat")
     for a in ("board", "device", "config", "target", "out"):
         f.add_argument("--" + a, default="")
+    f.add_argument("--packed", default="", help="iCE40: logic cells after nextpnr --pack-only")
     s = sub.add_parser("summary")
     for a in ("board", "device", "config", "target", "pll", "stat", "report", "log", "out"):
         s.add_argument("--" + a, required=True)
