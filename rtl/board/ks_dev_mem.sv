@@ -61,6 +61,7 @@ module ks_dev_mem #(
   output logic                   host_rvalid_o,
   output logic [DataBytes*8-1:0] host_rdata_o
 );
+  `include "ks_cmp.svh"
   localparam int unsigned DataW  = DataBytes * 8;
   localparam int unsigned OffW   = $clog2(DataBytes);
   localparam logic [1:0]  RespOk = 2'b00;
@@ -75,7 +76,7 @@ module ks_dev_mem #(
     logic [MemW:0]  end_a;
     if (Aligned) begin
       end_a    = (MemW + 1)'(addr[MemW-1:0]) + (MemW + 1)'((32'(len) + 1) * DataBytes);
-      in_range = (addr >> MemW) == (AddrW'(Base) >> MemW) && end_a <= (MemW + 1)'(Bytes);
+      in_range = (addr >> MemW) == (AddrW'(Base) >> MemW) && !ks_gt_const(64'(end_a), 64'(Bytes));
     end else begin
       off      = {1'b0, addr} - {1'b0, AddrW'(Base)};
       last     = off + (AddrW + 1)'((32'(len) + 1) * DataBytes);

@@ -74,6 +74,7 @@ module ks_uart_bridge #(
   // core interrupt line
   input  logic                   irq_i
 );
+  `include "ks_cmp.svh"
   localparam logic [7:0] SyncReq = 8'hA5;
   localparam logic [7:0] SyncRsp = 8'h5A;
   localparam logic [7:0] OpRegWrite = 8'h01;
@@ -170,7 +171,7 @@ module ks_uart_bridge #(
       len_q          <= h_len;
       end_q          <= EndW'(h_addr[MOffW-1:0]) + EndW'(h_len);
       above_base_q2  <= above_base_q && len_q != 16'd0;
-      mem_range_ok_q <= above_base_q2 && end_q <= EndW'(MemBytes);
+      mem_range_ok_q <= above_base_q2 && !ks_gt_const(64'(end_q), 64'(MemBytes));
     end
     assign m_off = h_addr[MOffW-1:0];
   end else begin : g_offset
@@ -186,7 +187,7 @@ module ks_uart_bridge #(
     assign m_off = m_off_q[MOffW-1:0];
   end
   always_ff @(posedge clk_i) begin
-    reg_off_ok_q <= 32'(h_off) < (32'd1 << RegAddrW);
+    reg_off_ok_q <= (32'(h_off) >> RegAddrW) == '0;
   end
 
   // The state and status a request with a good CRC goes on with, from its (registered) op
@@ -253,7 +254,7 @@ module ks_uart_bridge #(
       quiet_q <= 1'b0;
     end else begin
       if (!quiet_q) idle_q <= idle_q + 1'b1;
-      quiet_q <= idle_q >= IdleW'(IdleCycles - 1);
+      quiet_q <= IdleCycles < 2 || ks_gt_const(64'(idle_q), 64'(IdleCycles) - 64'd2);   // >= IdleCycles - 1
     end
   end
   assign quiet = quiet_q;

@@ -175,6 +175,7 @@ module ks_cmdproc #(
   input  logic                  store_busy_i,
   input  logic                  mat_busy_i
 );
+  `include "ks_cmp.svh"
   localparam int unsigned DescBits = ks_desc_pkg::DescBytes * 8;
   localparam int unsigned DescBeats = ks_desc_pkg::DescBytes / AxiBytes;
   localparam int unsigned LaneW = $clog2(AxiBytes);
@@ -509,7 +510,7 @@ module ks_cmdproc #(
   always_ff @(posedge clk_i) begin
     if (state_q == SCheck) begin
       nb_q        <= NbW'(m_nb);
-      cpg_q       <= 32'(m_cpg) > (32'd1 << NbW) ? (NbW + 1)'(32'd1 << NbW) : (NbW + 1)'(m_cpg);
+      cpg_q       <= ks_gt_const(64'(m_cpg), 64'd1 << NbW) ? (NbW + 1)'(32'd1 << NbW) : (NbW + 1)'(m_cpg);
       groups_q    <= NbW'(m_groups);
       kc_q        <= NbW'(m_kc);
       kx_q        <= m_kx;
@@ -600,7 +601,7 @@ module ks_cmdproc #(
     end else if (seq_next_phase) begin
       // phase 1: ACT_ADDR/ACT_WORD + M x KX in A, ACC_ADDR/ACC_WORD + M x (NB x G) in B
       mat_phase_q <= 1'b1;
-      wgt_bad_q   <= a_big_q || 64'(a_acc_q) > 64'(WgtDepth);
+      wgt_bad_q   <= a_big_q || ks_gt_const(64'(a_acc_q), 64'(WgtDepth));
       nbg_q       <= NbgW'(b_acc_q);
       a_acc_q     <= 33'(m_act_word);
       a_big_q     <= 1'b0;
@@ -635,7 +636,7 @@ module ks_cmdproc #(
   assign win_end = win_sum[32] ? 33'h1_0000_0000 : win_sum;   // past 2^32: 2^32
   logic host_past, sram_past;
   // (An end past min(WIN_BASE + WIN_SIZE, 2^32) is past either: no multiplexer for the min.)
-  assign host_past = a_big_q || 34'(a_acc_q) > 34'(win_sum) || a_acc_q > 33'h1_0000_0000;
+  assign host_past = a_big_q || 34'(a_acc_q) > 34'(win_sum) || ks_gt_const(64'(a_acc_q), 64'h1_0000_0000);
   assign sram_past = b_big_q || 33'(b_acc_q) > 33'(x_bank_bytes);
   always_comb begin
     rng_code = ks_desc_pkg::ErrNone;
@@ -652,9 +653,9 @@ module ks_cmdproc #(
     end else if (is_mat) begin
       if (wgt_bad_q) begin
         rng_code = ks_desc_pkg::ErrSramRange; rng_kind = IWord; rng_word = 3'd5;
-      end else if (a_big_q || 64'(a_acc_q) > 64'(ActDepth)) begin
+      end else if (a_big_q || ks_gt_const(64'(a_acc_q), 64'(ActDepth))) begin
         rng_code = ks_desc_pkg::ErrSramRange; rng_kind = IWord; rng_word = 3'd6;
-      end else if (b_big_q || 64'(b_acc_q) > 64'(AccDepthW)) begin
+      end else if (b_big_q || ks_gt_const(64'(b_acc_q), 64'(AccDepthW))) begin
         rng_code = ks_desc_pkg::ErrSramRange; rng_kind = IWord; rng_word = 3'd7;
       end
     end else if (is_vec) begin
@@ -948,7 +949,7 @@ module ks_cmdproc #(
       // Also a ring shrunk below the current head or tail while disabled.
       ring_ok = 1'b0;
     end else if (ring_base_i[4:0] != '0 || ring_base_i < win_base_i || ring_end > 34'(win_sum) ||
-                 ring_end > 34'h1_0000_0000) begin
+                 ks_gt_const(64'(ring_end), 64'h1_0000_0000)) begin
       ring_ok = 1'b0; ring_bad_base = 1'b1;
     end
   end
@@ -1091,7 +1092,7 @@ module ks_cmdproc #(
           state_d = SIdle;
         end else if (is_vmove && vm_dir == 4'd0) begin
           state_d = SVmCalc;
-        end else if (is_mat || ((is_load || is_store) && x_rows > 16'd1)) begin
+        end else if (is_mat || ((is_load || is_store) && x_rows[15:1] != '0)) begin
           state_d = SCalc;                             // the extents' products
         end else begin
           state_d = SRange;

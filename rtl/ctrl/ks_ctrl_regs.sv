@@ -91,6 +91,7 @@ module ks_ctrl_regs #(
   // Performance counter increments (per counter, added every cycle unless frozen)
   input  logic [NumCounters*16-1:0] ctr_inc_i
 );
+  `include "ks_cmp.svh"
   // ---- AXI4-Lite handshakes -------------------------------------------------------------------
   logic wr_fire, rd_fire;
   logic bvalid_q, rvalid_q;
@@ -240,8 +241,9 @@ module ks_ctrl_regs #(
   logic [AddrW-1:0] ctr_off;
   assign raddr        = {s_araddr_i[AddrW-1:2], 2'b00};
   assign ctr_off      = raddr - ks_regs_pkg::CounterBase;
-  assign r_counter    = raddr >= ks_regs_pkg::CounterBase &&
-                        32'(ctr_off) < 8 * NumCounters;
+  // (Comparisons with constants, bit by bit: no carry chains.)
+  assign r_counter    = ks_gt_const(64'(raddr), 64'(ks_regs_pkg::CounterBase) - 64'd1) &&
+                        !ks_gt_const(64'(raddr), 64'(ks_regs_pkg::CounterBase) + 64'(8 * NumCounters) - 64'd1);
   assign ctr_idx      = ctr_off[3 +: $clog2(NumCounters)];
   assign r_counter_hi = ctr_off[2];
 
@@ -340,7 +342,8 @@ module ks_ctrl_regs #(
 
   // Registers are whole words: byte strobes and the address's byte offset are ignored.
   logic unused_wstrb;
-  assign unused_wstrb = ^{s_wstrb_i, s_awaddr_i[1:0], s_araddr_i[1:0]};
+  assign unused_wstrb = ^{s_wstrb_i, s_awaddr_i[1:0], s_araddr_i[1:0], ctr_off[1:0],
+                         ctr_off >> (3 + $clog2(NumCounters))};
 
   `KS_ASSERT_STABLE(b_stable_a, s_bvalid_o, s_bready_i, s_bresp_o)
   `KS_ASSERT_STABLE(r_stable_a, s_rvalid_o, s_rready_i, {s_rdata_o, s_rresp_o})

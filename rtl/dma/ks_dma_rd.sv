@@ -48,6 +48,7 @@ module ks_dma_rd #(
   output logic                          busy_o,
   output logic                          wait_o   // a burst is outstanding but no beat arrives
 );
+  `include "ks_cmp.svh"
   localparam int unsigned LaneW = $clog2(DataBytes);
   localparam int unsigned OutW  = $clog2(MaxOutstanding + 1);
   localparam int unsigned PageBeats = 4096 / DataBytes;
@@ -78,7 +79,7 @@ module ks_dma_rd #(
   assign to_page = BeatsW'(PageBeats) - BeatsW'(addr_q[11:LaneW]);
   always_comb begin
     burst = left_q;
-    if (burst > BeatsW'(MaxBurst)) burst = BeatsW'(MaxBurst);
+    if (ks_gt_const(64'(burst), 64'(MaxBurst))) burst = BeatsW'(MaxBurst);
     if (burst > to_page) burst = to_page;
   end
 

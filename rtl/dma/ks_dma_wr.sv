@@ -57,6 +57,7 @@ module ks_dma_wr #(
   output logic                             busy_o,
   output logic                             wait_o
 );
+  `include "ks_cmp.svh"
   localparam int unsigned LaneW = $clog2(DataBytes);
   localparam int unsigned PageBeats = 4096 / DataBytes;
   localparam int unsigned OutW = $clog2(MaxOutstanding + 1);
@@ -87,7 +88,7 @@ module ks_dma_wr #(
   assign to_page = BeatsW'(PageBeats) - BeatsW'(addr_q[11:LaneW]);
   always_comb begin
     burst = left_q;
-    if (burst > BeatsW'(MaxBurst)) burst = BeatsW'(MaxBurst);
+    if (ks_gt_const(64'(burst), 64'(MaxBurst))) burst = BeatsW'(MaxBurst);
     if (burst > to_page) burst = to_page;
   end
 

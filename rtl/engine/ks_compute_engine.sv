@@ -80,6 +80,7 @@ module ks_compute_engine #(
   output logic                      stall_operand_o, // command active, array ready, no beat
   output logic                      stall_result_o   // beat ready, array not
 );
+  `include "ks_cmp.svh"
   localparam int unsigned AccAddrW = (AccDepth > 1) ? $clog2(AccDepth) : 1;
   localparam int unsigned KB8 = Cols;
   localparam int unsigned KB4 = 2 * Cols;
@@ -120,7 +121,7 @@ module ks_compute_engine #(
   assign last_nb    = i_nb_q == nb_q - 1'b1;
   assign left       = (MW + 1)'(m_q) - (MW + 1)'(m0_q) - (MW + 1)'(mt_q);
   assign last_chunk = left == '0;
-  assign mt_next    = left > (MW + 1)'(AccDepth) ? MtW'(AccDepth) : MtW'(left);
+  assign mt_next    = ks_gt_const(64'(left), 64'(AccDepth)) ? MtW'(AccDepth) : MtW'(left);
 
   // The next beat's word within an X row: kc in INT4 mode, kc/2 in INT8 mode (and for INT4
   // as two INT8 beats: the even and the odd bytes of one word).
@@ -168,7 +169,7 @@ module ks_compute_engine #(
       k_last_q    <= cmd_k_last_i;
       groups_q    <= cmd_groups_i;
       m0_q        <= '0;
-      mt_q        <= (32'(cmd_m_i) > AccDepth) ? MtW'(AccDepth) : MtW'(cmd_m_i);
+      mt_q        <= ks_gt_const(64'(cmd_m_i), 64'(AccDepth)) ? MtW'(AccDepth) : MtW'(cmd_m_i);
       i_nb_q      <= '0;
       i_kc_q      <= '0;
       i_kg_q      <= '0;
@@ -321,13 +322,13 @@ module ks_compute_engine #(
   assign r_last_nb = r_nb_q == nb_q - 1'b1;
   assign r_left    = (MW + 1)'(m_q) - (MW + 1)'(r_m0_q) - (MW + 1)'(r_mt_q);
   assign r_done    = r_last_m && r_last_g && r_last_nb && r_left == '0;
-  assign r_mt_next = r_left > (MW + 1)'(AccDepth) ? MtW'(AccDepth) : MtW'(r_left);
+  assign r_mt_next = ks_gt_const(64'(r_left), 64'(AccDepth)) ? MtW'(AccDepth) : MtW'(r_left);
   logic results_done_q;
 
   always_ff @(posedge clk_i) begin
     if (start) begin
       r_m0_q         <= '0;
-      r_mt_q         <= (32'(cmd_m_i) > AccDepth) ? MtW'(AccDepth) : MtW'(cmd_m_i);
+      r_mt_q         <= ks_gt_const(64'(cmd_m_i), 64'(AccDepth)) ? MtW'(AccDepth) : MtW'(cmd_m_i);
       r_nb_q         <= '0;
       r_g_q          <= '0;
       r_m_q          <= '0;
