@@ -173,7 +173,8 @@ def gen_matrix_wrapper(name, cfg):
     return f"""// {HEADER_NOTE}
 
 /// The matrix unit in the `{name}` configuration ({cfg.get('device', '')}): {cfg['array_rows']} x {cfg['array_cols']} PEs,
-/// {cfg['acc_depth']} accumulator entries. Same ports and handshake as ks_matrix_unit.
+/// {cfg['acc_depth']} accumulator entries, {'INT8 and INT4 beats' if cfg['int4_native'] else 'INT8 beats only (in_int4_i must be 0)'}. Same ports and handshake as
+/// ks_matrix_unit.
 module ks_matrix_unit_{name} (
   input  logic                            clk_i,
   input  logic                            rst_ni,
@@ -195,7 +196,8 @@ module ks_matrix_unit_{name} (
     .Rows     ({r}),
     .Cols     ({k}),
     .AccDepth ({p}AccDepth),
-    .FifoDepth({p}OutFifoDepth)
+    .FifoDepth({p}OutFifoDepth),
+    .Int4     ({p}Int4Native != 0)
   ) u_matrix_unit (
     .clk_i,
     .rst_ni,

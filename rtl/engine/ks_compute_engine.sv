@@ -287,7 +287,8 @@ module ks_compute_engine #(
   logic [Rows*32-1:0] mu_out_data;
   logic [AccAddrW-1:0] mu_out_addr;
 
-  ks_matrix_unit #(.Rows(Rows), .Cols(Cols), .AccDepth(AccDepth), .FifoDepth(FifoDepth), .OutReadyAlways(1'b1)) u_mu (
+  ks_matrix_unit #(.Rows(Rows), .Cols(Cols), .AccDepth(AccDepth), .FifoDepth(FifoDepth), .OutReadyAlways(1'b1),
+                   .Int4(Int4Native != 0)) u_mu (
     .clk_i,
     .rst_ni,
     .in_valid_i (op_valid_q),

@@ -16,7 +16,8 @@
 /// array latency + 2, a consumer that is always ready never slows the array down.
 /// OutReadyAlways (a consumer whose out_ready_i is always 1, as ks_compute_engine) leaves the
 /// FIFO out: it never holds more than the result of the cycle before, which is the
-/// accumulator's write-back register; admission and timing are the same.
+/// accumulator's write-back register; admission and timing are the same. Int4 = 0 builds the
+/// array for INT8 beats only (for a compute engine that splits INT4 into INT8 beats).
 `include "ks_assert.svh"
 
 module ks_matrix_unit #(
@@ -25,6 +26,7 @@ module ks_matrix_unit #(
   parameter int unsigned AccDepth  = 512,
   parameter int unsigned FifoDepth = 32,
   parameter bit          OutReadyAlways = 1'b0,
+  parameter bit          Int4      = 1'b1,   // 0: INT8 beats only; in_int4_i must be 0
   parameter int unsigned AccAddrW  = (AccDepth > 1) ? $clog2(AccDepth) : 1
 ) (
   input  logic                   clk_i,
@@ -73,7 +75,7 @@ module ks_matrix_unit #(
   logic [Rows*PsumW-1:0] rowsum;
 
   ks_systolic_array #(
-    .Rows(Rows), .Cols(Cols), .TagW(TagW), .PsumW(PsumW), .Latency(Latency)
+    .Rows(Rows), .Cols(Cols), .TagW(TagW), .PsumW(PsumW), .Latency(Latency), .Int4(Int4)
   ) u_array (
     .clk_i,
     .rst_ni,
@@ -210,4 +212,5 @@ module ks_matrix_unit #(
   `KS_ASSERT_STABLE(in_stream_a, in_valid_i, in_ready_o,
                     {in_w_i, in_x_i, in_int4_i, in_first_i, in_last_i, in_addr_i})
   `KS_ASSERT(addr_in_range_a, !in_valid_i || 32'(in_addr_i) < AccDepth)
+  `KS_ASSERT(int4_supported_a, Int4 || !in_valid_i || !in_int4_i)
 endmodule

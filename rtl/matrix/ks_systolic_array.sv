@@ -16,13 +16,16 @@
 ///
 /// Every data flop loads only when the beat it would take is valid (the beat's valid bit
 /// travels beside it through the skew and the cells): an idle array holds still. Results are
-/// the same; an idle array does not toggle, and a simulator skips it.
+/// the same; an idle array does not toggle, and a simulator skips it. Int4 = 0 (INT8 beats
+/// only) carries 8 activation bits per column through the skew and uses ks_mac_cell's
+/// DSP-block form, whose flops load every cycle.
 module ks_systolic_array #(
   parameter int unsigned Rows  = 8,
   parameter int unsigned Cols  = 16,
   parameter int unsigned TagW  = 1,
   parameter int unsigned PsumW = 16 + $clog2(Cols) + 1,
-  parameter int unsigned Latency = Cols + 2
+  parameter int unsigned Latency = Cols + 2,
+  parameter bit          Int4  = 1'b1      // 0: INT8 beats only (int4_i is ignored)
 ) (
   input  logic                  clk_i,
   input  logic                  rst_ni,
@@ -39,16 +42,24 @@ module ks_systolic_array #(
 );
   // Activation operands per column: xa (and xb in INT4 mode), chosen before the skew so
   // that only 17 bits per column travel through it.
-  localparam int unsigned ColW = 8 + 8 + 1;
+  localparam int unsigned ColW = Int4 ? 8 + 8 + 1 : 8;
 
   // Input register: everything the array sees starts from flops.
   logic [Rows*Cols*8-1:0] w_q;
   logic [Cols*ColW-1:0]   col_d, col_q;
 
   for (genvar c = 0; c < Cols; c++) begin : g_col_sel
-    assign col_d[c*ColW +: ColW] = {int4_i,
-                                    x_i[(2*c+1)*8 +: 8],
-                                    int4_i ? x_i[(2*c)*8 +: 8] : x_i[c*8 +: 8]};
+    if (Int4) begin : g_int4
+      assign col_d[c*ColW +: ColW] = {int4_i,
+                                      x_i[(2*c+1)*8 +: 8],
+                                      int4_i ? x_i[(2*c)*8 +: 8] : x_i[c*8 +: 8]};
+    end else begin : g_int8
+      assign col_d[c*ColW +: ColW] = x_i[c*8 +: 8];
+    end
+  end
+  if (!Int4) begin : g_no_int4
+    logic unused_x;
+    assign unused_x = ^{int4_i, x_i[2*Cols*8-1:Cols*8]};
   end
 
   logic in_v_q;
@@ -103,6 +114,14 @@ module ks_systolic_array #(
       end
     end
 
+    logic [7:0] xb_col;
+    logic       int4_col;
+    if (Int4) begin : g_xb
+      assign {int4_col, xb_col} = x_col[ColW-1:8];
+    end else begin : g_no_xb
+      assign {int4_col, xb_col} = '0;
+    end
+
     for (genvar r = 0; r < Rows; r++) begin : g_row
       logic [PsumW-1:0] psum_in;
       if (c == 0) begin : g_first
@@ -110,14 +129,14 @@ module ks_systolic_array #(
       end else begin : g_chain
         assign psum_in = psum[(r*Cols + c - 1)*PsumW +: PsumW];
       end
-      ks_mac_cell #(.PsumW(PsumW)) u_cell (
+      ks_mac_cell #(.PsumW(PsumW), .Int4(Int4)) u_cell (
         .clk_i,
         .prod_en_i(v_col),
         .sum_en_i (v_col_q),
         .w_i   (w_col[r*8 +: 8]),
         .xa_i  (x_col[7:0]),
-        .xb_i  (x_col[15:8]),
-        .int4_i(x_col[16]),
+        .xb_i  (xb_col),
+        .int4_i(int4_col),
         .psum_i(psum_in),
         .psum_o(psum[(r*Cols + c)*PsumW +: PsumW])
       );

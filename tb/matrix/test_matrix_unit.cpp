@@ -68,7 +68,10 @@ class MatrixUnitTest : public ::testing::Test {
   std::mt19937_64 rng_;
 };
 
-const Precision kBoth[] = {Precision::kInt8, Precision::kInt4};
+// The precisions the unit takes: a unit built for INT8 beats only (int4_native = 0; its
+// compute engine feeds INT4 as INT8 beats) is tested in INT8.
+const std::vector<Precision> kBoth = kCfg.int4_native ? std::vector<Precision>{Precision::kInt8, Precision::kInt4}
+                                                      : std::vector<Precision>{Precision::kInt8};
 
 TEST_F(MatrixUnitTest, SingleElementProducts) {
   for (Precision p : kBoth) {
@@ -87,6 +90,7 @@ TEST_F(MatrixUnitTest, ExtremeValuesInt8) {
 }
 
 TEST_F(MatrixUnitTest, ExtremeValuesInt4) {
+  if (!kCfg.int4_native) GTEST_SKIP() << "built for INT8 beats only (int4_native = 0)";
   const size_t k = 4 * kShape.cols + 3;
   const int xs[] = {-128, 127};
   const int ws[] = {-8, 7};
@@ -123,7 +127,7 @@ TEST_F(MatrixUnitTest, MoreTokensThanAccumulatorEntries) {
 TEST_F(MatrixUnitTest, RandomShapes) {
   std::uniform_int_distribution<size_t> dm(1, 9), dn(1, 4 * kShape.rows + 3), dk(1, 300);
   for (int i = 0; i < 100; ++i) {
-    const Precision p = kBoth[i % 2];
+    const Precision p = kBoth[i % kBoth.size()];
     check_product(random_product(rng_, p, dm(rng_), dn(rng_), dk(rng_)));
   }
 }
@@ -132,7 +136,7 @@ TEST_F(MatrixUnitTest, RandomShapesUnderRandomStalls) {
   std::uniform_int_distribution<size_t> dm(1, 12), dn(1, 3 * kShape.rows + 1), dk(1, 150);
   const StallProfile profiles[] = {{0.3, 0.0}, {0.0, 0.5}, {0.5, 0.7}, {0.1, 0.95}};
   for (int i = 0; i < 60; ++i) {
-    const Precision p = kBoth[i % 2];
+    const Precision p = kBoth[i % kBoth.size()];
     check_product(random_product(rng_, p, dm(rng_), dn(rng_), dk(rng_)), profiles[i % 4]);
   }
 }
@@ -152,7 +156,7 @@ TEST_F(MatrixUnitTest, RandomBeatStreamMatchesModel) {
     b.x.resize(kShape.act_bytes());
     for (auto& v : b.w) v = static_cast<uint8_t>(byte(rng_));
     for (auto& v : b.x) v = static_cast<uint8_t>(byte(rng_));
-    b.int4 = coin(rng_);
+    b.int4 = kCfg.int4_native && coin(rng_);
     b.addr = static_cast<uint32_t>(entry(rng_));
     b.first = !open[b.addr] || (coin(rng_) && coin(rng_));
     b.last = coin(rng_);
@@ -180,7 +184,7 @@ TEST_F(MatrixUnitTest, RandomBeatStreamMatchesModel) {
 
 TEST_F(MatrixUnitTest, ResetInTheMiddleOfAStream) {
   for (int round = 0; round < 6; ++round) {
-    const Precision p = kBoth[round % 2];
+    const Precision p = kBoth[round % kBoth.size()];
     Product pr = random_product(rng_, p, 5, 2 * kShape.rows + 1, 3 * kShape.k_per_beat(p) + 2);
     MatmulTiler tiler(kShape, pr.p, pr.x.data(), pr.w.data(), pr.m, pr.n, pr.k);
     MatrixUnitDriver<Model> drv(sim_, kShape, rng_());
@@ -239,10 +243,31 @@ TEST(MatrixUnitDeathTest, ChangingAStalledBeatTripsTheStreamAssertion) {
         }
         // Stalled now: alter the beat on the next cycle.
         sim.tick();
-        sim->in_int4_i = !sim->in_int4_i;
+        sim->in_first_i = !sim->in_first_i;
         for (int i = 0; i < 4; ++i) sim.tick();
       },
       "valid dropped or data changed while stalled");
+}
+
+// A unit built for INT8 beats only (int4_native = 0) stops on an INT4 beat.
+TEST(MatrixUnitDeathTest, Int4BeatOnAnInt8OnlyUnitTripsItsAssertion) {
+#ifdef KS_NETLIST
+  GTEST_SKIP() << "a synthesised netlist carries no assertions";
+#endif
+  if (kCfg.int4_native) GTEST_SKIP() << "this configuration takes INT4 beats";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        ::dup2(2, 1);
+        ks::tb::SimHarness<Model> sim;
+        sim.reset();
+        sim->in_first_i = 1;
+        sim->in_last_i = 1;
+        sim->in_int4_i = 1;
+        sim->in_valid_i = 1;
+        for (int i = 0; i < 4; ++i) sim.tick();
+      },
+      "int4_supported_a");
 }
 
 }  // namespace
@@ -254,7 +279,7 @@ namespace {
 TEST_F(MatrixUnitTest, BackToBackMatrixVectorProducts) {
   std::vector<Product> prods;
   std::uniform_int_distribution<size_t> dn(1, 3 * kShape.rows), dk(1, 5 * kShape.cols);
-  for (int i = 0; i < 12; ++i) prods.push_back(random_product(rng_, kBoth[i % 2], 1, dn(rng_), dk(rng_)));
+  for (int i = 0; i < 12; ++i) prods.push_back(random_product(rng_, kBoth[i % kBoth.size()], 1, dn(rng_), dk(rng_)));
   std::vector<const Product*> ptrs;
   for (const auto& p : prods) ptrs.push_back(&p);
   const ks::tb::ProductRun run = ks::tb::run_products(sim_, kShape, ptrs, rng_());
