@@ -33,7 +33,7 @@ REQUIRED = ["array_rows", "array_cols", "acc_depth", "out_fifo_depth", "int4_nat
 LISTS = ["perf_counters"]
 COUNTERS = [c["name"] for c in json.loads((ROOT / "rtl/cfg/registers.json").read_text())["counters"]["list"]]
 # Parameters that may be 0: flags, and the vector unit's sizes when it is absent.
-ZERO_OK = ("vector_unit", "perf_counter_ram", "int4_native", "vec_lanes", "vec_rows", "vec_prog_depth", "vec_hist_rows", "dec_prog_cache")
+ZERO_OK = ("cmd_queue_depth", "vector_unit", "perf_counter_ram", "int4_native", "vec_lanes", "vec_rows", "vec_prog_depth", "vec_hist_rows", "dec_prog_cache")
 VEC_SIZES = ("vec_lanes", "vec_rows", "vec_prog_depth", "vec_hist_rows")
 
 
@@ -100,8 +100,8 @@ def validate(data):
             raise ConfigError(f"{name}.int4_native = {cfg['int4_native']}: must be 0 or 1")
         if cfg["perf_counter_ram"] not in (0, 1):
             raise ConfigError(f"{name}.perf_counter_ram = {cfg['perf_counter_ram']}: must be 0 or 1")
-        if not 1 <= cfg["cmd_queue_depth"] <= 16:
-            raise ConfigError(f"{name}.cmd_queue_depth = {cfg['cmd_queue_depth']}: must be in 1..16")
+        if not 0 <= cfg["cmd_queue_depth"] <= 16:
+            raise ConfigError(f"{name}.cmd_queue_depth = {cfg['cmd_queue_depth']}: must be in 0..16")
         if not cfg["vector_unit"]:
             nonzero = [k for k in VEC_SIZES + ("dec_prog_cache",) if cfg[k] != 0]
             if nonzero:

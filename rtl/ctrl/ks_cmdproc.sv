@@ -18,6 +18,10 @@
 /// tlast and DEC_STATUS.REASON when a stop condition holds. RING_HEAD stays on the DECODE
 /// until it ends; errors in the program halt the queue on it (DEC_PC: the program index).
 ///
+/// QueueDepth = 0 leaves the engine queues out: a descriptor in dispatch is offered to its
+/// engine directly and the command processor waits there until the engine takes it (its
+/// tokens included), so nothing is stored twice and nothing runs ahead of a busy engine.
+///
 /// HasVector = 0 (a core without the vector unit) rejects VEC, VMOVE, VRUN, DECODE and LOAD/STORE
 /// of banks VEC, VPROG and HIST with UNSUPPORTED; their logic is left out.
 ///
@@ -720,31 +724,61 @@ module ks_cmdproc #(
                                    16'b0, dec_on ? dec_pos_q : 16'd0}
                                 : {1'b0, v_kind, v_op, v_swap_b, v_b_imm, v_hist_a, v_dst, v_a, v_b, v_len, w4};
 
-  ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_lq (
-    .clk_i, .rst_ni(rst_ni && !flush),
-    .in_valid_i(lq_push), .in_ready_o(lq_ready), .in_data_i({head_q, lvec, deps, xfer_payload}),
-    .out_valid_o(lq_valid), .out_ready_i(lq_pop), .out_data_o(lq_head), .count_o());
-  ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_sq (
-    .clk_i, .rst_ni(rst_ni && !flush),
-    .in_valid_i(sq_push), .in_ready_o(sq_ready), .in_data_i({head_q, 2'b00, deps, xfer_payload}),
-    .out_valid_o(sq_valid), .out_ready_i(sq_pop), .out_data_o(sq_head), .count_o());
-  ks_fifo #(.Width(MQW), .Depth(QueueDepth)) u_mq (
-    .clk_i, .rst_ni(rst_ni && !flush),
-    .in_valid_i(mq_push), .in_ready_o(mq_ready), .in_data_i({head_q, deps, mat_payload}),
-    .out_valid_o(mq_valid), .out_ready_i(mq_pop), .out_data_o(mq_head), .count_o());
-  // VEC instructions were checked before dispatch and never fail; a VRUN's entries are
-  // checked as they run, and the ring index names the VRUN when one fails.
-  if (HasVector != 0) begin : g_vq
-    ks_fifo #(.Width(VQW), .Depth(QueueDepth)) u_vq (
+  if (QueueDepth != 0) begin : g_queues
+    ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_lq (
       .clk_i, .rst_ni(rst_ni && !flush),
-      .in_valid_i(vq_push), .in_ready_o(vq_ready), .in_data_i({head_q, deps[2], deps[0], vec_payload}),
-      .out_valid_o(vq_valid), .out_ready_i(vq_pop), .out_data_o(vq_head), .count_o());
-  end else begin : g_no_vq
-    assign vq_ready = 1'b0;
-    assign vq_valid = 1'b0;
-    assign vq_head  = '0;
-    logic unused_vq;
-    assign unused_vq = ^{vq_push, vq_pop, vec_payload};
+      .in_valid_i(lq_push), .in_ready_o(lq_ready), .in_data_i({head_q, lvec, deps, xfer_payload}),
+      .out_valid_o(lq_valid), .out_ready_i(lq_pop), .out_data_o(lq_head), .count_o());
+    ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_sq (
+      .clk_i, .rst_ni(rst_ni && !flush),
+      .in_valid_i(sq_push), .in_ready_o(sq_ready), .in_data_i({head_q, 2'b00, deps, xfer_payload}),
+      .out_valid_o(sq_valid), .out_ready_i(sq_pop), .out_data_o(sq_head), .count_o());
+    ks_fifo #(.Width(MQW), .Depth(QueueDepth)) u_mq (
+      .clk_i, .rst_ni(rst_ni && !flush),
+      .in_valid_i(mq_push), .in_ready_o(mq_ready), .in_data_i({head_q, deps, mat_payload}),
+      .out_valid_o(mq_valid), .out_ready_i(mq_pop), .out_data_o(mq_head), .count_o());
+    // VEC instructions were checked before dispatch and never fail; a VRUN's entries are
+    // checked as they run, and the ring index names the VRUN when one fails.
+    if (HasVector != 0) begin : g_vq
+      ks_fifo #(.Width(VQW), .Depth(QueueDepth)) u_vq (
+        .clk_i, .rst_ni(rst_ni && !flush),
+        .in_valid_i(vq_push), .in_ready_o(vq_ready), .in_data_i({head_q, deps[2], deps[0], vec_payload}),
+        .out_valid_o(vq_valid), .out_ready_i(vq_pop), .out_data_o(vq_head), .count_o());
+    end else begin : g_no_vq
+      assign vq_ready = 1'b0;
+      assign vq_valid = 1'b0;
+      assign vq_head  = '0;
+      logic unused_vq;
+      assign unused_vq = ^{vq_push, vq_pop, vec_payload};
+    end
+  end else begin : g_direct
+    // No queues (QueueDepth = 0): the descriptor in dispatch is offered to its engine
+    // directly, and the command processor waits there until the engine takes it (tokens
+    // included). Nothing runs ahead of an engine, and no command is stored twice.
+    logic in_dispatch;
+    assign in_dispatch = state_q == SDispatch && !halted_q;
+    assign lq_valid = in_dispatch && is_load && !(x_is_vec && vec_pending);
+    assign sq_valid = in_dispatch && is_store && !(x_is_vec && vec_pending);
+    assign mq_valid = in_dispatch && is_mat;
+    assign lq_head  = {head_q, lvec, deps, xfer_payload};
+    assign sq_head  = {head_q, 2'b00, deps, xfer_payload};
+    assign mq_head  = {head_q, deps, mat_payload};
+    assign lq_ready = lq_pop;
+    assign sq_ready = sq_pop;
+    assign mq_ready = mq_pop;
+    if (HasVector != 0) begin : g_vq
+      assign vq_valid = in_dispatch && (is_vec || is_vrun) && !vxfer_pending;
+      assign vq_head  = {head_q, deps[2], deps[0], vec_payload};
+      assign vq_ready = vq_pop;
+    end else begin : g_no_vq
+      assign vq_ready = 1'b0;
+      assign vq_valid = 1'b0;
+      assign vq_head  = '0;
+      logic unused_vq;
+      assign unused_vq = ^{vec_payload};
+    end
+    logic unused_push;
+    assign unused_push = ^{lq_push, sq_push, mq_push, vq_push};
   end
   assign vec_cmd_o = vq_head[VecW-1:0];
 
@@ -781,7 +815,8 @@ module ks_cmdproc #(
 
   // Order between the vector unit and LOAD/STORE of bank VEC: how many such transfers are
   // queued, and whether the load or store engine runs one.
-  logic [$clog2(QueueDepth + 1)-1:0] lq_vec_q, sq_vec_q;
+  localparam int unsigned QCntW = QueueDepth != 0 ? $clog2(QueueDepth + 1) : 1;
+  logic [QCntW-1:0] lq_vec_q, sq_vec_q;
   logic l_run_vec_q, s_run_vec_q, vxfer_pending, vec_pending;
   logic lq_head_vec, sq_head_vec;
   assign lq_head_vec = HasVector != 0 && (lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankVec) ||
@@ -806,7 +841,7 @@ module ks_cmdproc #(
   assign vxfer_pending = lq_vec_q != '0 || sq_vec_q != '0 || l_run_vec_q || s_run_vec_q;
 
   // LOADs VMOVE waits for (banks ACT, VEC, VPROG): how many are queued, whether one runs.
-  logic [$clog2(QueueDepth + 1)-1:0] lq_blk_q;
+  logic [QCntW-1:0] lq_blk_q;
   logic l_run_blk_q, x_blk, lq_head_blk;
   assign x_blk       = HasVector != 0 && is_load && (x_is_vec || x_bank == ks_desc_pkg::BankAct);
   assign lq_head_blk = HasVector != 0 && (lq_head_vec || lq_head[XferW-1 -: 3] == 3'(ks_desc_pkg::BankAct));

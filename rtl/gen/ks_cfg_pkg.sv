@@ -12,7 +12,7 @@ package ks_cfg_pkg;
   localparam int unsigned Up5kDmaMaxReads = 2;
   localparam int unsigned Up5kDmaMaxWrites = 2;
   localparam int unsigned Up5kMaxBurstBeats = 16;
-  localparam int unsigned Up5kCmdQueueDepth = 1;
+  localparam int unsigned Up5kCmdQueueDepth = 0;
   localparam int unsigned Up5kWgtBankBytes = 4096;
   localparam int unsigned Up5kActBankBytes = 1024;
   localparam int unsigned Up5kAccBankBytes = 1024;

@@ -946,7 +946,13 @@ class ModelDevice final : public Device {
         const auto op = static_cast<Opcode>(desc::kOpcode.get(in_hand_));
         const Eng eng = engine_for(op);
         Engine& e = engines_[eng];
-        if (e.queue.size() >= cfg_.cmd_queue_depth) return false;  // ks_cmdproc QueueDepth
+        if (cfg_.cmd_queue_depth == 0) {
+          // No queues: the engine takes the descriptor from dispatch once it is idle and the
+          // descriptor's tokens are there (ks_cmdproc's g_direct); it starts right away.
+          if (e.current || !e.queue.empty() || !tokens_ok(eng, in_hand_)) return false;
+        } else if (e.queue.size() >= cfg_.cmd_queue_depth) {
+          return false;  // ks_cmdproc QueueDepth
+        }
         // VEC after LOAD/STORE of bank VEC, and the other way round, in descriptor order.
         if (eng == kVecEng && vec_xfer_pending()) return false;
         if ((eng == kLoadEng || eng == kStoreEng) && vector_bank(in_hand_) &&
