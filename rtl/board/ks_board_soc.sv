@@ -40,6 +40,7 @@ module ks_board_soc #(
   parameter int unsigned WgtWordBytes = 8,
   parameter int unsigned ActWordBytes = 8,
   parameter int unsigned AccWordBytes = 8,
+  parameter int unsigned AddrW        = 32,      // the core's address width: MemBase + MemBytes <= 2^AddrW
   parameter int unsigned MemBytes     = 131072,      // device memory
   parameter logic [31:0] MemBase      = 32'h1000_0000,
   parameter int unsigned ClkPerBit    = 347,         // 40 MHz / 115200 baud
@@ -97,7 +98,7 @@ module ks_board_soc #(
       .DmaMaxReads(DmaMaxReads), .DmaMaxWrites(DmaMaxWrites), .MaxBurst(MaxBurst), .QueueDepth(QueueDepth), .WgtBytes(WgtBytes), .ActBytes(ActBytes),
       .AccBytes(AccBytes), .KvBytes(KvBytes), .HasVector(HasVector), .VecLanes(VecLanes), .VecRows(VecRows),
       .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows), .DecCache(DecCache), .CtrBits(CtrBits), .CtrRam(CtrRam), .CtrMask(CtrMask),
-      .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes)
+      .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes), .AddrW(AddrW)
     ) u_core (
       .clk_i, .rst_ni,
       .s_axil_awvalid_i(awvalid), .s_axil_awready_o(awready), .s_axil_awaddr_i(awaddr),
@@ -278,4 +279,9 @@ module ks_board_soc #(
 
   logic unused;
   assign unused = ^{m_arsize, m_arburst, m_awsize, m_awburst};
+`ifdef VERILATOR
+  if (64'(MemBase) + 64'(MemBytes) > (64'd1 << AddrW)) begin : g_bad_mem_base
+    $error("ks_board_soc: device memory past the core's address space (MemBase + MemBytes > 2^AddrW)");
+  end
+`endif
 endmodule

@@ -38,6 +38,8 @@ module ks_core #(
   parameter int unsigned WgtWordBytes  = 128,
   parameter int unsigned ActWordBytes  = 32,
   parameter int unsigned AccWordBytes  = 32,
+  // Width of the addresses the core issues (the configuration's addr_bits): device memory and
+  // rings lie below 2^AddrW (the command processor's checks), the AXI address's upper bits are 0.
   parameter int unsigned AddrW         = 32,
   parameter int unsigned RegAddrW      = ks_regs_pkg::AddrBits
 ) (
@@ -64,7 +66,7 @@ module ks_core #(
   // AXI4 master: memory
   output logic                  m_axi_arvalid_o,
   input  logic                  m_axi_arready_i,
-  output logic [AddrW-1:0]      m_axi_araddr_o,
+  output logic [31:0]           m_axi_araddr_o,
   output logic [7:0]            m_axi_arlen_o,
   output logic [2:0]            m_axi_arsize_o,
   output logic [1:0]            m_axi_arburst_o,
@@ -75,7 +77,7 @@ module ks_core #(
   input  logic                  m_axi_rlast_i,
   output logic                  m_axi_awvalid_o,
   input  logic                  m_axi_awready_i,
-  output logic [AddrW-1:0]      m_axi_awaddr_o,
+  output logic [31:0]           m_axi_awaddr_o,
   output logic [7:0]            m_axi_awlen_o,
   output logic [2:0]            m_axi_awsize_o,
   output logic [1:0]            m_axi_awburst_o,
@@ -222,6 +224,10 @@ module ks_core #(
   logic                wr_err, wr_busy, wr_wait, abort;
   logic [AddrW-1:0]    wr_err_addr;
 
+  logic [AddrW-1:0] dma_araddr, dma_awaddr;
+  assign m_axi_araddr_o = 32'(dma_araddr);
+  assign m_axi_awaddr_o = 32'(dma_awaddr);
+
   ks_dma_rd #(
     .NumClients(2), .DataBytes(AxiBytes), .AddrW(AddrW), .BeatsW(BeatsW), .MaxBurst(MaxBurst),
     .MaxOutstanding(DmaMaxReads)
@@ -230,7 +236,7 @@ module ks_core #(
     .req_valid_i(rd_req_valid), .req_ready_o(rd_req_ready), .req_addr_i(rd_req_addr),
     .req_beats_i(rd_req_beats), .rsp_valid_o(rd_rsp_valid), .rsp_client_o(rd_rsp_client),
     .rsp_data_o(rd_rsp_data), .rsp_last_o(rd_rsp_last), .rsp_err_o(rd_rsp_err),
-    .arvalid_o(m_axi_arvalid_o), .arready_i(m_axi_arready_i), .araddr_o(m_axi_araddr_o),
+    .arvalid_o(m_axi_arvalid_o), .arready_i(m_axi_arready_i), .araddr_o(dma_araddr),
     .arlen_o(m_axi_arlen_o), .arsize_o(m_axi_arsize_o), .arburst_o(m_axi_arburst_o),
     .rvalid_i(m_axi_rvalid_i), .rready_o(m_axi_rready_o), .rdata_i(m_axi_rdata_i),
     .rresp_i(m_axi_rresp_i), .rlast_i(m_axi_rlast_i), .busy_o(rd_busy), .wait_o(rd_wait)
@@ -245,7 +251,7 @@ module ks_core #(
     .req_beats_i(wr_req_beats), .dat_valid_i(wr_dat_valid), .dat_ready_o(wr_dat_ready),
     .dat_data_i(wr_dat_data), .dat_strb_i(wr_dat_strb), .done_o(wr_done), .err_o(wr_err),
     .err_addr_o(wr_err_addr),
-    .awvalid_o(m_axi_awvalid_o), .awready_i(m_axi_awready_i), .awaddr_o(m_axi_awaddr_o),
+    .awvalid_o(m_axi_awvalid_o), .awready_i(m_axi_awready_i), .awaddr_o(dma_awaddr),
     .awlen_o(m_axi_awlen_o), .awsize_o(m_axi_awsize_o), .awburst_o(m_axi_awburst_o),
     .wvalid_o(m_axi_wvalid_o), .wready_i(m_axi_wready_i), .wdata_o(m_axi_wdata_o),
     .wstrb_o(m_axi_wstrb_o), .wlast_o(m_axi_wlast_o), .bvalid_i(m_axi_bvalid_i),

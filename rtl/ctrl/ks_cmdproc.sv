@@ -190,6 +190,7 @@ module ks_cmdproc #(
   localparam int unsigned KB4 = 2 * Cols;
   localparam int unsigned VecElems = VecLanes * VecRows;
   localparam int unsigned VecBytes = VecElems * 4;
+  localparam logic [63:0] SpaceEnd = 64'd1 << AddrW;   // the end of the core's address space
 
   typedef enum logic [4:0] {
     SIdle, SFetch, SRecv, SPatch, SCheck, SCalc, SVmCalc, SRange, SDispatch, SFence, SCplReq, SCplData, SCplWait,
@@ -633,14 +634,14 @@ module ks_cmdproc #(
   logic [7:0]  rng_code;
   info_e       rng_kind;
   logic [2:0]  rng_word;
-  // The window ends at WIN_BASE + WIN_SIZE or at the end of the 32-bit address space,
-  // whichever comes first: the DMA's addresses are 32 bits and must not wrap.
+  // The window ends at WIN_BASE + WIN_SIZE or at the end of the core's address space
+  // (2^AddrW), whichever comes first: the DMA's addresses are AddrW bits and must not wrap.
   logic [32:0] win_end, win_sum;
   assign win_sum = 33'(win_base_i) + 33'(win_size_i);
-  assign win_end = win_sum[32] ? 33'h1_0000_0000 : win_sum;   // past 2^32: 2^32
+  assign win_end = ks_gt_const(64'(win_sum), SpaceEnd) ? 33'(SpaceEnd) : win_sum;
   logic host_past, sram_past;
-  // (An end past min(WIN_BASE + WIN_SIZE, 2^32) is past either: no multiplexer for the min.)
-  assign host_past = a_big_q || 34'(a_acc_q) > 34'(win_sum) || ks_gt_const(64'(a_acc_q), 64'h1_0000_0000);
+  // (An end past min(WIN_BASE + WIN_SIZE, 2^AddrW) is past either: no multiplexer for the min.)
+  assign host_past = a_big_q || 34'(a_acc_q) > 34'(win_sum) || ks_gt_const(64'(a_acc_q), SpaceEnd);
   assign sram_past = b_big_q || 33'(b_acc_q) > 33'(x_bank_bytes);
   always_comb begin
     rng_code = ks_desc_pkg::ErrNone;
@@ -714,7 +715,10 @@ module ks_cmdproc #(
 
   // The fields as the engines take them: the checks passed, so each fits its width (a stride
   // only matters modulo the bank, ROW_BYTES goes as beats).
-  assign xfer_payload = {x_bank[2:0], SramW'(x_sram), x_host, x_rows, BeatsW'(x_bytes >> LaneW), x_hstride,
+  // Host addresses and strides as AddrW bits: every row lies below 2^AddrW (the checks), so
+  // the engines' address arithmetic modulo 2^AddrW gives the same addresses.
+  assign xfer_payload = {x_bank[2:0], SramW'(x_sram), AddrW'(x_host), x_rows, BeatsW'(x_bytes >> LaneW),
+                         AddrW'(x_hstride),
                          SramW'(x_sstride)};
   assign mat_payload  = {m_int4, MW'(m_m), nb_q, kc_q, MW'(kx_q),
                          WgtWordW'(m_wgt_word), ActWordW'(m_act_word), AccWordW'(m_acc_word),
@@ -984,7 +988,7 @@ module ks_cmdproc #(
       // Also a ring shrunk below the current head or tail while disabled.
       ring_ok = 1'b0;
     end else if (ring_base_i[4:0] != '0 || ring_base_i < win_base_i || ring_end > 34'(win_sum) ||
-                 ks_gt_const(64'(ring_end), 64'h1_0000_0000)) begin
+                 ks_gt_const(64'(ring_end), SpaceEnd)) begin
       ring_ok = 1'b0; ring_bad_base = 1'b1;
     end
   end
@@ -1271,7 +1275,7 @@ module ks_cmdproc #(
         err_set = 1'b1; err_code_d = raise_code; err_kind_d = raise_kind; err_word_d = raise_word;
         err_index_d = raise_idx;
         if (HasVector != 0 && raise_kind == IFetch) begin
-          err_kind_d = IZero; err_now = fetch_addr_o;   // a step program's: dec_on ends now
+          err_kind_d = IZero; err_now = 32'(fetch_addr_o);   // a step program's: dec_on ends now
         end
       end else if (tail_write_i && tail_value_i >= ring_size_i) begin
         err_set = 1'b1; err_code_d = ks_desc_pkg::ErrDoorbellRange; err_now = tail_value_i;
@@ -1307,11 +1311,11 @@ module ks_cmdproc #(
       ILow16:     err_fill = {16'b0, err_word_val[15:0]};
       IOp:        err_fill = 32'(op);
       IIndex:     err_fill = 32'(err_word_q);
-      IFetch:     err_fill = fetch_addr_o;
+      IFetch:     err_fill = 32'(fetch_addr_o);
       IPatch:     err_fill = HasVector != 0 ? a_acc_q[31:0] : '0;
       IPrompt:    err_fill = HasVector != 0 ? prompt_addr : '0;
-      IExecLoad:  err_fill = load_err_addr_i;
-      IExecStore: err_fill = store_err_addr_i;
+      IExecLoad:  err_fill = 32'(load_err_addr_i);
+      IExecStore: err_fill = 32'(store_err_addr_i);
       IRingSize:  err_fill = ring_size_i;
       IRingBase:  err_fill = ring_base_i;
       default:    err_fill = '0;
@@ -1539,7 +1543,7 @@ module ks_cmdproc #(
   assign fetch_desc    = !in_prompt && !in_prompt_recv;
   assign fetch_valid_o = (state_q == SFetch && !cache_hit) || in_prompt;
   assign fetch_addr_o  = !fetch_desc ? {prompt_addr[AddrW-1:LaneW], {LaneW{1'b0}}} :
-                         dec_on ? dec_prog_q + 32'({dec_pc_q, 5'b0}) : ring_base_i + 32'({head_q, 5'b0});
+                         dec_on ? AddrW'(dec_prog_q + 32'({dec_pc_q, 5'b0})) : AddrW'(ring_base_i + 32'({head_q, 5'b0}));
   assign fetch_beats_o = fetch_desc ? BeatsW'(DescBeats) : BeatsW'(1);
 
   // VMOVE: the checked descriptor in hand.

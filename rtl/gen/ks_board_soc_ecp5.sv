@@ -4,7 +4,7 @@
 /// own parameters pass through (rtl/board/ks_board_soc.sv).
 module ks_board_soc_ecp5 #(
   parameter int unsigned MemBytes    = 131072,
-  parameter logic [31:0] MemBase     = 32'h1000_0000,
+  parameter logic [31:0] MemBase     = 32'h10000000,
   parameter int unsigned ClkPerBit   = 347,
   parameter int unsigned IdleCycles  = 1 << 21,
   parameter int unsigned TokDepth    = 4,
@@ -58,6 +58,7 @@ module ks_board_soc_ecp5 #(
     .WgtWordBytes(ks_cfg_pkg::Ecp5WgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Ecp5ActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Ecp5AccWordBytes),
+    .AddrW       (ks_cfg_pkg::Ecp5AddrBits),
     .MemBytes    (MemBytes),
     .MemBase     (MemBase),
     .ClkPerBit   (ClkPerBit),

@@ -4,7 +4,7 @@
 /// own parameters pass through (rtl/board/ks_board_soc.sv).
 module ks_board_soc_odd #(
   parameter int unsigned MemBytes    = 131072,
-  parameter logic [31:0] MemBase     = 32'h1000_0000,
+  parameter logic [31:0] MemBase     = 32'h10000000,
   parameter int unsigned ClkPerBit   = 347,
   parameter int unsigned IdleCycles  = 1 << 21,
   parameter int unsigned TokDepth    = 4,
@@ -58,6 +58,7 @@ module ks_board_soc_odd #(
     .WgtWordBytes(ks_cfg_pkg::OddWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::OddActWordBytes),
     .AccWordBytes(ks_cfg_pkg::OddAccWordBytes),
+    .AddrW       (ks_cfg_pkg::OddAddrBits),
     .MemBytes    (MemBytes),
     .MemBase     (MemBase),
     .ClkPerBit   (ClkPerBit),

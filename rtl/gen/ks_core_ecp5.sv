@@ -79,7 +79,8 @@ module ks_core_ecp5 (
     .CtrMask     (ks_cfg_pkg::Ecp5PerfCounterMask),
     .WgtWordBytes(ks_cfg_pkg::Ecp5WgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Ecp5ActWordBytes),
-    .AccWordBytes(ks_cfg_pkg::Ecp5AccWordBytes)
+    .AccWordBytes(ks_cfg_pkg::Ecp5AccWordBytes),
+    .AddrW       (ks_cfg_pkg::Ecp5AddrBits)
   ) u_core (
     .clk_i,
     .rst_ni,

@@ -79,7 +79,8 @@ module ks_core_odd (
     .CtrMask     (ks_cfg_pkg::OddPerfCounterMask),
     .WgtWordBytes(ks_cfg_pkg::OddWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::OddActWordBytes),
-    .AccWordBytes(ks_cfg_pkg::OddAccWordBytes)
+    .AccWordBytes(ks_cfg_pkg::OddAccWordBytes),
+    .AddrW       (ks_cfg_pkg::OddAddrBits)
   ) u_core (
     .clk_i,
     .rst_ni,

@@ -79,7 +79,8 @@ module ks_core_up5k (
     .CtrMask     (ks_cfg_pkg::Up5kPerfCounterMask),
     .WgtWordBytes(ks_cfg_pkg::Up5kWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Up5kActWordBytes),
-    .AccWordBytes(ks_cfg_pkg::Up5kAccWordBytes)
+    .AccWordBytes(ks_cfg_pkg::Up5kAccWordBytes),
+    .AddrW       (ks_cfg_pkg::Up5kAddrBits)
   ) u_core (
     .clk_i,
     .rst_ni,

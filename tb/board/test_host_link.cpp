@@ -21,15 +21,17 @@ namespace {
 
 using ks::tb::BoardSim;
 
-constexpr uint32_t kBase = 0x10000000, kSize = 131072;  // tb/board/ks_board_sim_up5k.sv
+constexpr uint32_t kSize = 131072;  // tb/board/ks_board_sim_up5k.sv
 
 /// The device memory of a simulated board (tb/board/ks_board_sim_<config>.sv).
 struct BoardMemory {
+  uint32_t base;
   uint32_t size;
   uint8_t word;
 };
 BoardMemory board_memory(const std::string& config) {
-  return config == "ecp5" ? BoardMemory{32u << 20, 16} : BoardMemory{kSize, 8};
+  // up5k's core addresses 2 MiB (addr_bits 21): its memory sits at 1 MiB.
+  return config == "ecp5" ? BoardMemory{0x10000000, 32u << 20, 16} : BoardMemory{0x00100000, kSize, 8};
 }
 
 uint8_t crc8(const std::vector<uint8_t>& v, size_t from = 0) {
@@ -52,6 +54,7 @@ class HostLinkTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     sim_ = ks::tb::make_board_sim(GetParam());
     size_ = board_memory(GetParam()).size;
+    kBase = board_memory(GetParam()).base;
     fd_ = ::open(sim_->path().c_str(), O_RDWR | O_NOCTTY);
     ASSERT_GE(fd_, 0);
     termios t{};
@@ -134,6 +137,7 @@ class HostLinkTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<BoardSim> sim_;
   int fd_ = -1;
   uint32_t size_ = kSize;
+  uint32_t kBase = 0;  // device memory base of the board (SetUp)
 };
 
 TEST_P(HostLinkTest, InfoDescribesTheDeviceMemory) {
@@ -282,6 +286,7 @@ TEST(SerialBackend, RetriesThroughCorruptedAndBrokenBytes) {
   ks::drv::SerialOptions opt;
   opt.timeout_ms = 500;
   auto dev = ks::drv::make_serial_device("up5k", sim->path(), opt);
+  const uint32_t kBase = board_memory("up5k").base;
   sim->flip_host_byte(3);  // a header byte of the REG_WRITE: BAD_CRC, retried
   dev->write32(ks::regs::kWinSize, 0xABCD00);
   EXPECT_EQ(dev->read32(ks::regs::kWinSize), 0xABCD00u);

@@ -162,6 +162,32 @@ TEST_P(CoreErrorTest, AddressOutsideTheWindow) {
   expect_rejected(drv::make_complete(3, end, false), desc::Error::kHostRange, end);
 }
 
+TEST_P(CoreErrorTest, WindowEndsWithTheCoresAddressSpace) {
+  // WIN_BASE + WIN_SIZE past the end of the core's address space (2^addr_bits: 2^32, or 2^21
+  // on up5k): the window ends there, and a transfer that crosses it is HOST_RANGE although it
+  // is inside WIN_BASE + WIN_SIZE.
+  const uint64_t space = uint64_t{1} << dev_->config().addr_bits;
+  dev_->write32(regs::kCtrl, 0);
+  dev_->write32(regs::kWinSize, 0xFFFFFFFFu - base_);
+  dev_->write32(regs::kCtrl, regs::kCtrlEnable.mask());
+  ASSERT_FALSE(q_->status().halted);
+  const uint32_t last = static_cast<uint32_t>(space - axi());  // its row ends one beat past
+  expect_rejected(drv::make_load(kv_xfer(last, 1)), desc::Error::kHostRange, last);
+  if (space < (uint64_t{1} << 32)) {
+    // Wholly past it, with the address bits the core does not have set.
+    const uint32_t past = static_cast<uint32_t>(space + 0x1000);
+    expect_rejected(drv::make_store(kv_xfer(past, 1)), desc::Error::kHostRange, past);
+    // A ring there is refused.
+    dev_->write32(regs::kCtrl, 0);
+    dev_->write32(regs::kRingBase, past);
+    dev_->write32(regs::kCtrl, regs::kCtrlEnable.mask());
+    EXPECT_EQ(q_->error().code(), desc::Error::kRingConfig);
+    EXPECT_EQ(q_->error().info(), past);
+  }
+  q_->reset();  // reprograms the window and a good ring
+  expect_good_list_runs();
+}
+
 TEST_P(CoreErrorTest, TransferOrOperandOutsideItsBank) {
   drv::Xfer x = kv_xfer(data_);
   x.sram_addr = cfg().kv_bank_bytes - axi();

@@ -27,6 +27,7 @@
 #include "kestrel/driver/queue.h"
 #include "kestrel/golden/matmul.h"
 #include "kestrel/golden/vector_unit.h"
+#include "kestrel/hw_config.h"
 #include "kestrel/regs.h"
 #include "test_seed.h"
 
@@ -35,7 +36,7 @@ namespace {
 using namespace ks;
 
 constexpr uint32_t kRing = 64;
-constexpr size_t kMem = 1u << 20;
+constexpr size_t kMaxMem = 1u << 20;
 
 struct Side {
   std::unique_ptr<drv::Device> dev;
@@ -47,6 +48,9 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     seed_ = ks::tb::test_seed();
     rng_.seed(seed_);
+    // 1 MiB of device memory, or what the configuration's address space holds above its
+    // default base.
+    kMem = std::min<size_t>(kMaxMem, hw::find_config(GetParam())->default_mem_bytes);
     drv::EmulatedOptions eo;
     eo.mem_size = kMem;
     drv::ModelOptions mo;
@@ -348,6 +352,7 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
   uint32_t base_ = 0;
   uint64_t seed_ = 0;
   std::mt19937_64 rng_;
+  size_t kMem = kMaxMem;  // device memory bytes (SetUp)
 };
 
 TEST_P(ParityTest, RandomListsGiveIdenticalMemoryCompletionsAndErrors) {

@@ -41,7 +41,8 @@ class EmulatedDevice final : public EmulatedBase {
   EmulatedDevice(const hw::HwConfig& cfg, const EmulatedOptions& opt)
       : cfg_(cfg),
         ctx_(std::make_unique<VerilatedContext>()),
-        mem_(make_mem_config(cfg, opt), opt.mem_base, opt.mem_size),
+        mem_(make_mem_config(cfg, opt), opt.mem_base.value_or(cfg.default_mem_base),
+             opt.mem_size.value_or(cfg.default_mem_bytes)),
         stall_(opt.stream_stall),
         stall_rng_(opt.stream_seed) {
     if (!(opt.stream_stall >= 0 && opt.stream_stall < 1)) {

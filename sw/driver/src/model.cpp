@@ -99,7 +99,8 @@ struct Check {
 class ModelDevice final : public Device {
  public:
   ModelDevice(const hw::HwConfig& cfg, const ModelOptions& opt)
-      : cfg_(cfg), base_(opt.mem_base), mem_(opt.mem_size, 0), vu_(cfg.vec_lanes, cfg.vec_rows, cfg.vec_prog_depth, cfg.vec_hist_rows) {
+      : cfg_(cfg), base_(opt.mem_base.value_or(cfg.default_mem_base)),
+        mem_(opt.mem_size.value_or(cfg.default_mem_bytes), 0), vu_(cfg.vec_lanes, cfg.vec_rows, cfg.vec_prog_depth, cfg.vec_hist_rows) {
     // SRAM contents are not reset in the RTL; the emulated backend starts them at zero.
     banks_[static_cast<size_t>(desc::Bank::kWgt)].assign(cfg.wgt_bank_bytes, 0);
     banks_[static_cast<size_t>(desc::Bank::kAct)].assign(cfg.act_bank_bytes, 0);
@@ -325,7 +326,10 @@ class ModelDevice final : public Device {
 
   /// The window ends at WIN_BASE + WIN_SIZE or at 2^32, whichever is first: the DMA's
   /// addresses are 32 bits and must not wrap.
-  uint64_t win_end() const { return std::min<uint64_t>(uint64_t{win_base_} + win_size_, uint64_t{1} << 32); }
+  /// The window's end: WIN_BASE + WIN_SIZE, or the end of the core's address space (2^addr_bits).
+  uint64_t win_end() const {
+    return std::min<uint64_t>(uint64_t{win_base_} + win_size_, uint64_t{1} << cfg_.addr_bits);
+  }
 
   /// ks_cmdproc ring_ok / ring_bad: the offending value, or nothing when the ring is sound.
   std::optional<uint32_t> ring_bad() const {
@@ -1282,9 +1286,11 @@ std::unique_ptr<Device> make_model_device(std::string_view config, const ModelOp
     throw std::invalid_argument("unknown hardware configuration '" + std::string(config) + "' (known: " + known +
                                 ")");
   }
-  if (opt.mem_size == 0) throw std::invalid_argument("model device: mem_size must not be 0");
-  if (static_cast<uint64_t>(opt.mem_size) - 1 > ~uint64_t{0} - opt.mem_base) {
-    throw std::invalid_argument("model device: memory [" + hex(opt.mem_base) + ", +" + hex(opt.mem_size) +
+  const uint64_t base = opt.mem_base.value_or(cfg->default_mem_base);
+  const size_t size = opt.mem_size.value_or(cfg->default_mem_bytes);
+  if (size == 0) throw std::invalid_argument("model device: mem_size must not be 0");
+  if (static_cast<uint64_t>(size) - 1 > ~uint64_t{0} - base) {
+    throw std::invalid_argument("model device: memory [" + hex(base) + ", +" + hex(size) +
                                 ") wraps around the 64-bit address space");
   }
   return std::make_unique<ModelDevice>(*cfg, opt);

@@ -179,16 +179,18 @@ TEST(ModelDevice, DescribesItselfAndItsMemory) {
   auto dev = drv::make_model_device("odd", opt);
   EXPECT_EQ(dev->backend(), "model");
   EXPECT_EQ(dev->config().name, "odd");
-  EXPECT_EQ(dev->mem_base(), opt.mem_base);
-  EXPECT_EQ(dev->mem_size(), opt.mem_size);
+  const uint64_t base = *opt.mem_base;
+  const size_t size = *opt.mem_size;
+  EXPECT_EQ(dev->mem_base(), base);
+  EXPECT_EQ(dev->mem_size(), size);
   EXPECT_EQ(dev->cycles(), 0u);
   const uint32_t v = 0x12345678;
-  dev->mem_write(opt.mem_base + opt.mem_size - 4, &v, 4);
+  dev->mem_write(base + size - 4, &v, 4);
   uint32_t back = 0;
-  dev->mem_read(opt.mem_base + opt.mem_size - 4, &back, 4);
+  dev->mem_read(base + size - 4, &back, 4);
   EXPECT_EQ(back, v);
-  EXPECT_THROW(dev->mem_write(opt.mem_base + opt.mem_size - 2, &v, 4), std::out_of_range);
-  EXPECT_THROW(dev->mem_read(opt.mem_base - 1, &back, 4), std::out_of_range);
+  EXPECT_THROW(dev->mem_write(base + size - 2, &v, 4), std::out_of_range);
+  EXPECT_THROW(dev->mem_read(base - 1, &back, 4), std::out_of_range);
 }
 
 /// A device of another backend, for the type checks of the model-only functions.
@@ -713,6 +715,28 @@ TEST_P(ModelTest, TransferOrOperandOutsideItsBank) {
   q_->run({drv::make_matmul({false, 1, 1, 1, last_wgt, last_act, last_acc})});
 }
 
+TEST_P(ModelTest, WindowEndsWithTheCoresAddressSpace) {
+  // As the RTL (test_core_errors): a window past 2^addr_bits ends there.
+  const uint64_t space = uint64_t{1} << cfg().addr_bits;
+  dev_->write32(regs::kCtrl, 0);
+  dev_->write32(regs::kWinSize, 0xFFFFFFFFu - base_);
+  dev_->write32(regs::kCtrl, regs::kCtrlEnable.mask());
+  ASSERT_FALSE(q_->status().halted);
+  const uint32_t last = static_cast<uint32_t>(space - axi());
+  expect_rejected(drv::make_load(kv_xfer(last, 1)), Error::kHostRange, last);
+  if (space < (uint64_t{1} << 32)) {
+    const uint32_t past = static_cast<uint32_t>(space + 0x1000);
+    expect_rejected(drv::make_store(kv_xfer(past, 1)), Error::kHostRange, past);
+    dev_->write32(regs::kCtrl, 0);
+    dev_->write32(regs::kRingBase, past);
+    dev_->write32(regs::kCtrl, regs::kCtrlEnable.mask());
+    EXPECT_EQ(q_->error().code(), Error::kRingConfig);
+    EXPECT_EQ(q_->error().info(), past);
+  }
+  q_->reset();
+  expect_good_list_runs();
+}
+
 TEST_P(ModelTest, BadRingConfigurationIsRefused) {
   const auto enable_with = [&](uint32_t base, uint32_t size) {
     q_->reset();
@@ -857,10 +881,18 @@ TEST_P(ModelTest, CompletionWriteErrorLeavesTheCompleteUnconsumed) {
   expect_halt({drv::make_complete(55, completion_ + 4, false)}, Error::kWriteBusError, 0, completion_ + 4);
   drv::model_clear_errors(*dev_);
   q_->reset();
-  // An address the window allows but memory does not have answers DECERR.
-  dev_->write32(regs::kWinSize, static_cast<uint32_t>(dev_->mem_size()) + 4096);
+  // An address the window allows but memory does not have answers DECERR: past the memory's
+  // end, or below its base where the memory reaches the end of the core's address space
+  // (up5k's default memory).
   const uint32_t end = base_ + static_cast<uint32_t>(dev_->mem_size());
-  expect_halt({drv::make_load(kv_xfer(end))}, Error::kReadBusError, 0, end);
+  if (uint64_t{end} + 4096 <= (uint64_t{1} << cfg().addr_bits)) {
+    dev_->write32(regs::kWinSize, static_cast<uint32_t>(dev_->mem_size()) + 4096);
+    expect_halt({drv::make_load(kv_xfer(end))}, Error::kReadBusError, 0, end);
+  } else {
+    dev_->write32(regs::kWinBase, base_ - 4096);
+    dev_->write32(regs::kWinSize, static_cast<uint32_t>(dev_->mem_size()) + 4096);
+    expect_halt({drv::make_load(kv_xfer(base_ - 4096))}, Error::kReadBusError, 0, base_ - 4096);
+  }
   q_->reset();
   expect_good_list_runs();
 }

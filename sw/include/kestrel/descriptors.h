@@ -61,7 +61,7 @@ enum class Error : uint8_t {
   kBadBank = 4,  ///< BANK names no bank; ERR_INFO = the bank id
   kZeroSize = 5,  ///< ROWS, ROW_BYTES, M, K or N is zero
   kMisaligned = 6,  ///< an address, stride or length breaks its alignment rule; ERR_INFO = the value
-  kHostRange = 7,  ///< the transfer leaves the window [WIN_BASE, WIN_BASE + WIN_SIZE) or the 32-bit address space; ERR_INFO = its start address
+  kHostRange = 7,  ///< the transfer leaves the window [WIN_BASE, WIN_BASE + WIN_SIZE) or the core's address space [0, 2^addr_bits) (docs/configurations.md: 32 bits, 21 on up5k); ERR_INFO = its start address
   kSramRange = 8,  ///< the transfer or operand leaves its bank; ERR_INFO = its start offset
   kRingConfig = 10,  ///< CTRL.ENABLE set with RING_SIZE not a power of two in 2..65536 or not above RING_HEAD and RING_TAIL, RING_BASE not a multiple of 32, or the ring outside the window; ERR_INFO = the bad value
   kDoorbellRange = 11,  ///< RING_TAIL written with a value >= RING_SIZE (ignored); ERR_INFO = the value
@@ -236,7 +236,7 @@ inline constexpr std::string_view describe(Error e) {
     case Error::kBadBank: return "BANK names no bank; ERR_INFO = the bank id";
     case Error::kZeroSize: return "ROWS, ROW_BYTES, M, K or N is zero";
     case Error::kMisaligned: return "an address, stride or length breaks its alignment rule; ERR_INFO = the value";
-    case Error::kHostRange: return "the transfer leaves the window [WIN_BASE, WIN_BASE + WIN_SIZE) or the 32-bit address space; ERR_INFO = its start address";
+    case Error::kHostRange: return "the transfer leaves the window [WIN_BASE, WIN_BASE + WIN_SIZE) or the core's address space [0, 2^addr_bits) (docs/configurations.md: 32 bits, 21 on up5k); ERR_INFO = its start address";
     case Error::kSramRange: return "the transfer or operand leaves its bank; ERR_INFO = its start offset";
     case Error::kRingConfig: return "CTRL.ENABLE set with RING_SIZE not a power of two in 2..65536 or not above RING_HEAD and RING_TAIL, RING_BASE not a multiple of 32, or the ring outside the window; ERR_INFO = the bad value";
     case Error::kDoorbellRange: return "RING_TAIL written with a value >= RING_SIZE (ignored); ERR_INFO = the value";

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,8 +14,10 @@
 namespace ks::drv {
 
 struct EmulatedOptions {
-  uint64_t mem_base = 0x10000000;     ///< device memory base address
-  size_t mem_size = 16u << 20;        ///< device memory bytes
+  /// Device memory: base address and bytes; unset, the configuration's default_mem_base and
+  /// default_mem_bytes (16 MiB at 0x1000_0000, or the upper half of a smaller address space).
+  std::optional<uint64_t> mem_base;
+  std::optional<size_t> mem_size;
   uint32_t read_latency = 20;         ///< memory model: cycles from AR to first R beat
   uint32_t write_latency = 10;        ///< memory model: cycles from last W to B
   uint32_t max_outstanding = 8;       ///< memory model: bursts in flight per direction

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "kestrel/driver/device.h"
@@ -23,8 +24,10 @@
 namespace ks::drv {
 
 struct ModelOptions {
-  uint64_t mem_base = 0x10000000;  ///< device memory base address
-  size_t mem_size = 16u << 20;     ///< device memory bytes
+  /// Device memory: base address and bytes; unset, the configuration's default_mem_base and
+  /// default_mem_bytes (16 MiB at 0x1000_0000, or the upper half of a smaller address space).
+  std::optional<uint64_t> mem_base;
+  std::optional<size_t> mem_size;
 };
 
 /// The core in configuration `config` (a name from kestrel/hw_config.h) as a golden model.
