@@ -64,7 +64,8 @@ def main(paths):
             "Carry cells (`SB_CARRY`, `CCU2C`: two LUT4 sites each on ECP5) and LUT RAM\n"
             "(`TRELLIS_DPR16X4`) also occupy logic sites; place and route gives the exact slice count.\n"
             "One DSP per PE by construction (`SB_MAC16`, `MULT18X18D`); the INT4 high-nibble\n"
-            "product is in logic. Block RAM holds the INT32 accumulators.\n\n")
+            "product is in logic where the array takes INT4 beats (`int4_native`; not `up5k`).\n"
+            "Block RAM holds the INT32 accumulators.\n\n")
     doc.write_text(head + "\n\n".join(sections) + "\n")
     print(f"synth_report: wrote {doc.relative_to(ROOT)}", file=sys.stderr)
 
