@@ -223,6 +223,18 @@ namespace {
 
 // The RTL's own protocol checks run in every test (Verilator --assert): changing a beat
 // while it waits for in_ready must stop the simulation with the stream assertion.
+
+/// For the death tests: Verilator's report to stderr, a reset unit offering one complete beat
+/// (first and last) of the given precision.
+void offer_one_beat(ks::tb::SimHarness<Model>& sim, bool int4) {
+  ::dup2(2, 1);  // Verilator reports on stdout; the death test reads stderr
+  sim.reset();
+  sim->in_first_i = 1;
+  sim->in_last_i = 1;
+  sim->in_int4_i = int4;
+  sim->in_valid_i = 1;
+}
+
 TEST(MatrixUnitDeathTest, ChangingAStalledBeatTripsTheStreamAssertion) {
 #ifdef KS_NETLIST
   GTEST_SKIP() << "a synthesised netlist carries no assertions";
@@ -230,13 +242,9 @@ TEST(MatrixUnitDeathTest, ChangingAStalledBeatTripsTheStreamAssertion) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
-        ::dup2(2, 1);  // Verilator reports on stdout; the death test reads stderr
         ks::tb::SimHarness<Model> sim;
-        sim.reset();
+        offer_one_beat(sim, false);
         sim->out_ready_i = 0;
-        sim->in_first_i = 1;
-        sim->in_last_i = 1;
-        sim->in_valid_i = 1;
         for (int i = 0; i < 4 * static_cast<int>(kCfg.out_fifo_depth) && sim->in_ready_o; ++i) {
           sim.tick();
           sim.eval();
@@ -258,13 +266,8 @@ TEST(MatrixUnitDeathTest, Int4BeatOnAnInt8OnlyUnitTripsItsAssertion) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
-        ::dup2(2, 1);
         ks::tb::SimHarness<Model> sim;
-        sim.reset();
-        sim->in_first_i = 1;
-        sim->in_last_i = 1;
-        sim->in_int4_i = 1;
-        sim->in_valid_i = 1;
+        offer_one_beat(sim, true);
         for (int i = 0; i < 4; ++i) sim.tick();
       },
       "int4_supported_a");
