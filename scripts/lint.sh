@@ -78,7 +78,8 @@ for board in "ice40 icebreaker up5k" "ecp5 ulx3s ecp5"; do
   set -- $board
   lib=$([ "$1" = ice40 ] && echo "+/ice40/cells_sim.v" || echo "+/ecp5/cells_bb.v +/ecp5/cells_sim.v")
   extra=$([ "$1" = ecp5 ] && echo "rtl/board/ks_sdram_phy_ecp5.sv" || true)
-  run yosys_check "ks_top_$2" "read_verilog -lib -specify $lib; read_verilog -sv -noassert -Irtl/common $files rtl/gen/ks_board_soc_$3.sv rtl/board/ks_pll_$1.sv $extra rtl/board/ks_top_$2.sv; hierarchy -check -top ks_top_$2"
+  defs=$([ "$1" = ice40 ] && echo "-DKS_ICE40" || true)
+  run yosys_check "ks_top_$2" "read_verilog -lib -specify $lib; read_verilog -sv -noassert $defs -Irtl/common $files rtl/gen/ks_board_soc_$3.sv rtl/board/ks_pll_$1.sv $extra rtl/board/ks_top_$2.sv; hierarchy -check -top ks_top_$2"
 done
 up5k_synth() {
   if ! synth/synth.sh ice40 up5k yosys matrix_unit > /dev/null; then

@@ -59,7 +59,7 @@ def main(paths):
             "Yosys synthesis of `ks_matrix_unit_<config>` (array, accumulator memory, result FIFO) and\n"
             "of the whole core `ks_core_<config>` (registers, command processor, DMA, SRAM banks, engines).\n"
             "Cell counts after technology mapping, before place and route; `FF` sums all flip-flop\n"
-            "cell types. iCE40: Debian's Yosys 0.23 `synth_ice40 -dsp`. ECP5: YoWASP Yosys (pinned in\n"
+            "cell types. iCE40: Debian's Yosys 0.23 `synth_ice40` (the cells' SB_MAC16 instantiated). ECP5: YoWASP Yosys (pinned in\n"
             "`scripts/toolchain.env`) `synth_ecp5`. Regenerate with `make synth`.\n\n"
             "Carry cells (`SB_CARRY`, `CCU2C`: two LUT4 sites each on ECP5) and LUT RAM\n"
             "(`TRELLIS_DPR16X4`) also occupy logic sites; place and route gives the exact slice count.\n"

