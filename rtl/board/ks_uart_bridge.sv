@@ -112,8 +112,7 @@ module ks_uart_bridge #(
   state_e           state_q, state_d;
   phase_e           ph_q, ph_d;
   logic [7:0]       op_q, op_d, status_q, status_d, crc_q, crc_d, hlen_q, hlen_d, cnt_q, cnt_d;
-  logic [47:0]      hdr_q, hdr_d;
-  logic [31:0]      rdata_q, rdata_d;
+  logic [47:0]      hdr_q, hdr_d;                 // the header; a REG_READ's data after it
   logic [MOffW-1:0] moff_q;                   // memory byte offset of the next byte
   logic             byte_crc_q, byte_crc_d;   // the byte offered counts in the CRC
   logic [16:0]      left_q;                   // memory bytes still to move
@@ -275,7 +274,6 @@ module ks_uart_bridge #(
     cnt_d        = cnt_q;
     hdr_d        = hdr_q;
     byte_crc_d   = byte_crc_q;
-    rdata_d      = rdata_q;
     aw_done_d    = aw_done_q;
     w_done_d     = w_done_q;
     mem_wait_d   = mem_wait_q;
@@ -371,7 +369,7 @@ module ks_uart_bridge #(
         SRegAr: if (m_arready_i) state_d = SRegR;
         SRegR: if (m_rvalid_i) begin
           status_d = (m_rresp_i == 2'b00) ? StOk : StBusErr;
-          rdata_d  = m_rdata_i;
+          hdr_d[31:0] = m_rdata_i;   // the offset in it is no longer needed
           state_d  = SResp;
         end
         SResp: begin
@@ -401,7 +399,7 @@ module ks_uart_bridge #(
               PPayload: begin
                 unique case (op_q)
                   OpRegRead: begin
-                    byte_d = rdata_q[cnt_q[1:0]*8 +: 8];
+                    byte_d = hdr_q[cnt_q[1:0]*8 +: 8];
                     cnt_d  = cnt_q + 1'b1;
                     if (cnt_q == 8'd3) ph_d = PCrc;
                   end
@@ -414,7 +412,7 @@ module ks_uart_bridge #(
                     end else if (mem_word_valid_q) begin
                       // (left_q already counts this byte off: it steps with mem_rvalid_i)
                       mem_wait_d   = 1'b0;
-                      byte_d       = mem_word_q[mem_lane_q*8 +: 8];
+                      byte_d       = mem_byte_q;
                       byte_valid_d = 1'b1;
                       if (left_zero_q) ph_d = PCrc;
                     end
@@ -504,21 +502,18 @@ module ks_uart_bridge #(
       mem_wait_q   <= mem_wait_d;
     end
   end
-  // A memory word read back is registered before its byte is picked: the RAM's output is
-  // slow (block RAM clock-to-out), so nothing else follows it in the same cycle.
-  logic [DataBytes*8-1:0] mem_word_q;
-  logic [OffW-1:0]        mem_lane_q;
-  logic                   mem_word_valid_q;
+  // The byte a memory read is for, picked from the word as it arrives and registered (only
+  // the lane multiplexer follows the RAM's output in that cycle; moff_q steps with
+  // mem_rvalid_i, so it still holds this byte's offset).
+  logic [7:0] mem_byte_q;
+  logic       mem_word_valid_q;
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
       mem_word_valid_q <= 1'b0;
     end else begin
       mem_word_valid_q <= mem_rvalid_i;
     end
-    if (mem_rvalid_i) begin
-      mem_word_q <= mem_rdata_i;
-      mem_lane_q <= moff_q[OffW-1:0];
-    end
+    if (mem_rvalid_i) mem_byte_q <= mem_rdata_i[moff_q[OffW-1:0]*8 +: 8];
   end
 
   // The memory transfer's offset and count, kept apart from the state machine: loaded by the
@@ -547,7 +542,6 @@ module ks_uart_bridge #(
     cnt_q     <= cnt_d;
     hdr_q     <= hdr_d;
     byte_crc_q <= byte_crc_d;
-    rdata_q   <= rdata_d;
     aw_done_q <= aw_done_d;
     w_done_q  <= w_done_d;
     byte_q    <= byte_d;
