@@ -15,8 +15,9 @@
 /// leaves the INT4 logic out and writes the cell as registered operands, then
 /// psum_o <= psum_i + w x xa: the form iCE40's SB_MAC16 implements whole (multiplier, adder
 /// and both register stages in the DSP block; on iCE40 the primitive itself, see below), so
-/// the cell costs no logic cells. Same two-cycle latency; its flops load every cycle (an
-/// SB_MAC16 has one clock enable for all its registers), and only valid beats' sums are used.
+/// the cell costs no logic cells. Same two-cycle latency (three with ProdReg); its flops load
+/// every cycle (an SB_MAC16 has one clock enable for all its registers), and only valid beats'
+/// sums are used.
 module ks_mac_cell #(
   parameter int unsigned PsumW   = 21,
   parameter bit          Int4    = 1'b1,
@@ -102,10 +103,11 @@ module ks_mac_cell #(
       .O(sum), .CO(), .ACCUMCO(), .SIGNEXTOUT()
     );
     assign psum_q = sum[PsumW-1:0];
+    logic unused_sum;
+    assign unused_sum = ^(sum >> PsumW);
 `else
     logic signed [7:0]  w_q, xa_q;
     logic signed [15:0] prod, prod_r;
-    logic [31:0]        sum;
     assign prod = w_q * xa_q;
     if (ProdReg) begin : g_prod_reg
       always_ff @(posedge clk_i) prod_r <= prod;
@@ -117,10 +119,9 @@ module ks_mac_cell #(
       xa_q   <= xa_i;
       psum_q <= psum_i + {{(PsumW-16){prod_r[15]}}, prod_r};
     end
-    assign sum = '0;
 `endif
     logic unused_int4;
-    assign unused_int4 = ^{prod_en_i, sum_en_i, xb_i, int4_i, sum >> PsumW};
+    assign unused_int4 = ^{prod_en_i, sum_en_i, xb_i, int4_i};
   end
 
   assign psum_o = psum_q;
