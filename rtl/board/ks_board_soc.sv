@@ -41,6 +41,7 @@ module ks_board_soc #(
   parameter int unsigned ActWordBytes = 8,
   parameter int unsigned AccWordBytes = 8,
   parameter int unsigned AddrW        = 32,      // the core's address width: MemBase + MemBytes <= 2^AddrW
+  parameter int unsigned ErrDetail    = 1,       // ERR_INFO keeps each error's detail (ks_core)
   parameter int unsigned MemBytes     = 131072,      // device memory
   parameter logic [31:0] MemBase      = 32'h1000_0000,
   parameter int unsigned ClkPerBit    = 347,         // 40 MHz / 115200 baud
@@ -98,7 +99,8 @@ module ks_board_soc #(
       .DmaMaxReads(DmaMaxReads), .DmaMaxWrites(DmaMaxWrites), .MaxBurst(MaxBurst), .QueueDepth(QueueDepth), .WgtBytes(WgtBytes), .ActBytes(ActBytes),
       .AccBytes(AccBytes), .KvBytes(KvBytes), .HasVector(HasVector), .VecLanes(VecLanes), .VecRows(VecRows),
       .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows), .DecCache(DecCache), .CtrBits(CtrBits), .CtrRam(CtrRam), .CtrMask(CtrMask),
-      .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes), .AddrW(AddrW)
+      .WgtWordBytes(WgtWordBytes), .ActWordBytes(ActWordBytes), .AccWordBytes(AccWordBytes), .AddrW(AddrW),
+      .ErrDetail(ErrDetail)
     ) u_core (
       .clk_i, .rst_ni,
       .s_axil_awvalid_i(awvalid), .s_axil_awready_o(awready), .s_axil_awaddr_i(awaddr),

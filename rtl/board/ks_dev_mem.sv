@@ -4,7 +4,9 @@
 /// AXI4: one ID, INCR bursts of full-width beats (AxSIZE and AxBURST are not decoded; WSTRB
 /// selects the bytes written). One read burst and one write burst are served at a time; their
 /// beats share the RAM port, alternating when both want it. A burst that is not wholly inside
-/// [Base, Base + Bytes) answers DECERR on every beat (reads return zeros) and touches nothing.
+/// [Base, Base + Bytes) answers DECERR on every beat and touches nothing; a DECERR beat's data
+/// is whatever the RAM's output holds (AXI gives it no meaning, and the core drops it: zeroing
+/// it took a LUT per data bit).
 /// R beats leave through a three-entry queue, so with rready high a read burst streams one beat
 /// per cycle; RreadyAlways (for a master whose rready is always 1, as ks_core's) drops the
 /// queue and takes R straight from the RAM. B follows the last W beat. With Base a multiple of
@@ -213,7 +215,7 @@ module ks_dev_mem #(
       .clk_i, .rst_ni,
       .in_valid_i (rd_inflight_q),
       .in_ready_o (rq_ready),
-      .in_data_i  ({rd_inflight_last_q, rd_inflight_err_q, rd_inflight_err_q ? '0 : ram_rdata}),
+      .in_data_i  ({rd_inflight_last_q, rd_inflight_err_q, ram_rdata}),
       .out_valid_o(rvalid_o),
       .out_ready_i(rready_i),
       .out_data_o (rq_out),
@@ -224,7 +226,7 @@ module ks_dev_mem #(
     assign rq_ready = 1'b1;
     assign rq_count = '0;
     assign rvalid_o = rd_inflight_q;
-    assign rq_out   = {rd_inflight_last_q, rd_inflight_err_q, rd_inflight_err_q ? '0 : ram_rdata};
+    assign rq_out   = {rd_inflight_last_q, rd_inflight_err_q, ram_rdata};
     logic unused_rready;
     assign unused_rready = rready_i;
   end

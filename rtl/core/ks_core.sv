@@ -41,6 +41,9 @@ module ks_core #(
   // Width of the addresses the core issues (the configuration's addr_bits): device memory and
   // rings lie below 2^AddrW (the command processor's checks), the AXI address's upper bits are 0.
   parameter int unsigned AddrW         = 32,
+  // 1: ERR_INFO holds each error's detail; 0: only DOORBELL_RANGE's value (the configuration's
+  // err_info_detail: the driver works the rest out from the failing descriptor).
+  parameter int unsigned ErrDetail     = 1,
   parameter int unsigned RegAddrW      = ks_regs_pkg::AddrBits
 ) (
   input  logic                  clk_i,
@@ -190,7 +193,7 @@ module ks_core #(
     .Rows(Rows), .Cols(Cols), .AxiBytes(AxiBytes), .AccAddrBits($clog2(AccDepth)),
     .WgtBytes(WgtBytes), .ActBytes(ActBytes), .AccBytes(AccBytes), .KvBytes(KvBytes),
     .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth), .VecHistRows(VecHistRows),
-    .CtrBits(CtrBits), .CtrRam(CtrRam), .CtrUsed(CtrUsed), .CtrMaxInc(CtrMaxInc)
+    .CtrBits(CtrBits), .CtrRam(CtrRam), .CtrUsed(CtrUsed), .CtrMaxInc(CtrMaxInc), .SpaceW(AddrW)
   ) u_regs (
     .clk_i, .rst_ni,
     .s_awvalid_i(s_axil_awvalid_i), .s_awready_o(s_axil_awready_o), .s_awaddr_i(s_axil_awaddr_i),
@@ -281,7 +284,7 @@ module ks_core #(
     .QueueDepth(QueueDepth), .HasVector(HasVector), .VecLanes(VecLanes), .VecRows(VecRows), .VecProgDepth(VecProgDepth),
     .VecHistRows(VecHistRows), .DecCache(DecCache), .SramW(SramW), .MW(MW), .NbW(NbW), .NbgW(NbgW),
     .RowsW(RowsW), .KW(KW), .WgtWordW(WgtWordW), .ActWordW(ActWordW), .AccWordW(AccWordW), .XferW(XferW), .MatW(MatW),
-    .VecW(VecW)
+    .VecW(VecW), .ErrDetail(ErrDetail)
   ) u_cmdproc (
     .clk_i, .rst_ni,
     .enable_i(enable), .ring_base_i(ring_base), .ring_size_i(ring_size), .win_base_i(win_base),

@@ -26,7 +26,9 @@
 /// of banks VEC, VPROG and HIST with UNSUPPORTED; their logic is left out.
 ///
 /// Errors halt the queue with a code, the ring index of the descriptor and a detail
-/// value. A descriptor that fails its checks is not consumed (RING_HEAD stays on it) and
+/// value (ErrDetail = 0 keeps only the details taken at once, a DOORBELL_RANGE's value, and
+/// leaves out the rest: the multiplexer that fills ERR_INFO, and the engines' and the DMA
+/// writer's registers of the failing address, which then drive nothing). A descriptor that fails its checks is not consumed (RING_HEAD stays on it) and
 /// nothing after it is fetched; work handed out earlier finishes. A bus error during
 /// execution also aborts the engines and drops their queued work. Setting CTRL.ENABLE
 /// again resumes at RING_HEAD; CTRL.QUEUE_RESET drains the bus, drops all work and
@@ -53,6 +55,7 @@ module ks_cmdproc #(
   parameter int unsigned VecHistRows  = 64,
   parameter int unsigned DecCache     = 0,       // step-program cache (descriptors; 0: none)
   parameter int unsigned QueueDepth   = 2,
+  parameter int unsigned ErrDetail    = 1,       // 0: ERR_INFO only from err_now (see below)
   // Widths of the engine command fields, from the bank sizes the checks bound them by (ks_core
   // derives them): bank offsets and extents, M and KX (ACT words), NB, KC and G (WGT words),
   // NB x G (ACC words), the last block's rows and the last chunk's K elements.
@@ -494,13 +497,14 @@ module ks_cmdproc #(
   // for the power-of-two sizes.
   localparam bit RowsPow2 = (Rows & (Rows - 1)) == 0;
   localparam bit ColsPow2 = (Cols & (Cols - 1)) == 0;
-  logic [15:0]      m_n_m1, m_k_m1;
   logic [RowsW-1:0] rows_last;
   logic [KW-1:0]    k_last;
-  assign m_n_m1    = m_n - 16'd1;
-  assign m_k_m1    = m_k - 16'd1;
-  assign rows_last = RowsPow2 ? RowsW'(32'(m_n_m1) % Rows) + 1'b1 : RowsW'(32'(m_n) - (32'(m_nb) - 1) * Rows);
-  assign k_last    = ColsPow2 ? (m_int4 ? KW'(32'(m_k_m1) % KB4) : KW'(32'(m_k_m1) % KB8)) + 1'b1
+  // ((v - 1) mod d) + 1 for d a power of two: v mod d, or d where that is 0 (no subtraction).
+  function automatic logic [31:0] last_of(input logic [15:0] v, input int unsigned d);
+    last_of = (32'(v) % d) == 0 ? d : 32'(v) % d;
+  endfunction
+  assign rows_last = RowsPow2 ? RowsW'(last_of(m_n, Rows)) : RowsW'(32'(m_n) - (32'(m_nb) - 1) * Rows);
+  assign k_last    = ColsPow2 ? (m_int4 ? KW'(last_of(m_k, KB4)) : KW'(last_of(m_k, KB8)))
                               : (m_int4 ? KW'(32'(m_k) - (32'(m_kc) - 1) * KB4) : KW'(32'(m_k) - (32'(m_kc) - 1) * KB8));
 
   // Registered at SCheck: the MATMUL's loop bounds and the VMOVE bounds (constant divisions).
@@ -1053,8 +1057,10 @@ module ks_cmdproc #(
   end
 
   // ---- the state machine -----------------------------------------------------------------
+  // The index wraps below RING_SIZE's lowest set bit: RING_SIZE - 1 for the powers of two the
+  // ring runs with (a RING_SIZE of 2^16 has no bit set in [15:0]: all 16 bits), with no adder.
   logic [15:0] size_mask;
-  assign size_mask = 16'(ring_size_i - 1);
+  assign size_mask = ~le_size;
   logic engines_idle, vmove_free;
   assign engines_idle = !engines_busy_i && !lq_valid && !sq_valid && !mq_valid && !vq_valid;
   // VMOVE waits for the vector unit, the matrix unit, the store engine and the LOADs into its
@@ -1254,6 +1260,9 @@ module ks_cmdproc #(
   // the queue is halted (the descriptor, the ring registers, the engines' error addresses).
   // Values that do not hold (the written doorbell, a VRUN entry's index, a step program's
   // fetch address) go in at once (err_now).
+  // A doorbell past RING_SIZE (which holds 18 bits: ks_ctrl_regs).
+  logic        tail_big;
+  assign tail_big = (tail_value_i >> 18) != '0 || 18'(tail_value_i) >= 18'(ring_size_i);
   logic        err_set, resume;
   logic [7:0]  err_code_d;
   logic [31:0] err_index_d, err_now;
@@ -1277,7 +1286,7 @@ module ks_cmdproc #(
         if (HasVector != 0 && raise_kind == IFetch) begin
           err_kind_d = IZero; err_now = 32'(fetch_addr_o);   // a step program's: dec_on ends now
         end
-      end else if (tail_write_i && tail_value_i >= ring_size_i) begin
+      end else if (tail_write_i && tail_big) begin
         err_set = 1'b1; err_code_d = ks_desc_pkg::ErrDoorbellRange; err_now = tail_value_i;
       end else if (enable_write_i && !ring_ok) begin
         err_set = 1'b1; err_code_d = ks_desc_pkg::ErrRingConfig; err_kind_d = ring_bad_base ? IRingBase : IRingSize;
@@ -1289,6 +1298,7 @@ module ks_cmdproc #(
         err_set = 1'b1; err_code_d = ks_desc_pkg::ErrRingConfig; err_kind_d = ring_bad_base ? IRingBase : IRingSize;
       end
     end
+    if (ErrDetail == 0) err_kind_d = IZero;   // (err_now is kept)
   end
 
   // The recorded detail's value. A descriptor word is taken from the low fetch beat of desc_q:
@@ -1387,7 +1397,7 @@ module ks_cmdproc #(
           end
         end
         if (exec_abort_q && engines_idle) exec_abort_q <= 1'b0;
-        if (tail_write_i && tail_value_i < ring_size_i) tail_q <= tail_value_i[15:0];
+        if (tail_write_i && !tail_big) tail_q <= tail_value_i[15:0];
       end
     end
   end

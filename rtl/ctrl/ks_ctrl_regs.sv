@@ -29,6 +29,9 @@ module ks_ctrl_regs #(
   parameter int unsigned CtrBits     = 64,
   parameter int unsigned CtrRam      = 0,
   parameter int unsigned AddrW       = ks_regs_pkg::AddrBits,
+  // The core's address width (ks_core AddrW): below 32, RING_BASE, WIN_BASE and WIN_SIZE hold
+  // SpaceW + 1 bits, a written value of 2^SpaceW or more kept as 2^SpaceW.
+  parameter int unsigned SpaceW      = 32,
   parameter int unsigned NumCounters = ks_regs_pkg::NumCounters,
   parameter logic [NumCounters-1:0] CtrUsed = '1,
   parameter logic [NumCounters*16-1:0] CtrMaxInc = '1   // each counter's largest increment
@@ -118,7 +121,17 @@ module ks_ctrl_regs #(
 
   // ---- registers ------------------------------------------------------------------------------
   logic        enable_q, freeze_q;
-  logic [31:0] ring_base_q, ring_size_q, win_base_q, win_size_q;
+  // RING_SIZE holds 18 bits, a value of 2^17 or more kept as 2^17; RING_BASE, WIN_BASE and
+  // WIN_SIZE past the address space are kept as its end. The ring and range checks on them
+  // (ks_cmdproc) decide as on the value written (a doorbell of 2^17 or more is out of range
+  // whatever was written), and the registers and the comparisons on them are no wider than
+  // the address space.
+  localparam int unsigned SatW = SpaceW < 32 ? SpaceW + 1 : 32;
+  logic [SatW-1:0] ring_base_q, win_base_q, win_size_q;
+  logic [17:0]     ring_size_q;
+  function automatic logic [SatW-1:0] sat_space(input logic [31:0] v);
+    sat_space = (SpaceW < 32 && (64'(v) >> SpaceW) != '0) ? SatW'(64'd1 << SpaceW) : SatW'(v);
+  endfunction
   logic [1:0]  irq_en_q, irq_status_q;
   logic [31:0] hi_shadow;
 
@@ -167,10 +180,10 @@ module ks_ctrl_regs #(
         enable_q <= 1'b0;
       end
       if (wr_fire && w_perf_ctrl) freeze_q <= wdata[ks_regs_pkg::PerfCtrlFreezeLsb];
-      if (wr_fire && w_ring_base && !enable_q) ring_base_q <= wdata;
-      if (wr_fire && w_ring_size && !enable_q) ring_size_q <= wdata;
-      if (wr_fire && w_win_base) win_base_q <= wdata;
-      if (wr_fire && w_win_size) win_size_q <= wdata;
+      if (wr_fire && w_ring_base && !enable_q) ring_base_q <= sat_space(wdata);
+      if (wr_fire && w_ring_size && !enable_q) ring_size_q <= (wdata >> 17) != '0 ? 18'h2_0000 : 18'(wdata);
+      if (wr_fire && w_win_base) win_base_q <= sat_space(wdata);
+      if (wr_fire && w_win_size) win_size_q <= sat_space(wdata);
       if (wr_fire && w_irq_enable) irq_en_q <= wdata[1:0];
       // Set wins over clear in the same cycle: an event is never lost.
       irq_status_q <= (irq_status_q & ~((wr_fire && w_irq_status) ? wdata[1:0] : 2'b00)) |
@@ -179,10 +192,10 @@ module ks_ctrl_regs #(
   end
 
   assign enable_o    = enable_q;
-  assign ring_base_o = ring_base_q;
-  assign ring_size_o = ring_size_q;
-  assign win_base_o  = win_base_q;
-  assign win_size_o  = win_size_q;
+  assign ring_base_o = 32'(ring_base_q);
+  assign ring_size_o = 32'(ring_size_q);
+  assign win_base_o  = 32'(win_base_q);
+  assign win_size_o  = 32'(win_size_q);
   assign irq_o       = |(irq_status_q & irq_en_q);
 
   // ---- performance counters --------------------------------------------------------------------
@@ -268,12 +281,12 @@ module ks_ctrl_regs #(
       ks_regs_pkg::ErrInfoOffset:    rdata = err_info_i;
       ks_regs_pkg::IrqStatusOffset:  rdata = 32'(irq_status_q);
       ks_regs_pkg::IrqEnableOffset:  rdata = 32'(irq_en_q);
-      ks_regs_pkg::RingBaseOffset:   rdata = ring_base_q;
-      ks_regs_pkg::RingSizeOffset:   rdata = ring_size_q;
+      ks_regs_pkg::RingBaseOffset:   rdata = 32'(ring_base_q);
+      ks_regs_pkg::RingSizeOffset:   rdata = 32'(ring_size_q);
       ks_regs_pkg::RingHeadOffset:   rdata = head_i;
       ks_regs_pkg::RingTailOffset:   rdata = tail_i;
-      ks_regs_pkg::WinBaseOffset:    rdata = win_base_q;
-      ks_regs_pkg::WinSizeOffset:    rdata = win_size_q;
+      ks_regs_pkg::WinBaseOffset:    rdata = 32'(win_base_q);
+      ks_regs_pkg::WinSizeOffset:    rdata = 32'(win_size_q);
       ks_regs_pkg::CompletionsOffset: rdata = completions_i;
       ks_regs_pkg::LastSeqOffset:    rdata = last_seq_i;
       ks_regs_pkg::PerfCtrlOffset:   rdata = {30'b0, freeze_q, 1'b0};

@@ -59,6 +59,7 @@ module ks_board_soc_ecp5 #(
     .ActWordBytes(ks_cfg_pkg::Ecp5ActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Ecp5AccWordBytes),
     .AddrW       (ks_cfg_pkg::Ecp5AddrBits),
+    .ErrDetail   (ks_cfg_pkg::Ecp5ErrInfoDetail),
     .MemBytes    (MemBytes),
     .MemBase     (MemBase),
     .ClkPerBit   (ClkPerBit),

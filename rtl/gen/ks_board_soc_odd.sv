@@ -59,6 +59,7 @@ module ks_board_soc_odd #(
     .ActWordBytes(ks_cfg_pkg::OddActWordBytes),
     .AccWordBytes(ks_cfg_pkg::OddAccWordBytes),
     .AddrW       (ks_cfg_pkg::OddAddrBits),
+    .ErrDetail   (ks_cfg_pkg::OddErrInfoDetail),
     .MemBytes    (MemBytes),
     .MemBase     (MemBase),
     .ClkPerBit   (ClkPerBit),

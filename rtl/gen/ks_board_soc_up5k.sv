@@ -59,6 +59,7 @@ module ks_board_soc_up5k #(
     .ActWordBytes(ks_cfg_pkg::Up5kActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Up5kAccWordBytes),
     .AddrW       (ks_cfg_pkg::Up5kAddrBits),
+    .ErrDetail   (ks_cfg_pkg::Up5kErrInfoDetail),
     .MemBytes    (MemBytes),
     .MemBase     (MemBase),
     .ClkPerBit   (ClkPerBit),

@@ -80,7 +80,8 @@ module ks_core_ecp5 (
     .WgtWordBytes(ks_cfg_pkg::Ecp5WgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Ecp5ActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Ecp5AccWordBytes),
-    .AddrW       (ks_cfg_pkg::Ecp5AddrBits)
+    .AddrW       (ks_cfg_pkg::Ecp5AddrBits),
+    .ErrDetail   (ks_cfg_pkg::Ecp5ErrInfoDetail)
   ) u_core (
     .clk_i,
     .rst_ni,

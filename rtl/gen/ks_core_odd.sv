@@ -80,7 +80,8 @@ module ks_core_odd (
     .WgtWordBytes(ks_cfg_pkg::OddWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::OddActWordBytes),
     .AccWordBytes(ks_cfg_pkg::OddAccWordBytes),
-    .AddrW       (ks_cfg_pkg::OddAddrBits)
+    .AddrW       (ks_cfg_pkg::OddAddrBits),
+    .ErrDetail   (ks_cfg_pkg::OddErrInfoDetail)
   ) u_core (
     .clk_i,
     .rst_ni,

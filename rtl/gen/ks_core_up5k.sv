@@ -80,7 +80,8 @@ module ks_core_up5k (
     .WgtWordBytes(ks_cfg_pkg::Up5kWgtWordBytes),
     .ActWordBytes(ks_cfg_pkg::Up5kActWordBytes),
     .AccWordBytes(ks_cfg_pkg::Up5kAccWordBytes),
-    .AddrW       (ks_cfg_pkg::Up5kAddrBits)
+    .AddrW       (ks_cfg_pkg::Up5kAddrBits),
+    .ErrDetail   (ks_cfg_pkg::Up5kErrInfoDetail)
   ) u_core (
     .clk_i,
     .rst_ni,

@@ -55,6 +55,9 @@ class CoreErrorTest : public CoreTest {
     }
     const drv::QueueStatus st = q_->status();
     EXPECT_TRUE(st.halted);
+    // The register itself: the detail, or 0 in a build that keeps none (up5k: the driver
+    // worked e.info() out from the descriptor, checked above).
+    EXPECT_EQ(st.err_info, cfg().err_info_detail ? info : 0u);
     EXPECT_EQ(st.head, bad_index) << "the faulting descriptor must not be consumed";
     EXPECT_EQ(dev_->read32(regs::kLastSeq), seq - 1) << "nothing after the fault may run";
     std::vector<uint8_t> got(data.size());
@@ -180,9 +183,24 @@ TEST_P(CoreErrorTest, WindowEndsWithTheCoresAddressSpace) {
     // A ring there is refused.
     dev_->write32(regs::kCtrl, 0);
     dev_->write32(regs::kRingBase, past);
+    // RING_BASE keeps an address past the space as its end (ks_ctrl_regs), still refused.
+    EXPECT_EQ(dev_->read32(regs::kRingBase), static_cast<uint32_t>(space));
     dev_->write32(regs::kCtrl, regs::kCtrlEnable.mask());
     EXPECT_EQ(q_->error().code(), desc::Error::kRingConfig);
-    EXPECT_EQ(q_->error().info(), past);
+    EXPECT_EQ(q_->error().info(), static_cast<uint32_t>(space));
+    // So do WIN_BASE and WIN_SIZE; RING_SIZE keeps 2^17 or more as 2^17, a doorbell there is
+    // out of range.
+    q_->reset();
+    dev_->write32(regs::kCtrl, 0);
+    dev_->write32(regs::kWinBase, 0xFFFFF000u);
+    EXPECT_EQ(dev_->read32(regs::kWinBase), static_cast<uint32_t>(space));
+    dev_->write32(regs::kWinSize, 0x80000000u);
+    EXPECT_EQ(dev_->read32(regs::kWinSize), static_cast<uint32_t>(space));
+    dev_->write32(regs::kRingSize, 0x12345678u);
+    EXPECT_EQ(dev_->read32(regs::kRingSize), 1u << 17);
+    dev_->write32(regs::kRingTail, 0x30000u);
+    EXPECT_EQ(q_->error().code(), desc::Error::kDoorbellRange);
+    EXPECT_EQ(q_->error().info(), 0x30000u);
   }
   q_->reset();  // reprograms the window and a good ring
   expect_good_list_runs();
@@ -207,7 +225,12 @@ TEST_P(CoreErrorTest, ReadBusErrorDuringLoad) {
     ADD_FAILURE() << "bus error not reported";
   } catch (const drv::QueueError& e) {
     EXPECT_EQ(e.code(), desc::Error::kReadBusError) << e.what();
-    EXPECT_EQ(e.info(), src + 2 * axi()) << e.what();
+    if (cfg().err_info_detail) {
+      EXPECT_EQ(e.info(), src + 2 * axi()) << e.what();
+    } else {  // the failing burst is known only to the hardware, which keeps no detail
+      EXPECT_EQ(e.info(), 0u) << e.what();
+      EXPECT_NE(std::string(e.what()).find("not known"), std::string::npos) << e.what();
+    }
     EXPECT_EQ(e.index(), 0u);
   }
   clear_injected();
@@ -225,7 +248,7 @@ TEST_P(CoreErrorTest, WriteBusErrorDuringStoreAndCompletion) {
     ADD_FAILURE() << "bus error not reported";
   } catch (const drv::QueueError& e) {
     EXPECT_EQ(e.code(), desc::Error::kWriteBusError) << e.what();
-    EXPECT_EQ(e.info(), dst) << e.what();
+    EXPECT_EQ(e.info(), cfg().err_info_detail ? dst : 0u) << e.what();
   }
   clear_injected();
   q_->reset();
@@ -237,6 +260,7 @@ TEST_P(CoreErrorTest, WriteBusErrorDuringStoreAndCompletion) {
   } catch (const drv::QueueError& e) {
     EXPECT_EQ(e.code(), desc::Error::kWriteBusError) << e.what();
     EXPECT_EQ(e.index(), 1u);
+    EXPECT_EQ(e.info(), completion_) << e.what() << " (a COMPLETE's HOST_ADDR, kept or worked out)";
   }
   clear_injected();
   q_->reset();
@@ -297,6 +321,14 @@ TEST_P(CoreErrorTest, BadRingConfigurationIsRefused) {
   dev_->write32(regs::kCtrl, regs::kCtrlEnable.mask());
   EXPECT_EQ(q_->error().code(), desc::Error::kRingConfig);
   EXPECT_EQ(q_->error().info(), 12u);
+  // RING_SIZE holds 18 bits: 2^17 or more reads back as 2^17, refused all the same.
+  q_->reset();
+  dev_->write32(regs::kCtrl, 0);
+  dev_->write32(regs::kRingSize, 0x12345678u);
+  EXPECT_EQ(dev_->read32(regs::kRingSize), 1u << 17);
+  dev_->write32(regs::kCtrl, regs::kCtrlEnable.mask());
+  EXPECT_EQ(q_->error().code(), desc::Error::kRingConfig);
+  EXPECT_EQ(q_->error().info(), 1u << 17);
   q_->reset();  // reprograms a good ring
   expect_good_list_runs();
 }

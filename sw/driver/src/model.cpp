@@ -220,11 +220,15 @@ class ModelDevice final : public Device {
       case regs::kRingSize:
         // The ring's geometry is frozen while the queue is enabled: SLVERR, no effect.
         if (enable_) slverr(offset);
-        (a == regs::kRingBase ? ring_base_ : ring_size_) = value;
+        if (a == regs::kRingBase) {
+          ring_base_ = sat_space(value);
+        } else {
+          ring_size_ = std::min<uint32_t>(value, 1u << 17);
+        }
         break;
       case regs::kRingTail: tail_write = true; break;
-      case regs::kWinBase: win_base_ = value; break;
-      case regs::kWinSize: win_size_ = value; break;
+      case regs::kWinBase: win_base_ = sat_space(value); break;
+      case regs::kWinSize: win_size_ = sat_space(value); break;
       case regs::kPerfCtrl:
         freeze_ = regs::kPerfCtrlFreeze.get(value) != 0;  // FREEZE is rw: every write sets it
         if (regs::kPerfCtrlClear.get(value) != 0) counters_.fill(0);
@@ -266,6 +270,39 @@ class ModelDevice final : public Device {
   }
 
   void clear_errors() { errors_.clear(); }
+
+  /// model_error_detail: the detail this model records for ctx.code, from the registers and
+  /// the descriptor the host knows.
+  std::optional<uint32_t> error_detail(const ErrorContext& ctx) {
+    ring_base_ = ctx.ring_base;
+    ring_size_ = ctx.ring_size;
+    head_ = static_cast<uint16_t>(ctx.ring_head);
+    tail_ = static_cast<uint16_t>(ctx.ring_tail);
+    win_base_ = ctx.win_base;
+    win_size_ = ctx.win_size;
+    switch (ctx.code) {
+      case Error::kRingConfig: return ring_bad();
+      case Error::kFetchBusError: return ring_base_ + (ctx.index << 5);
+      case Error::kTokenOverflow: return 0u;
+      case Error::kWriteBusError:  // a COMPLETE's write has one address; a STORE's failing burst is not known
+        if (ctx.descriptor && desc::kOpcode.get(*ctx.descriptor) == static_cast<uint32_t>(Opcode::kComplete)) {
+          return desc::kCompleteHostAddr.get(*ctx.descriptor);
+        }
+        return std::nullopt;
+      case Error::kNone:
+      case Error::kDoorbellRange:  // kept by the hardware
+      case Error::kReadBusError:   // the failing burst is not known
+        return std::nullopt;
+      default: break;
+    }
+    // A check's error: the checks again, on the descriptor as the host wrote it (a build
+    // that leaves the detail out has no DECODE, so nothing was patched).
+    if (!ctx.descriptor) return std::nullopt;
+    Check c = check_fields(*ctx.descriptor);
+    if (c.code == Error::kNone) c = check_range(*ctx.descriptor);
+    if (c.code != ctx.code) return std::nullopt;
+    return c.info;
+  }
 
  private:
   enum class Cp { kIdle, kDispatch, kFence };  // the command processor's resting states
@@ -326,6 +363,14 @@ class ModelDevice final : public Device {
 
   /// The window ends at WIN_BASE + WIN_SIZE or at 2^32, whichever is first: the DMA's
   /// addresses are 32 bits and must not wrap.
+  /// ks_ctrl_regs: RING_BASE, WIN_BASE and WIN_SIZE keep a value past the core's address
+  /// space as its end, 2^addr_bits (RING_SIZE: a value of 2^17 or more as 2^17). The ring
+  /// and range checks decide as on the value written; a doorbell of 2^17 or more is always
+  /// out of range.
+  uint32_t sat_space(uint32_t v) const {
+    return cfg_.addr_bits < 32 ? static_cast<uint32_t>(std::min<uint64_t>(v, uint64_t{1} << cfg_.addr_bits)) : v;
+  }
+
   /// The window's end: WIN_BASE + WIN_SIZE, or the end of the core's address space (2^addr_bits).
   uint64_t win_end() const {
     return std::min<uint64_t>(uint64_t{win_base_} + win_size_, uint64_t{1} << cfg_.addr_bits);
@@ -347,7 +392,9 @@ class ModelDevice final : public Device {
     dec_active_ = false;  // an error ends a DECODE (resuming runs it again from the start)
     halted_ = true;
     err_code_ = code;
-    err_info_ = info;
+    // Without err_info_detail, ks_cmdproc keeps only the detail it has at once (the doorbell's
+    // value; the others of that kind belong to the vector unit, which such a build lacks).
+    err_info_ = cfg_.err_info_detail != 0 || code == Error::kDoorbellRange ? info : 0;
     err_index_ = index;
     irq_status_ |= regs::kIrqStatusError.mask();
   }
@@ -711,7 +758,13 @@ class ModelDevice final : public Device {
     throw std::logic_error("model device: opcode without an engine queue");
   }
 
-  void advance() { head_ = static_cast<uint16_t>((head_ + 1u) & (ring_size_ - 1u)); }
+  /// RING_HEAD wraps below RING_SIZE's lowest set bit among [15:0] (all 16 bits if none is):
+  /// RING_SIZE - 1 for the powers of two a ring runs with (ks_cmdproc size_mask).
+  void advance() {
+    const uint32_t low = ring_size_ & 0xFFFFu;
+    const uint32_t mask = low == 0 ? 0xFFFFu : (low & (~low + 1u)) - 1u;
+    head_ = static_cast<uint16_t>((head_ + 1u) & mask);
+  }
 
   /// SFetch .. SRange: reads the descriptor at RING_HEAD and checks it; leaves it in hand
   /// (state kDispatch or kFence) or halts with RING_HEAD on it.
@@ -1301,5 +1354,13 @@ void model_inject_error(Device& dev, uint64_t lo, uint64_t hi, bool reads, bool 
 }
 
 void model_clear_errors(Device& dev) { as_model(dev, "model_clear_errors").clear_errors(); }
+
+std::optional<uint32_t> model_error_detail(const hw::HwConfig& cfg, const ErrorContext& ctx) {
+  ModelOptions opt;
+  opt.mem_base = cfg.default_mem_base;
+  opt.mem_size = desc::kBytes;  // no memory is touched
+  ModelDevice m(cfg, opt);
+  return m.error_detail(ctx);
+}
 
 }  // namespace ks::drv

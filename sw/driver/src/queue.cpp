@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "kestrel/driver/model.h"
 #include "kestrel/regs.h"
 
 namespace ks::drv {
@@ -273,15 +274,39 @@ uint32_t CommandQueue::submit_and_complete(const std::vector<desc::Words>& list)
 
 QueueError CommandQueue::error() {
   const QueueStatus st = status();
+  // A build without err_info_detail keeps only a doorbell's value in ERR_INFO: the driver works
+  // the rest out as the golden model's checks do, from the registers and its copy of the ring.
+  uint32_t info = st.err_info;
+  std::string detail = hex(info);
+  if (dev_.config().err_info_detail == 0 && st.error != desc::Error::kNone &&
+      st.error != desc::Error::kDoorbellRange) {
+    ErrorContext ctx;
+    ctx.code = st.error;
+    ctx.index = st.err_index;
+    ctx.ring_base = dev_.read32(regs::kRingBase);
+    ctx.ring_size = dev_.read32(regs::kRingSize);
+    ctx.ring_head = st.head;
+    ctx.ring_tail = st.tail;
+    ctx.win_base = dev_.read32(regs::kWinBase);
+    ctx.win_size = dev_.read32(regs::kWinSize);
+    if (st.error != desc::Error::kRingConfig) ctx.descriptor = shadow_.at(st.err_index % entries_);
+    if (const auto d = model_error_detail(dev_.config(), ctx)) {
+      info = *d;
+      detail = hex(info) + " (worked out by the driver: this build's ERR_INFO keeps no detail)";
+    } else {
+      detail = "not known (this build's ERR_INFO keeps no detail; the failing burst lies in the descriptor's "
+               "host range)";
+    }
+  }
   std::string what = "command queue halted: " + std::string(desc::name(st.error)) + " (" +
                      std::string(desc::describe(st.error)) + ")";
   if (st.error == desc::Error::kRingConfig || st.error == desc::Error::kDoorbellRange) {
-    what += "; offending value " + hex(st.err_info);
+    what += "; offending value " + detail;
   } else {
     what += " at ring index " + std::to_string(st.err_index) + ": " +
-            describe(shadow_.at(st.err_index % entries_)) + "; detail " + hex(st.err_info);
+            describe(shadow_.at(st.err_index % entries_)) + "; detail " + detail;
   }
-  return QueueError(st.error, st.err_index, st.err_info, what);
+  return QueueError(st.error, st.err_index, info, what);
 }
 
 void CommandQueue::wait(uint32_t seq, uint64_t timeout) {

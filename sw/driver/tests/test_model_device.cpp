@@ -112,7 +112,11 @@ class ModelTest : public ::testing::TestWithParam<std::string> {
     } catch (const drv::QueueError& e) {
       EXPECT_EQ(e.code(), code) << e.what();
       EXPECT_EQ(e.index(), index) << e.what();
-      EXPECT_EQ(e.info(), info) << e.what();
+      // A LOAD's or STORE's failing burst is known only to a build that keeps ERR_INFO's
+      // detail; the driver works every other detail out (up5k).
+      const bool known = cfg().err_info_detail || (code != Error::kReadBusError && code != Error::kWriteBusError) ||
+                         desc::kOpcode.get(list.at(pos)) == static_cast<uint32_t>(desc::Opcode::kComplete);
+      EXPECT_EQ(e.info(), known ? info : 0u) << e.what();
     }
     EXPECT_TRUE(q_->status().halted);
   }
@@ -729,9 +733,24 @@ TEST_P(ModelTest, WindowEndsWithTheCoresAddressSpace) {
     expect_rejected(drv::make_store(kv_xfer(past, 1)), Error::kHostRange, past);
     dev_->write32(regs::kCtrl, 0);
     dev_->write32(regs::kRingBase, past);
+    // RING_BASE keeps an address past the space as its end (ks_ctrl_regs), still refused.
+    EXPECT_EQ(dev_->read32(regs::kRingBase), static_cast<uint32_t>(space));
     dev_->write32(regs::kCtrl, regs::kCtrlEnable.mask());
     EXPECT_EQ(q_->error().code(), Error::kRingConfig);
-    EXPECT_EQ(q_->error().info(), past);
+    EXPECT_EQ(q_->error().info(), static_cast<uint32_t>(space));
+    // So do WIN_BASE and WIN_SIZE; RING_SIZE keeps 2^17 or more as 2^17, a doorbell there is
+    // out of range.
+    q_->reset();
+    dev_->write32(regs::kCtrl, 0);
+    dev_->write32(regs::kWinBase, 0xFFFFF000u);
+    EXPECT_EQ(dev_->read32(regs::kWinBase), static_cast<uint32_t>(space));
+    dev_->write32(regs::kWinSize, 0x80000000u);
+    EXPECT_EQ(dev_->read32(regs::kWinSize), static_cast<uint32_t>(space));
+    dev_->write32(regs::kRingSize, 0x12345678u);
+    EXPECT_EQ(dev_->read32(regs::kRingSize), 1u << 17);
+    dev_->write32(regs::kRingTail, 0x30000u);
+    EXPECT_EQ(q_->error().code(), Error::kDoorbellRange);
+    EXPECT_EQ(q_->error().info(), 0x30000u);
   }
   q_->reset();
   expect_good_list_runs();
@@ -1027,7 +1046,8 @@ TEST_P(ModelTest, ResumeClearsTheErrorAndABadRingIsReportedAnew) {
   const drv::QueueStatus st = q_->status();
   EXPECT_TRUE(st.halted);
   EXPECT_EQ(st.error, Error::kRingConfig);
-  EXPECT_EQ(st.err_info, 3u);
+  EXPECT_EQ(st.err_info, cfg().err_info_detail ? 3u : 0u) << "up5k's ERR_INFO keeps no detail";
+  EXPECT_EQ(q_->error().info(), 3u) << "the driver works it out";
   EXPECT_EQ(st.err_index, 3u);
   EXPECT_EQ(dev_->read32(regs::kIrqStatus), regs::kIrqStatusError.mask());
   q_->reset();

@@ -33,6 +33,7 @@ struct HwConfig {
   uint32_t perf_counter_bits;
   uint32_t perf_counter_ram;
   uint32_t addr_bits;
+  uint32_t err_info_detail;
   uint32_t mem_bytes_per_cycle;
   uint32_t target_mhz;
   uint32_t perf_counter_mask;
@@ -49,9 +50,9 @@ struct HwConfig {
   uint32_t default_mem_bytes;
 };
 
-inline constexpr HwConfig kUp5k{"up5k", "iCE40UP5K", 2, 4, 256, 8, 0, 8, 1, 1, 16, 0, 4096, 1024, 1024, 1024, 0, 0, 0, 0, 0, 0, 32, 1, 21, 2, 40, 15375, 8, 8, 8, 8, 8, 8, 8, 8, 6, 1048576, 1048576};
-inline constexpr HwConfig kEcp5{"ecp5", "LFE5U-85F", 8, 16, 512, 32, 1, 16, 8, 4, 64, 2, 196608, 16384, 32768, 32768, 1, 8, 1024, 1024, 1024, 256, 64, 0, 32, 16, 150, 4194303, 128, 32, 32, 9, 128, 32, 128, 256, 18, 268435456, 16777216};
-inline constexpr HwConfig kOdd{"odd", "none", 3, 5, 16, 16, 1, 8, 4, 4, 8, 2, 7680, 1280, 2304, 1024, 1, 8, 256, 128, 256, 16, 64, 0, 32, 8, 100, 4194303, 16, 16, 16, 4, 15, 10, 15, 30, 7, 268435456, 16777216};
+inline constexpr HwConfig kUp5k{"up5k", "iCE40UP5K", 2, 4, 256, 8, 0, 8, 1, 1, 16, 0, 4096, 1024, 1024, 1024, 0, 0, 0, 0, 0, 0, 32, 1, 21, 0, 2, 40, 15375, 8, 8, 8, 8, 8, 8, 8, 8, 6, 1048576, 1048576};
+inline constexpr HwConfig kEcp5{"ecp5", "LFE5U-85F", 8, 16, 512, 32, 1, 16, 8, 4, 64, 2, 196608, 16384, 32768, 32768, 1, 8, 1024, 1024, 1024, 256, 64, 0, 32, 1, 16, 150, 4194303, 128, 32, 32, 9, 128, 32, 128, 256, 18, 268435456, 16777216};
+inline constexpr HwConfig kOdd{"odd", "none", 3, 5, 16, 16, 1, 8, 4, 4, 8, 2, 7680, 1280, 2304, 1024, 1, 8, 256, 128, 256, 16, 64, 0, 32, 1, 8, 100, 4194303, 16, 16, 16, 4, 15, 10, 15, 30, 7, 268435456, 16777216};
 
 inline constexpr HwConfig kConfigs[] = {kUp5k, kEcp5, kOdd};
 inline constexpr std::string_view kDefaultConfig = "ecp5";

@@ -62,7 +62,7 @@ inline constexpr Field kErrCodeCode{0, 8};
 /// Ring index of the descriptor that caused the error. RING_HEAD equals it: the faulting descriptor and everything after it are not consumed.
 inline constexpr uint32_t kErrIndex = 0x02c;
 inline constexpr Field kErrIndexIndex{0, 32};
-/// Detail: the offending address for address and bus errors, the offending value otherwise.
+/// Detail: the offending address for address and bus errors, the offending value otherwise. A build whose configuration has err_info_detail = 0 (up5k) keeps only DOORBELL_RANGE's value here and reads 0 for every other error: the driver works the detail out from the failing descriptor and the queue registers with the golden model's checks (CommandQueue::error, model_error_detail), all but a LOAD's or STORE's failing burst address.
 inline constexpr uint32_t kErrInfo = 0x030;
 inline constexpr Field kErrInfoValue{0, 32};
 /// Interrupt causes. The interrupt line is high while (IRQ_STATUS & IRQ_ENABLE) != 0.
@@ -73,10 +73,10 @@ inline constexpr Field kIrqStatusError{1, 1};
 inline constexpr uint32_t kIrqEnable = 0x038;
 inline constexpr Field kIrqEnableCompletion{0, 1};
 inline constexpr Field kIrqEnableError{1, 1};
-/// Byte address of descriptor 0 of the ring; a multiple of 32. Write only while CTRL.ENABLE is 0.
+/// Byte address of descriptor 0 of the ring; a multiple of 32. Write only while CTRL.ENABLE is 0. In a build whose addresses are narrower than 32 bits (addr_bits, docs/configurations.md) a value of 2^addr_bits or more is kept, and reads back, as 2^addr_bits (a ring there is refused all the same).
 inline constexpr uint32_t kRingBase = 0x040;
 inline constexpr Field kRingBaseAddr{0, 32};
-/// Number of descriptors in the ring: a power of two from 2 to 65536. One slot stays empty: the ring holds RING_SIZE - 1 pending descriptors.
+/// Number of descriptors in the ring: a power of two from 2 to 65536. One slot stays empty: the ring holds RING_SIZE - 1 pending descriptors. Holds 18 bits: a value of 2^17 or more is kept, and reads back, as 2^17 (refused all the same; a doorbell of 2^17 or more is out of range).
 inline constexpr uint32_t kRingSize = 0x044;
 inline constexpr Field kRingSizeEntries{0, 32};
 /// Index of the next descriptor the core will consume.
@@ -85,10 +85,10 @@ inline constexpr Field kRingHeadIndex{0, 32};
 /// Doorbell: the host writes the index one past the last valid descriptor. A value >= RING_SIZE halts the queue with DOORBELL_RANGE and is ignored.
 inline constexpr uint32_t kRingTail = 0x04c;
 inline constexpr Field kRingTailIndex{0, 32};
-/// Start of the memory window the DMA may touch (descriptor ring included).
+/// Start of the memory window the DMA may touch (descriptor ring included). Below 32 address bits, kept as 2^addr_bits when written with 2^addr_bits or more (the window is then empty, as it was).
 inline constexpr uint32_t kWinBase = 0x050;
 inline constexpr Field kWinBaseAddr{0, 32};
-/// Size of the memory window in bytes; every DMA transfer must lie in [WIN_BASE, WIN_BASE + WIN_SIZE).
+/// Size of the memory window in bytes; every DMA transfer must lie in [WIN_BASE, WIN_BASE + WIN_SIZE) and below 2^addr_bits. Below 32 address bits, kept as 2^addr_bits when written with 2^addr_bits or more (the window ends at the same place).
 inline constexpr uint32_t kWinSize = 0x054;
 inline constexpr Field kWinSizeBytes{0, 32};
 /// Number of COMPLETE descriptors executed since reset or queue reset.

@@ -19,7 +19,9 @@
 #include <optional>
 #include <string_view>
 
+#include "kestrel/descriptors.h"
 #include "kestrel/driver/device.h"
+#include "kestrel/hw_config.h"
 
 namespace ks::drv {
 
@@ -44,5 +46,21 @@ void model_inject_error(Device& dev, uint64_t lo, uint64_t hi, bool reads, bool 
 /// Removes every injected error range. Throws std::invalid_argument if `dev` is not a model
 /// device.
 void model_clear_errors(Device& dev);
+
+/// What the host knows of a halted queue: the error, its ring index, the queue's registers and
+/// the descriptor the host wrote into that slot (if it has it).
+struct ErrorContext {
+  desc::Error code = desc::Error::kNone;
+  uint32_t index = 0;
+  uint32_t ring_base = 0, ring_size = 0, ring_head = 0, ring_tail = 0, win_base = 0, win_size = 0;
+  std::optional<desc::Words> descriptor;
+};
+
+/// The ERR_INFO detail the golden model of configuration `cfg` records for the error in
+/// `ctx`, worked out as its checks would: for a build whose ERR_INFO keeps no detail
+/// (err_info_detail = 0). Empty where the host cannot know it: a LOAD's or STORE's failing
+/// burst, a DOORBELL_RANGE (the hardware keeps that value), a descriptor that does not fail
+/// with ctx.code.
+std::optional<uint32_t> model_error_detail(const hw::HwConfig& cfg, const ErrorContext& ctx);
 
 }  // namespace ks::drv
