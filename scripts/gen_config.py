@@ -49,10 +49,11 @@ def clog2(v):
     return max(1, math.ceil(math.log2(v))) if v > 1 else 1
 
 
-def array_latency(cols):
-    # Must match ks_systolic_array: input register, (cols-1) skew stages folded into
-    # the chain, one product register, cols partial-sum registers.
-    return cols + 2
+def array_latency(cols, int4_native):
+    # Must match ks_systolic_array: input register (left to the cells' operand registers
+    # without INT4 beats), (cols-1) skew stages folded into the chain, one product register,
+    # cols partial-sum registers.
+    return cols + 2 if int4_native else cols + 1
 
 
 def validate(data):
@@ -131,7 +132,7 @@ def validate(data):
         if cfg["axi_data_bytes"] > 16:
             raise ConfigError(f"{name}.axi_data_bytes = {cfg['axi_data_bytes']}: the vector program memory "
                               f"takes at most one 16-byte entry per DMA beat")
-        need = array_latency(cfg["array_cols"]) + 2
+        need = array_latency(cfg["array_cols"], cfg["int4_native"]) + 2
         if cfg["out_fifo_depth"] < need:
             raise ConfigError(
                 f"{name}.out_fifo_depth = {cfg['out_fifo_depth']}: must be >= {need} "
@@ -155,7 +156,7 @@ def derived(cfg):
         "act_bytes_per_beat": 2 * cfg["array_cols"],
         "peak_macs_int8": cfg["array_rows"] * cfg["array_cols"],
         "peak_macs_int4": (2 if cfg["int4_native"] else 1) * cfg["array_rows"] * cfg["array_cols"],
-        "array_latency": array_latency(cfg["array_cols"]),
+        "array_latency": array_latency(cfg["array_cols"], cfg["int4_native"]),
         "default_mem_base": default_mem_base(cfg),
         "default_mem_bytes": default_mem_bytes(cfg),
     }

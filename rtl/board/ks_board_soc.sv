@@ -243,14 +243,17 @@ module ks_board_soc #(
   // ---- host link ------------------------------------------------------------------------------
   logic       rx_valid, rx_ready, rx_frame_err, rx_overrun, tx_valid, tx_ready;
   logic [7:0] rx_data, tx_data;
-  ks_uart_rx #(.ClkPerBit(ClkPerBit)) u_rx (
+  // Two bytes of queue behind the receiver (and the bridge's input register): the host sends
+  // one request at a time and the bridge takes each byte within a few cycles of a byte time.
+  ks_uart_rx #(.ClkPerBit(ClkPerBit), .FifoDepth(2)) u_rx (
     .clk_i, .rst_ni, .rx_i(uart_rx_i), .out_valid_o(rx_valid), .out_ready_i(rx_ready),
     .out_data_o(rx_data), .frame_err_o(rx_frame_err), .overrun_o(rx_overrun)
   );
-  // A two-byte queue before the transmitter: the bridge sees a registered ready.
+  // A one-byte queue before the transmitter: the bridge sees a registered ready (and offers
+  // a byte at most every other cycle, a transmitter takes one per byte time).
   logic       txq_valid, txq_ready;
   logic [7:0] txq_data;
-  ks_fifo #(.Width(8), .Depth(2)) u_txq (
+  ks_fifo #(.Width(8), .Depth(1)) u_txq (
     .clk_i, .rst_ni, .in_valid_i(tx_valid), .in_ready_o(tx_ready), .in_data_i(tx_data),
     .out_valid_o(txq_valid), .out_ready_i(txq_ready), .out_data_o(txq_data), .count_o()
   );

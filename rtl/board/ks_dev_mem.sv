@@ -71,12 +71,17 @@ module ks_dev_mem #(
 
   localparam int unsigned MemW    = $clog2(Bytes);
   localparam bit          Aligned = (Bytes & (Bytes - 1)) == 0 && (Base % Bytes) == 0 && MemW < AddrW;
+  // An AXI burst never crosses a 4 KiB boundary, so in a memory of whole aligned 4 KiB pages a
+  // burst that starts inside ends inside: only its start is checked (no adder).
+  localparam bit          Paged   = Aligned && (Bytes % 4096) == 0;
 
   /// Is the burst [addr, addr + beats * DataBytes) inside the memory?
   function automatic logic in_range(input logic [AddrW-1:0] addr, input logic [7:0] len);
     logic [AddrW:0] off, last;
     logic [MemW:0]  end_a;
-    if (Aligned) begin
+    if (Paged) begin
+      in_range = (addr >> MemW) == (AddrW'(Base) >> MemW);
+    end else if (Aligned) begin
       end_a    = (MemW + 1)'(addr[MemW-1:0]) + (MemW + 1)'((32'(len) + 1) * DataBytes);
       in_range = (addr >> MemW) == (AddrW'(Base) >> MemW) && !ks_gt_const(64'(end_a), 64'(Bytes));
     end else begin
@@ -239,6 +244,11 @@ module ks_dev_mem #(
   assign host_rdata_o  = ram_rdata;
 
   `KS_ASSERT(rq_never_overflows, rd_inflight_q |-> rq_ready)
+  // AXI: no burst crosses a 4 KiB boundary (what Paged relies on).
+  `KS_ASSERT(ar_within_4k, (arvalid_i && arready_o) |->
+             (32'(araddr_i[11:0]) + (32'(arlen_i) + 1) * DataBytes) <= 4096)
+  `KS_ASSERT(aw_within_4k, (awvalid_i && awready_o) |->
+             (32'(awaddr_i[11:0]) + (32'(awlen_i) + 1) * DataBytes) <= 4096)
   `KS_ASSERT(r_taken_at_once, !RreadyAlways || !rvalid_o || rready_i)
   `KS_ASSERT(wlast_ends_burst_only_when_active, (wvalid_i && wready_o) |-> wr_active_q)
 endmodule

@@ -38,9 +38,19 @@ module ks_top_icebreaker #(
     .sdram_ba_o(), .sdram_a_o(), .sdram_dqm_o(), .sdram_dq_o(), .sdram_dq_oe_o(), .sdram_dq_i(16'd0)
   );
 
-  // LEDs are active low; bus activity is stretched so it can be seen.
-  logic [19:0] seen_q;
-  always_ff @(posedge clk) seen_q <= busy ? '1 : (seen_q != '0 ? seen_q - 1'b1 : seen_q);
+  // LEDs are active low. Green toggles as each stretch of bus activity starts: it glows while
+  // the core moves data and a single transfer leaves it changed (a stretch counter long enough
+  // to see took 40 of the UP5K's logic cells).
+  logic busy_q, green_q;
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      busy_q  <= 1'b0;
+      green_q <= 1'b0;
+    end else begin
+      busy_q <= busy;
+      if (busy && !busy_q) green_q <= !green_q;
+    end
+  end
   assign led_red_no   = !irq;
-  assign led_green_no = !(seen_q != '0);
+  assign led_green_no = !green_q;
 endmodule

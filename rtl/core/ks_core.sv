@@ -41,8 +41,8 @@ module ks_core #(
   // Width of the addresses the core issues (the configuration's addr_bits): device memory and
   // rings lie below 2^AddrW (the command processor's checks), the AXI address's upper bits are 0.
   parameter int unsigned AddrW         = 32,
-  // 1: ERR_INFO holds each error's detail; 0: only DOORBELL_RANGE's value (the configuration's
-  // err_info_detail: the driver works the rest out from the failing descriptor).
+  // 1: ERR_INFO holds each error's detail; 0: it reads 0 (the configuration's err_info_detail:
+  // the driver works the detail out from the failing descriptor).
   parameter int unsigned ErrDetail     = 1,
   parameter int unsigned RegAddrW      = ks_regs_pkg::AddrBits
 ) (

@@ -26,9 +26,9 @@
 /// of banks VEC, VPROG and HIST with UNSUPPORTED; their logic is left out.
 ///
 /// Errors halt the queue with a code, the ring index of the descriptor and a detail
-/// value (ErrDetail = 0 keeps only the details taken at once, a DOORBELL_RANGE's value, and
-/// leaves out the rest: the multiplexer that fills ERR_INFO, and the engines' and the DMA
-/// writer's registers of the failing address, which then drive nothing). A descriptor that fails its checks is not consumed (RING_HEAD stays on it) and
+/// value (ErrDetail = 0 keeps none, ERR_INFO reads 0: the multiplexer that fills it, the
+/// register, and the engines' and the DMA writer's registers of the failing address are left
+/// out; the driver works the detail out). A descriptor that fails its checks is not consumed (RING_HEAD stays on it) and
 /// nothing after it is fetched; work handed out earlier finishes. A bus error during
 /// execution also aborts the engines and drops their queued work. Setting CTRL.ENABLE
 /// again resumes at RING_HEAD; CTRL.QUEUE_RESET drains the bus, drops all work and
@@ -55,7 +55,7 @@ module ks_cmdproc #(
   parameter int unsigned VecHistRows  = 64,
   parameter int unsigned DecCache     = 0,       // step-program cache (descriptors; 0: none)
   parameter int unsigned QueueDepth   = 2,
-  parameter int unsigned ErrDetail    = 1,       // 0: ERR_INFO only from err_now (see below)
+  parameter int unsigned ErrDetail    = 1,       // 0: ERR_INFO reads 0 (see below)
   // Widths of the engine command fields, from the bank sizes the checks bound them by (ks_core
   // derives them): bank offsets and extents, M and KX (ACT words), NB, KC and G (WGT words),
   // NB x G (ACC words), the last block's rows and the last chunk's K elements.
@@ -531,9 +531,15 @@ module ks_cmdproc #(
   end
 
   // The sequential multiplier: mplier_q's bits, LSB first, add the doubling multiplicands to
-  // the accumulators.
-  logic [23:0]      mplier_q;
-  logic [32:0]      a_acc_q, a_mcand_q;
+  // the accumulators. Accumulator A is AW bits and a flag (a_big_q: the value is 2^AW or
+  // more): 33 bits, or AddrW + 2 in a core with fewer address bits, where every end it holds
+  // that is past 2^(AddrW + 2) is past the address space as well, and so HOST_RANGE either
+  // way (and past every bank).
+  localparam int unsigned AW = AddrW < 31 ? AddrW + 2 : 33;
+  // The multiplier: ROWS - 1, NB, M (16 bits), and the DECODE patch's ROW_BYTES (24 bits).
+  localparam int unsigned MplW = HasVector != 0 ? 24 : 16;
+  logic [MplW-1:0]  mplier_q;
+  logic [AW-1:0]    a_acc_q, a_mcand_q;
   logic             a_big_q, a_mbig_q;
   logic [SramW-1:0] b_acc_q, b_mcand_q;
   logic             b_big_q, b_mbig_q;
@@ -542,12 +548,16 @@ module ks_cmdproc #(
   // VMOVE ACC_TO_VEC, from the division in SVmCalc: COUNT % GROUPS and COUNT / GROUPS x Rows.
   logic [15:0]      vm_rem_q;
   logic [31:0]      vm_qrows_q;
-  logic [33:0]      a_sum;
+  logic [AW:0]      a_sum;
   logic [SramW:0]   b_sum;
   assign mul_done = mplier_q == '0;
-  assign a_sum    = 34'(a_acc_q) + 34'(a_mcand_q);
+  assign a_sum    = (AW + 1)'(a_acc_q) + (AW + 1)'(a_mcand_q);
   assign b_sum    = (SramW + 1)'(b_acc_q) + (SramW + 1)'(b_mcand_q);
 
+  // Narrowing to accumulator A: {big, value}.
+  function automatic logic [AW:0] nar_a(input logic [32:0] v);
+    nar_a = {(64'(v) >> AW) != '0, AW'(v)};
+  endfunction
   // Saturating narrowing to accumulator B: {big, value}.
   function automatic logic [SramW:0] sat_b(input logic [32:0] v);
     sat_b = (v >> SramW) != '0 ? {1'b1, {SramW{1'b0}}} : {1'b0, v[SramW-1:0]};
@@ -555,10 +565,13 @@ module ks_cmdproc #(
 
   // Start values (SCheck, and the MATMUL's second phase).
   logic [15:0]   x_rows_m1;
-  logic [32:0]   host_start;
+  logic [AW:0]   host_start;   // {big, value}
   logic [SramW:0] sram_start, sstride_b, groups_b, acc_b, nbg_b;
   assign x_rows_m1  = x_rows - 16'd1;
-  assign host_start = 33'(w3) + (is_cpl ? 33'd4 : 33'(x_bytes));   // HOST_ADDR is word 3 for both
+  // HOST_ADDR (word 3 for both) + ROW_BYTES or 4, in AW bits and a flag
+  logic [AW:0] host_sum;
+  assign host_sum   = (AW + 1)'(AW'(w3)) + (AW + 1)'(AW'(is_cpl ? 33'd4 : 33'(x_bytes)));
+  assign host_start = {(64'(w3) >> AW) != '0 || (64'(x_bytes) >> AW) != '0 || host_sum[AW], host_sum[AW-1:0]};
   assign sram_start = sat_b(33'(x_sram) + 33'(x_bytes));
   assign sstride_b  = sat_b(33'(x_sstride));
   assign groups_b   = sat_b(33'(m_groups));
@@ -572,62 +585,53 @@ module ks_cmdproc #(
   always_ff @(posedge clk_i) begin
     if (in_patch && !patch_run_q) begin
       // HOST_ADDR + (pos + token) x ROW_BYTES
-      a_acc_q   <= 33'(x_host);
-      a_big_q   <= 1'b0;
-      a_mcand_q <= patch_mcand;
-      a_mbig_q  <= 1'b0;
-      mplier_q  <= (p_addr || p_token) ? x_bytes : 24'd0;
+      {a_big_q, a_acc_q}    <= nar_a(33'(x_host));
+      {a_mbig_q, a_mcand_q} <= nar_a(patch_mcand);
+      mplier_q  <= (p_addr || p_token) ? MplW'(x_bytes) : '0;
     end else if (state_q == SCheck && is_vmove) begin
       // (GROUPS - 1) x GSTRIDE, next to the division in SVmCalc
       a_acc_q   <= '0;
       a_big_q   <= 1'b0;
-      a_mcand_q <= 33'(vm_gstride);
-      a_mbig_q  <= 1'b0;
-      mplier_q  <= 24'(vm_groups_m1);
+      {a_mbig_q, a_mcand_q} <= nar_a(33'(vm_gstride));
+      mplier_q  <= MplW'(vm_groups_m1);
     end else if (state_q == SCheck) begin
       mat_phase_q <= 1'b0;
       if (is_mat) begin
         // phase 0: WGT_ADDR/WGT_WORD + NB x KC in A, NB x G in B
-        a_acc_q   <= 33'(m_wgt_word);
-        a_big_q   <= 1'b0;
-        a_mcand_q <= 33'(m_kc);
-        a_mbig_q  <= 1'b0;
+        {a_big_q, a_acc_q}    <= nar_a(33'(m_wgt_word));
+        {a_mbig_q, a_mcand_q} <= nar_a(33'(m_kc));
         b_acc_q   <= '0;
         b_big_q   <= 1'b0;
         {b_mbig_q, b_mcand_q} <= groups_b;
-        mplier_q  <= 24'(m_nb);
+        mplier_q  <= MplW'(m_nb);
       end else begin
         // LOAD/STORE: HOST_ADDR + ROW_BYTES + (ROWS - 1) x HOST_STRIDE in A, the same in the
         // bank in B; COMPLETE: HOST_ADDR + 4 in A
-        a_acc_q               <= host_start;
-        a_big_q               <= 1'b0;
-        a_mcand_q             <= 33'(x_hstride);
-        a_mbig_q              <= 1'b0;
+        {a_big_q, a_acc_q}    <= host_start;
+        {a_mbig_q, a_mcand_q} <= nar_a(33'(x_hstride));
         {b_big_q, b_acc_q}    <= sram_start;
         {b_mbig_q, b_mcand_q} <= sstride_b;
-        mplier_q              <= (is_load || is_store) ? 24'(x_rows_m1) : 24'd0;
+        mplier_q              <= (is_load || is_store) ? MplW'(x_rows_m1) : '0;
       end
     end else if (seq_next_phase) begin
       // phase 1: ACT_ADDR/ACT_WORD + M x KX in A, ACC_ADDR/ACC_WORD + M x (NB x G) in B
       mat_phase_q <= 1'b1;
       wgt_bad_q   <= a_big_q || ks_gt_const(64'(a_acc_q), 64'(WgtDepth));
       nbg_q       <= NbgW'(b_acc_q);
-      a_acc_q     <= 33'(m_act_word);
-      a_big_q     <= 1'b0;
-      a_mcand_q   <= 33'(kx_q);
-      a_mbig_q    <= 1'b0;
+      {a_big_q, a_acc_q}    <= nar_a(33'(m_act_word));
+      {a_mbig_q, a_mcand_q} <= nar_a(33'(kx_q));
       {b_big_q, b_acc_q}    <= acc_b;
       {b_mbig_q, b_mcand_q} <= nbg_b;
-      mplier_q    <= 24'(m_m);
+      mplier_q    <= MplW'(m_m);
     end else if ((in_patch || state_q == SCalc || in_vmcalc) && !mul_done) begin
       if (mplier_q[0]) begin
-        a_acc_q <= a_sum[32:0];
-        a_big_q <= a_big_q || a_mbig_q || a_sum[33];
+        a_acc_q <= a_sum[AW-1:0];
+        a_big_q <= a_big_q || a_mbig_q || a_sum[AW];
         b_acc_q <= b_sum[SramW-1:0];
         b_big_q <= b_big_q || b_mbig_q || b_sum[SramW];
       end
       a_mcand_q <= a_mcand_q << 1;
-      a_mbig_q  <= a_mbig_q || a_mcand_q[32];
+      a_mbig_q  <= a_mbig_q || a_mcand_q[AW-1];
       b_mcand_q <= b_mcand_q << 1;
       b_mbig_q  <= b_mbig_q || b_mcand_q[SramW-1];
       mplier_q  <= mplier_q >> 1;
@@ -646,13 +650,18 @@ module ks_cmdproc #(
   logic host_past, sram_past;
   // (An end past min(WIN_BASE + WIN_SIZE, 2^AddrW) is past either: no multiplexer for the min.)
   assign host_past = a_big_q || 34'(a_acc_q) > 34'(win_sum) || ks_gt_const(64'(a_acc_q), SpaceEnd);
+  // HOST_ADDR (word 3 for LOAD, STORE and COMPLETE) below WIN_BASE, which holds AddrW + 1 bits
+  // (ks_ctrl_regs): an address with a bit set above them is not below it.
+  localparam int unsigned WinW = AddrW < 32 ? AddrW + 1 : 32;
+  logic host_below;
+  assign host_below = (64'(w3) >> WinW) == '0 && WinW'(w3) < WinW'(win_base_i);
   assign sram_past = b_big_q || 33'(b_acc_q) > 33'(x_bank_bytes);
   always_comb begin
     rng_code = ks_desc_pkg::ErrNone;
     rng_kind = IZero;
     rng_word = '0;
     if (is_load || is_store || is_cpl) begin
-      if ((is_cpl ? w3 : x_host) < win_base_i || host_past) begin
+      if (host_below || host_past) begin
         rng_code = ks_desc_pkg::ErrHostRange;
         rng_kind = IWord; rng_word = 3'd3;             // HOST_ADDR
       end else if (!is_cpl && sram_past) begin
@@ -1020,7 +1029,7 @@ module ks_cmdproc #(
     patch_code = ks_desc_pkg::ErrNone;
     patch_kind = IZero;
     patch_word = '0;
-    if (a_big_q || a_acc_q[32]) begin  // HOST_ADDR + (pos + token) x ROW_BYTES in accumulator A
+    if (a_big_q || a_acc_q[AW-1]) begin  // HOST_ADDR + (pos + token) x ROW_BYTES in accumulator A
       patch_code = ks_desc_pkg::ErrHostRange; patch_kind = IPatch;
     end else if (p_rows && patch_rows[16]) begin
       patch_code = ks_desc_pkg::ErrSramRange; patch_kind = IWord; patch_word = 3'd2;   // SRAM_ADDR
@@ -1298,7 +1307,7 @@ module ks_cmdproc #(
         err_set = 1'b1; err_code_d = ks_desc_pkg::ErrRingConfig; err_kind_d = ring_bad_base ? IRingBase : IRingSize;
       end
     end
-    if (ErrDetail == 0) err_kind_d = IZero;   // (err_now is kept)
+    if (ErrDetail == 0) err_kind_d = IZero;
   end
 
   // The recorded detail's value. A descriptor word is taken from the low fetch beat of desc_q:
@@ -1322,7 +1331,7 @@ module ks_cmdproc #(
       IOp:        err_fill = 32'(op);
       IIndex:     err_fill = 32'(err_word_q);
       IFetch:     err_fill = 32'(fetch_addr_o);
-      IPatch:     err_fill = HasVector != 0 ? a_acc_q[31:0] : '0;
+      IPatch:     err_fill = HasVector != 0 ? 32'(a_acc_q) : '0;
       IPrompt:    err_fill = HasVector != 0 ? prompt_addr : '0;
       IExecLoad:  err_fill = 32'(load_err_addr_i);
       IExecStore: err_fill = 32'(store_err_addr_i);
@@ -1376,7 +1385,7 @@ module ks_cmdproc #(
         if (err_set) begin
           halted_q    <= 1'b1;
           err_code_q  <= err_code_d;
-          err_info_q  <= err_now;
+          err_info_q  <= ErrDetail != 0 ? err_now : '0;
           err_index_q <= err_index_d;
           err_kind_q  <= err_kind_d;
           err_word_q  <= err_word_d;
@@ -1543,7 +1552,7 @@ module ks_cmdproc #(
       desc_q <= (desc_q >> (AxiBytes * 8)) | (DescBits'(fetch_rsp_data_i) << (DescBits - AxiBytes * 8));
       if (state_q == SRecv && fetch_rsp_err_i) fetch_err_q <= 1'b1;
     end else if (in_patch && state_d == SCheck) begin
-      if (p_addr || p_token) desc_q[3*32 +: 32] <= a_acc_q[31:0];
+      if (p_addr || p_token) desc_q[3*32 +: 32] <= 32'(a_acc_q);
       if (p_rows) desc_q[4*32 +: 16] <= patch_rows[15:0];
       if (p_len) desc_q[3*32 + 16 +: 16] <= patch_len[15:0];
     end

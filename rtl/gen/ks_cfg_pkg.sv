@@ -38,7 +38,7 @@ package ks_cfg_pkg;
   localparam int unsigned Up5kActBytesPerBeat = 8;
   localparam int unsigned Up5kPeakMacsInt8 = 8;
   localparam int unsigned Up5kPeakMacsInt4 = 8;
-  localparam int unsigned Up5kArrayLatency = 6;
+  localparam int unsigned Up5kArrayLatency = 5;
   localparam int unsigned Up5kDefaultMemBase = 1048576;
   localparam int unsigned Up5kDefaultMemBytes = 1048576;
   // ecp5: Lattice ECP5-85F (ULX3S): 84K LUT4, 156 18x18 multipliers, 208 DP16KD. Default for simulation and make run.

@@ -49,7 +49,7 @@ module ks_matrix_unit #(
   output logic                   busy_o
 );
   localparam int unsigned PsumW   = 16 + $clog2(Cols) + 1;
-  localparam int unsigned Latency = Cols + 2;
+  localparam int unsigned Latency = Int4 ? Cols + 2 : Cols + 1;   // ks_systolic_array
   localparam int unsigned TagW    = AccAddrW + 2;
   localparam int unsigned CreditW = $clog2(FifoDepth + 1) + 1;
   localparam int unsigned FifoW   = Rows * 32 + AccAddrW;

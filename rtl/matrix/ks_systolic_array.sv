@@ -25,7 +25,7 @@ module ks_systolic_array #(
   parameter int unsigned Cols  = 16,
   parameter int unsigned TagW  = 1,
   parameter int unsigned PsumW = 16 + $clog2(Cols) + 1,
-  parameter int unsigned Latency = Cols + 2,
+  parameter int unsigned Latency = Int4 ? Cols + 2 : Cols + 1,
   parameter bit          Int4  = 1'b1      // 0: INT8 beats only (int4_i is ignored)
 ) (
   input  logic                  clk_i,
@@ -45,7 +45,11 @@ module ks_systolic_array #(
   // that only 17 bits per column travel through it.
   localparam int unsigned ColW = Int4 ? 8 + 8 + 1 : 8;
 
-  // Input register: everything the array sees starts from flops.
+  // Input register: everything the array sees starts from flops. Without INT4 beats the
+  // cells' operand registers (which load every cycle; inside the SB_MAC16 on iCE40) are
+  // column 0's input register and the first skew stage of the others: no flops in front of
+  // them, and one cycle less (Latency Cols + 1 instead of Cols + 2).
+  localparam bit InReg = Int4;
   logic [Rows*Cols*8-1:0] w_q;
   logic [Cols*ColW-1:0]   col_d, col_q;
 
@@ -64,26 +68,61 @@ module ks_systolic_array #(
   end
 
   logic in_v_q;
-  always_ff @(posedge clk_i) begin
-    if (valid_i) begin
-      w_q   <= w_i;
-      col_q <= col_d;
+  if (InReg) begin : g_in_reg
+    always_ff @(posedge clk_i) begin
+      if (valid_i) begin
+        w_q   <= w_i;
+        col_q <= col_d;
+      end
     end
-  end
-  always_ff @(posedge clk_i) begin
-    if (!rst_ni) begin
-      in_v_q <= 1'b0;
-    end else begin
-      in_v_q <= valid_i;
+    always_ff @(posedge clk_i) begin
+      if (!rst_ni) begin
+        in_v_q <= 1'b0;
+      end else begin
+        in_v_q <= valid_i;
+      end
     end
+  end else begin : g_no_in_reg
+    assign w_q    = w_i;
+    assign col_q  = col_d;
+    assign in_v_q = valid_i;
   end
 
   // Beat bookkeeping travels beside the data with the same latency.
+`ifdef KS_ICE40
+  // iCE40: the tags in a block RAM used as a delay line (a write every cycle, the read Depth - 1
+  // entries behind, registered), the valid bits in flip-flops; the tags' flip-flops would be
+  // one logic cell each. Only the valid beats' tags are used.
+  localparam int unsigned TagDepth = Latency - 1;
+  localparam int unsigned PtrW = $clog2(TagDepth);
+  // (Tags of up to 16 bits, a depth of 2 or more: the up5k matrix unit's are 10 and 4.)
+  ks_delay #(.Width(1), .Depth(TagDepth), .Reset(1'b1)) u_valid_early (
+    .clk_i, .rst_ni, .v_i(1'b0), .d_i(valid_i), .v_o(), .q_o(valid_early_o)
+  );
+  logic [PtrW-1:0] tag_wptr_q;
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) tag_wptr_q <= '0;
+    else tag_wptr_q <= tag_wptr_q + 1'b1;
+  end
+  // (The read pointer in its own PtrW-bit signal: Yosys 0.23 widens the subtraction inside a
+  // size cast to the cast's width, which reads the wrong entries.)
+  logic [PtrW-1:0] tag_rptr;
+  assign tag_rptr = tag_wptr_q - PtrW'(TagDepth - 1);
+  logic [15:0] tag_rdata;
+  SB_RAM40_4K #(.READ_MODE(0), .WRITE_MODE(0)) u_tag_ram (
+    .RDATA(tag_rdata),
+    .RADDR(11'(tag_rptr)), .RCLK(clk_i), .RCLKE(1'b1), .RE(1'b1),
+    .WADDR(11'(tag_wptr_q)), .WCLK(clk_i), .WCLKE(1'b1), .WE(1'b1),
+    .WDATA(16'(tag_i)), .MASK(16'h0000)
+  );
+  assign tag_early_o = tag_rdata[TagW-1:0];
+`else
   ks_delay #(.Width(1 + TagW), .Depth(Latency - 1), .Reset(1'b1)) u_tag_early (
     .clk_i, .rst_ni, .v_i(1'b0),
     .d_i({valid_i, tag_i}),
     .v_o(), .q_o({valid_early_o, tag_early_o})
   );
+`endif
   ks_delay #(.Width(1 + TagW), .Depth(1), .Reset(1'b1)) u_tag_last (
     .clk_i, .rst_ni, .v_i(1'b0),
     .d_i({valid_early_o, tag_early_o}),
@@ -153,8 +192,8 @@ module ks_systolic_array #(
 
 `ifdef VERILATOR
   // Latency is a parameter only so parents can read the same number; it is not free.
-  if (Latency != Cols + 2) begin : g_bad_latency
-    $error("ks_systolic_array: Latency must be Cols + 2");
+  if (Latency != (InReg ? Cols + 2 : Cols + 1)) begin : g_bad_latency
+    $error("ks_systolic_array: Latency must be Cols + 2 (Cols + 1 without INT4 beats)");
   end
   if (PsumW < 16 + $clog2(Cols) + 1) begin : g_bad_psum
     $error("ks_systolic_array: PsumW too narrow for Cols products");

@@ -290,7 +290,7 @@ class ModelDevice final : public Device {
         }
         return std::nullopt;
       case Error::kNone:
-      case Error::kDoorbellRange:  // kept by the hardware
+      case Error::kDoorbellRange:  // the value written to RING_TAIL
       case Error::kReadBusError:   // the failing burst is not known
         return std::nullopt;
       default: break;
@@ -392,9 +392,7 @@ class ModelDevice final : public Device {
     dec_active_ = false;  // an error ends a DECODE (resuming runs it again from the start)
     halted_ = true;
     err_code_ = code;
-    // Without err_info_detail, ks_cmdproc keeps only the detail it has at once (the doorbell's
-    // value; the others of that kind belong to the vector unit, which such a build lacks).
-    err_info_ = cfg_.err_info_detail != 0 || code == Error::kDoorbellRange ? info : 0;
+    err_info_ = cfg_.err_info_detail != 0 ? info : 0;  // without err_info_detail, ERR_INFO reads 0
     err_index_ = index;
     irq_status_ |= regs::kIrqStatusError.mask();
   }

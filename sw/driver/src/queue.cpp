@@ -274,12 +274,11 @@ uint32_t CommandQueue::submit_and_complete(const std::vector<desc::Words>& list)
 
 QueueError CommandQueue::error() {
   const QueueStatus st = status();
-  // A build without err_info_detail keeps only a doorbell's value in ERR_INFO: the driver works
-  // the rest out as the golden model's checks do, from the registers and its copy of the ring.
+  // A build without err_info_detail keeps none in ERR_INFO: the driver works it out as the
+  // golden model's checks do, from the registers and its copy of the ring.
   uint32_t info = st.err_info;
   std::string detail = hex(info);
-  if (dev_.config().err_info_detail == 0 && st.error != desc::Error::kNone &&
-      st.error != desc::Error::kDoorbellRange) {
+  if (dev_.config().err_info_detail == 0 && st.error != desc::Error::kNone) {
     ErrorContext ctx;
     ctx.code = st.error;
     ctx.index = st.err_index;
@@ -294,8 +293,10 @@ QueueError CommandQueue::error() {
       info = *d;
       detail = hex(info) + " (worked out by the driver: this build's ERR_INFO keeps no detail)";
     } else {
-      detail = "not known (this build's ERR_INFO keeps no detail; the failing burst lies in the descriptor's "
-               "host range)";
+      detail = st.error == desc::Error::kDoorbellRange
+                   ? "not known (this build's ERR_INFO keeps no detail: the value written to RING_TAIL)"
+                   : "not known (this build's ERR_INFO keeps no detail; the failing burst lies in the descriptor's "
+                     "host range)";
     }
   }
   std::string what = "command queue halted: " + std::string(desc::name(st.error)) + " (" +

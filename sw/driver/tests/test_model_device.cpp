@@ -738,19 +738,6 @@ TEST_P(ModelTest, WindowEndsWithTheCoresAddressSpace) {
     dev_->write32(regs::kCtrl, regs::kCtrlEnable.mask());
     EXPECT_EQ(q_->error().code(), Error::kRingConfig);
     EXPECT_EQ(q_->error().info(), static_cast<uint32_t>(space));
-    // So do WIN_BASE and WIN_SIZE; RING_SIZE keeps 2^17 or more as 2^17, a doorbell there is
-    // out of range.
-    q_->reset();
-    dev_->write32(regs::kCtrl, 0);
-    dev_->write32(regs::kWinBase, 0xFFFFF000u);
-    EXPECT_EQ(dev_->read32(regs::kWinBase), static_cast<uint32_t>(space));
-    dev_->write32(regs::kWinSize, 0x80000000u);
-    EXPECT_EQ(dev_->read32(regs::kWinSize), static_cast<uint32_t>(space));
-    dev_->write32(regs::kRingSize, 0x12345678u);
-    EXPECT_EQ(dev_->read32(regs::kRingSize), 1u << 17);
-    dev_->write32(regs::kRingTail, 0x30000u);
-    EXPECT_EQ(q_->error().code(), Error::kDoorbellRange);
-    EXPECT_EQ(q_->error().info(), 0x30000u);
   }
   q_->reset();
   expect_good_list_runs();
@@ -795,7 +782,8 @@ TEST_P(ModelTest, DoorbellOutOfRangeHaltsAndIsIgnored) {
   EXPECT_EQ(dev_->read32(regs::kRingTail), tail0);
   drv::QueueError e = q_->error();
   EXPECT_EQ(e.code(), Error::kDoorbellRange);
-  EXPECT_EQ(e.info(), kRingEntries + 3);
+  const uint32_t value = cfg().err_info_detail ? kRingEntries + 3 : 0u;  // up5k: ERR_INFO reads 0
+  EXPECT_EQ(e.info(), value);
   EXPECT_EQ(e.index(), head0);
   EXPECT_TRUE(regs::kIrqStatusError.get(dev_->read32(regs::kIrqStatus)));
   EXPECT_TRUE(dev_->wait_irq(1)) << "the error interrupt is enabled";
@@ -803,7 +791,7 @@ TEST_P(ModelTest, DoorbellOutOfRangeHaltsAndIsIgnored) {
   dev_->write32(regs::kRingTail, 1000);
   e = q_->error();
   EXPECT_EQ(e.code(), Error::kDoorbellRange);
-  EXPECT_EQ(e.info(), kRingEntries + 3);
+  EXPECT_EQ(e.info(), value);
   q_->reset();
   expect_good_list_runs();
 }

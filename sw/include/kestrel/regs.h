@@ -62,7 +62,7 @@ inline constexpr Field kErrCodeCode{0, 8};
 /// Ring index of the descriptor that caused the error. RING_HEAD equals it: the faulting descriptor and everything after it are not consumed.
 inline constexpr uint32_t kErrIndex = 0x02c;
 inline constexpr Field kErrIndexIndex{0, 32};
-/// Detail: the offending address for address and bus errors, the offending value otherwise. A build whose configuration has err_info_detail = 0 (up5k) keeps only DOORBELL_RANGE's value here and reads 0 for every other error: the driver works the detail out from the failing descriptor and the queue registers with the golden model's checks (CommandQueue::error, model_error_detail), all but a LOAD's or STORE's failing burst address.
+/// Detail: the offending address for address and bus errors, the offending value otherwise. In a build whose configuration has err_info_detail = 0 (up5k) ERR_INFO reads 0: the driver works the detail out from the failing descriptor and the queue registers with the golden model's checks (CommandQueue::error, model_error_detail), all but a LOAD's or STORE's failing burst address and a DOORBELL_RANGE's value (which whoever wrote RING_TAIL knows).
 inline constexpr uint32_t kErrInfo = 0x030;
 inline constexpr Field kErrInfoValue{0, 32};
 /// Interrupt causes. The interrupt line is high while (IRQ_STATUS & IRQ_ENABLE) != 0.

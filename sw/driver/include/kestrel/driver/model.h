@@ -59,8 +59,8 @@ struct ErrorContext {
 /// The ERR_INFO detail the golden model of configuration `cfg` records for the error in
 /// `ctx`, worked out as its checks would: for a build whose ERR_INFO keeps no detail
 /// (err_info_detail = 0). Empty where the host cannot know it: a LOAD's or STORE's failing
-/// burst, a DOORBELL_RANGE (the hardware keeps that value), a descriptor that does not fail
-/// with ctx.code.
+/// burst, a DOORBELL_RANGE's value (whoever wrote RING_TAIL knows it), a descriptor that does
+/// not fail with ctx.code.
 std::optional<uint32_t> model_error_detail(const hw::HwConfig& cfg, const ErrorContext& ctx);
 
 }  // namespace ks::drv
