@@ -28,11 +28,11 @@
 /// Errors halt the queue with a code, the ring index of the descriptor and a detail
 /// value (ErrDetail = 0 keeps none, ERR_INFO reads 0: the multiplexer that fills it, the
 /// register, and the engines' and the DMA writer's registers of the failing address are left
-/// out; the driver works the detail out). A descriptor that fails its checks is not consumed (RING_HEAD stays on it) and
-/// nothing after it is fetched; work handed out earlier finishes. A bus error during
-/// execution also aborts the engines and drops their queued work. Setting CTRL.ENABLE
-/// again resumes at RING_HEAD; CTRL.QUEUE_RESET drains the bus, drops all work and
-/// returns the queue to its reset state without resetting the core.
+/// out; the driver works the detail out). A descriptor that fails its checks is not consumed
+/// (RING_HEAD stays on it) and nothing after it is fetched; work handed out earlier
+/// finishes. A bus error during execution also aborts the engines and drops their queued
+/// work. Setting CTRL.ENABLE again resumes at RING_HEAD; CTRL.QUEUE_RESET drains the bus,
+/// drops all work and returns the queue to its reset state without resetting the core.
 `include "ks_assert.svh"
 
 module ks_cmdproc #(
