@@ -361,8 +361,6 @@ class ModelDevice final : public Device {
     if (!freeze_ && (cfg_.perf_counter_mask >> static_cast<uint32_t>(c) & 1u) != 0) counters_[static_cast<size_t>(c)] += n;
   }
 
-  /// The window ends at WIN_BASE + WIN_SIZE or at 2^32, whichever is first: the DMA's
-  /// addresses are 32 bits and must not wrap.
   /// ks_ctrl_regs: RING_BASE, WIN_BASE and WIN_SIZE keep a value past the core's address
   /// space as its end, 2^addr_bits (RING_SIZE: a value of 2^17 or more as 2^17). The ring
   /// and range checks decide as on the value written; a doorbell of 2^17 or more is always
