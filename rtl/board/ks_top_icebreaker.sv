@@ -29,7 +29,7 @@ module ks_top_icebreaker #(
   ks_reset_sync u_rst (.clk_i(clk), .locked_i(locked), .button_ni(btn_ni), .rst_no(rst_n));
 
   ks_board_soc_up5k #(
-    .MemBytes(131072), .MemBase(32'h0010_0000), .ClkPerBit(ClkPerBit), .IdleCycles(IdleCycles),
+    .MemBytes(131072), .MemBase(32'h0002_0000), .ClkPerBit(ClkPerBit), .IdleCycles(IdleCycles),
     .TokDepth(4), .WithCore(WithCore)
   ) u_soc (
     .clk_i(clk), .rst_ni(rst_n), .uart_rx_i, .uart_tx_o, .irq_o(irq), .busy_o(busy),

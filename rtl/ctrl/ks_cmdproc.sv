@@ -211,7 +211,15 @@ module ks_cmdproc #(
   assign in_vmove       = HasVector != 0 && state_q == SVmove;
 
   // ---- queue state ---------------------------------------------------------------------------
-  logic [15:0] head_q, tail_q;
+  // Ring indices: IdxW bits, 16, or fewer in a core whose address space cannot hold a ring of
+  // 2^16 descriptors (32 bytes each): every ring that passes the ring check has at most
+  // 2^(AddrW - 5) entries. (A doorbell is kept modulo 2^IdxW, as it is modulo 2^16 with more
+  // address bits: a ring of that size is refused anyway.)
+  localparam int unsigned IdxW = AddrW < 21 ? AddrW - 5 : 16;
+  logic [IdxW-1:0] head_q, tail_q;
+  logic [15:0]     head16, tail16;   // (named: Yosys 0.23 sizes a cast inside a concatenation by its operand)
+  assign head16 = 16'(head_q);
+  assign tail16 = 16'(tail_q);
   logic        halted_q, exec_abort_q, exec_error_q;
   logic [7:0]  err_code_q;
   logic [31:0] err_index_q, err_info_q, completions_q, last_seq_q;
@@ -744,22 +752,22 @@ module ks_cmdproc #(
   if (QueueDepth != 0) begin : g_queues
     ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_lq (
       .clk_i, .rst_ni(rst_ni && !flush),
-      .in_valid_i(lq_push), .in_ready_o(lq_ready), .in_data_i({head_q, lvec, deps, xfer_payload}),
+      .in_valid_i(lq_push), .in_ready_o(lq_ready), .in_data_i({head16, lvec, deps, xfer_payload}),
       .out_valid_o(lq_valid), .out_ready_i(lq_pop), .out_data_o(lq_head), .count_o());
     ks_fifo #(.Width(XQW), .Depth(QueueDepth)) u_sq (
       .clk_i, .rst_ni(rst_ni && !flush),
-      .in_valid_i(sq_push), .in_ready_o(sq_ready), .in_data_i({head_q, 2'b00, deps, xfer_payload}),
+      .in_valid_i(sq_push), .in_ready_o(sq_ready), .in_data_i({head16, 2'b00, deps, xfer_payload}),
       .out_valid_o(sq_valid), .out_ready_i(sq_pop), .out_data_o(sq_head), .count_o());
     ks_fifo #(.Width(MQW), .Depth(QueueDepth)) u_mq (
       .clk_i, .rst_ni(rst_ni && !flush),
-      .in_valid_i(mq_push), .in_ready_o(mq_ready), .in_data_i({head_q, deps, mat_payload}),
+      .in_valid_i(mq_push), .in_ready_o(mq_ready), .in_data_i({head16, deps, mat_payload}),
       .out_valid_o(mq_valid), .out_ready_i(mq_pop), .out_data_o(mq_head), .count_o());
     // VEC instructions were checked before dispatch and never fail; a VRUN's entries are
     // checked as they run, and the ring index names the VRUN when one fails.
     if (HasVector != 0) begin : g_vq
       ks_fifo #(.Width(VQW), .Depth(QueueDepth)) u_vq (
         .clk_i, .rst_ni(rst_ni && !flush),
-        .in_valid_i(vq_push), .in_ready_o(vq_ready), .in_data_i({head_q, deps[2], deps[0], vec_payload}),
+        .in_valid_i(vq_push), .in_ready_o(vq_ready), .in_data_i({head16, deps[2], deps[0], vec_payload}),
         .out_valid_o(vq_valid), .out_ready_i(vq_pop), .out_data_o(vq_head), .count_o());
     end else begin : g_no_vq
       assign vq_ready = 1'b0;
@@ -777,15 +785,15 @@ module ks_cmdproc #(
     assign lq_valid = in_dispatch && is_load && !(x_is_vec && vec_pending);
     assign sq_valid = in_dispatch && is_store && !(x_is_vec && vec_pending);
     assign mq_valid = in_dispatch && is_mat;
-    assign lq_head  = {head_q, lvec, deps, xfer_payload};
-    assign sq_head  = {head_q, 2'b00, deps, xfer_payload};
-    assign mq_head  = {head_q, deps, mat_payload};
+    assign lq_head  = {head16, lvec, deps, xfer_payload};
+    assign sq_head  = {head16, 2'b00, deps, xfer_payload};
+    assign mq_head  = {head16, deps, mat_payload};
     assign lq_ready = lq_pop;
     assign sq_ready = sq_pop;
     assign mq_ready = mq_pop;
     if (HasVector != 0) begin : g_vq
       assign vq_valid = in_dispatch && (is_vec || is_vrun) && !vxfer_pending;
-      assign vq_head  = {head_q, deps[2], deps[0], vec_payload};
+      assign vq_head  = {head16, deps[2], deps[0], vec_payload};
       assign vq_ready = vq_pop;
     end else begin : g_no_vq
       assign vq_ready = 1'b0;
@@ -997,7 +1005,7 @@ module ks_cmdproc #(
   always_comb begin
     ring_ok  = 1'b1;
     ring_bad_base = 1'b0;
-    if (!size_pow2 || (head_q & le_size) != '0 || (tail_q & le_size) != '0) begin
+    if (!size_pow2 || (head16 & le_size) != '0 || (tail16 & le_size) != '0) begin
       // Also a ring shrunk below the current head or tail while disabled.
       ring_ok = 1'b0;
     end else if (ring_base_i[4:0] != '0 || ring_base_i < win_base_i || ring_end > 34'(win_sum) ||
@@ -1068,8 +1076,8 @@ module ks_cmdproc #(
   // ---- the state machine -----------------------------------------------------------------
   // The index wraps below RING_SIZE's lowest set bit: RING_SIZE - 1 for the powers of two the
   // ring runs with (a RING_SIZE of 2^16 has no bit set in [15:0]: all 16 bits), with no adder.
-  logic [15:0] size_mask;
-  assign size_mask = ~le_size;
+  logic [IdxW-1:0] size_mask;
+  assign size_mask = IdxW'(~le_size);
   logic engines_idle, vmove_free;
   assign engines_idle = !engines_busy_i && !lq_valid && !sq_valid && !mq_valid && !vq_valid;
   // VMOVE waits for the vector unit, the matrix unit, the store engine and the LOADs into its
@@ -1406,7 +1414,7 @@ module ks_cmdproc #(
           end
         end
         if (exec_abort_q && engines_idle) exec_abort_q <= 1'b0;
-        if (tail_write_i && !tail_big) tail_q <= tail_value_i[15:0];
+        if (tail_write_i && !tail_big) tail_q <= tail_value_i[IdxW-1:0];
       end
     end
   end
@@ -1541,21 +1549,98 @@ module ks_cmdproc #(
 
   // Descriptor beats arrive in order: beat k is bytes [k*AxiBytes, (k+1)*AxiBytes). A step
   // program's descriptor is patched in place before its checks.
+  //
+  // Compact (no vector unit, no ERR_INFO detail: nothing needs a whole word back): word w
+  // keeps its bits below CompactLsb(w) and, at that bit, whether any bit above was set (the
+  // value as every check and payload sees it: the bits the fields use exactly, and "past
+  // 2^CompactLsb" where that already means out of range or a reserved bit set), written where
+  // it belongs as its beat arrives (no shift register): about 70 flip-flops fewer on up5k.
+  localparam bit Compact = ErrDetail == 0 && HasVector == 0;
+  function automatic int unsigned max2(input int unsigned a, input int unsigned b);
+    max2 = a > b ? a : b;
+  endfunction
+  function automatic int unsigned compact_lsb(input int unsigned w);
+    unique case (w)
+      0: compact_lsb = 17;                          // opcode, tokens, LOAD's flags up to POP_VEC
+      2: compact_lsb = max2(16, SramW);             // SRAM_ADDR; M; COMPLETE's IRQ
+      3: compact_lsb = max2(16, AW);                // HOST_ADDR (accumulator A's width); K
+      4: compact_lsb = 16;                          // ROWS; N
+      5: compact_lsb = max2(24, AW + $clog2(WgtWordBytes));   // ROW_BYTES; WGT_ADDR's word
+      6: compact_lsb = AW + $clog2(ActWordBytes);   // HOST_STRIDE; ACT_ADDR's word
+      7: compact_lsb = max2(24, SramW + $clog2(AccWordBytes));  // SRAM_STRIDE; ACC_ADDR's word
+      default: compact_lsb = 32;                    // word 1: COMPLETE's SEQ
+    endcase
+    if (compact_lsb > 32) compact_lsb = 32;
+  endfunction
+  function automatic logic [31:0] compact_word(input int unsigned w, input logic [31:0] v);
+    int unsigned l;
+    l = compact_lsb(w);
+    compact_word = v;
+    if (l < 32) compact_word = (v & ((32'd1 << l) - 1)) | (32'((v >> l) != '0) << l);
+  endfunction
+  // Sound only where, in each word, every opcode's reserved bits at and above CompactLsb are
+  // all reserved or none is (the flag then stands for reserved bits, or for a field's
+  // out-of-range part): checked here against the generated descriptor format.
+  function automatic bit compact_ok(input logic [255:0] mask);
+    logic [31:0] hi, ones;
+    compact_ok = 1'b1;
+    for (int w = 0; w < 8; w++) begin
+      if (compact_lsb(w) < 32) begin
+        hi   = mask[w*32 +: 32] >> compact_lsb(w);
+        ones = 32'hFFFF_FFFF >> compact_lsb(w);
+        if (hi != 32'd0 && hi != ones) compact_ok = 1'b0;
+      end
+    end
+  endfunction
+  if (Compact && !(compact_ok(ks_desc_pkg::NopReserved) && compact_ok(ks_desc_pkg::LoadReserved) &&
+                   compact_ok(ks_desc_pkg::StoreReserved) && compact_ok(ks_desc_pkg::MatmulReserved) &&
+                   compact_ok(ks_desc_pkg::CompleteReserved))) begin : g_compact_bad
+    $error("ks_cmdproc: the compact descriptor does not fit the descriptor format (compact_lsb)");
+  end
+  logic [ShW-1:0] rbeat_q;   // the fetch beat arriving (Compact)
+  always_ff @(posedge clk_i) begin
+    if (state_q == SFetch) begin
+      rbeat_q <= '0;
+    end else if (state_q == SRecv && fetch_rsp_valid_i) begin
+      rbeat_q <= rbeat_q + 1'b1;
+    end
+  end
+
   always_ff @(posedge clk_i) begin
     if (state_q == SFetch) begin
       fetch_err_q <= 1'b0;
-    end else if (state_q == SRecv && dc_hit_q) begin
-      desc_q <= dc_rd_q;
-    end else if ((state_q == SRecv && fetch_rsp_valid_i) || err_shift) begin
-      // Shifted in from the top: after the DescBeats beats of the fetch, beat k sits at k.
-      // (err_shift: shifted down for ERR_INFO; what comes in is not used.)
-      desc_q <= (desc_q >> (AxiBytes * 8)) | (DescBits'(fetch_rsp_data_i) << (DescBits - AxiBytes * 8));
-      if (state_q == SRecv && fetch_rsp_err_i) fetch_err_q <= 1'b1;
-    end else if (in_patch && state_d == SCheck) begin
-      if (p_addr || p_token) desc_q[3*32 +: 32] <= 32'(a_acc_q);
-      if (p_rows) desc_q[4*32 +: 16] <= patch_rows[15:0];
-      if (p_len) desc_q[3*32 + 16 +: 16] <= patch_len[15:0];
+    end else if (state_q == SRecv && fetch_rsp_valid_i && fetch_rsp_err_i) begin
+      fetch_err_q <= 1'b1;
     end
+  end
+  // (Two forms, not one with dead branches: Yosys keeps the shift register's multiplexers
+  // in front of flip-flops the compact form leaves constant.)
+  if (Compact) begin : g_desc_compact
+    always_ff @(posedge clk_i) begin
+      if (state_q == SRecv && fetch_rsp_valid_i) begin
+        for (int w = 0; w < ks_desc_pkg::DescWords; w++) begin
+          if (32'(rbeat_q) == 32'(w / Wpb)) desc_q[w*32 +: 32] <= compact_word(w, fetch_rsp_data_i[(w % Wpb)*32 +: 32]);
+        end
+      end
+    end
+    logic unused_desc;
+    assign unused_desc = ^{dc_rd_q, patch_rows, patch_len, err_shift};
+  end else begin : g_desc_shift
+    always_ff @(posedge clk_i) begin
+      if (state_q == SRecv && dc_hit_q) begin
+        desc_q <= dc_rd_q;
+      end else if ((state_q == SRecv && fetch_rsp_valid_i) || err_shift) begin
+        // Shifted in from the top: after the DescBeats beats of the fetch, beat k sits at k.
+        // (err_shift: shifted down for ERR_INFO; what comes in is not used.)
+        desc_q <= (desc_q >> (AxiBytes * 8)) | (DescBits'(fetch_rsp_data_i) << (DescBits - AxiBytes * 8));
+      end else if (in_patch && state_d == SCheck) begin
+        if (p_addr || p_token) desc_q[3*32 +: 32] <= 32'(a_acc_q);
+        if (p_rows) desc_q[4*32 +: 16] <= patch_rows[15:0];
+        if (p_len) desc_q[3*32 + 16 +: 16] <= patch_len[15:0];
+      end
+    end
+    logic [ShW-1:0] unused_rbeat;
+    assign unused_rbeat = rbeat_q;
   end
 
   logic fetch_desc;

@@ -90,7 +90,7 @@ module ks_compute_engine #(
 
   // ---- command state -------------------------------------------------------------------------
   logic        busy_q, aborted_q, int4_q, split_q, issuing_q;
-  logic [MW-1:0]  m_q, kx_q;
+  logic [MW-1:0]  kx_q;
   logic [NbW-1:0] nb_q, kc_q, groups_q;
   logic [KcW-1:0] kce_q;          // reduction beats per row block
   logic [KcW:0]   cpge_q;         // reduction beats per partial-sum group
@@ -103,7 +103,10 @@ module ks_compute_engine #(
   assign start = cmd_valid_i && cmd_ready_o;
 
   // ---- issue loop: chunk (m0), nb, kc, m ------------------------------------------------------
-  logic [MW-1:0]       m0_q;
+  // Each loop's end is the incremented index equal to its bound (the increment is the one
+  // the index takes: no decrement of the bound), and the tokens left from the chunk on are
+  // counted down (rem_q = M - m0) instead of m0 counted up.
+  logic [MW-1:0]       rem_q;
   logic [MtW-1:0]      mt_q;
   logic [AccAddrW-1:0] i_m_q;
   logic [NbW-1:0]      i_nb_q;
@@ -114,19 +117,26 @@ module ks_compute_engine #(
   logic issue, last_m, last_kc, last_nb, last_chunk, last_kg;
   logic [MtW-1:0] mt_next;
   logic [MW:0]    left;       // tokens after this chunk
-
-  assign last_m     = MtW'(i_m_q) == mt_q - 1'b1;
-  assign last_kc    = i_kc_q == kce_q - 1'b1;
-  assign last_kg    = (KcW + 1)'(i_kg_q) == cpge_q - 1'b1;
-  assign last_nb    = i_nb_q == nb_q - 1'b1;
-  assign left       = (MW + 1)'(m_q) - (MW + 1)'(m0_q) - (MW + 1)'(mt_q);
+  logic [MtW-1:0] i_m_inc;
+  logic [KcW-1:0] i_kc_inc;
+  logic [KcW:0]   i_kg_inc;
+  logic [NbW-1:0] i_nb_inc;
+  assign i_m_inc    = MtW'(i_m_q) + 1'b1;
+  assign i_kc_inc   = i_kc_q + 1'b1;
+  assign i_kg_inc   = (KcW + 1)'(i_kg_q) + 1'b1;
+  assign i_nb_inc   = i_nb_q + 1'b1;
+  assign last_m     = i_m_inc == mt_q;
+  assign last_kc    = i_kc_inc == kce_q;
+  assign last_kg    = i_kg_inc == cpge_q;
+  assign last_nb    = i_nb_inc == nb_q;
+  assign left       = (MW + 1)'(rem_q) - (MW + 1)'(mt_q);
   assign last_chunk = left == '0;
   assign mt_next    = ks_gt_const(64'(left), 64'(AccDepth)) ? MtW'(AccDepth) : MtW'(left);
 
   // The next beat's word within an X row: kc in INT4 mode, kc/2 in INT8 mode (and for INT4
   // as two INT8 beats: the even and the odd bytes of one word).
   logic [KcW:0] kc_word_next;
-  assign kc_word_next = (int4_q && !split_q) ? (KcW + 1)'(i_kc_q) + 1'b1 : ((KcW + 1)'(i_kc_q) + 1'b1) >> 1;
+  assign kc_word_next = (int4_q && !split_q) ? (KcW + 1)'(i_kc_inc) : (KcW + 1)'(i_kc_inc) >> 1;
 
   // A read is issued when the bank outputs are free or being taken by the matrix unit.
   logic op_valid_q, mu_ready, advance;
@@ -160,7 +170,6 @@ module ks_compute_engine #(
       split_q     <= Int4Native == 0 && cmd_int4_i;
       kce_q       <= (Int4Native == 0 && cmd_int4_i) ? KcW'(cmd_kc_i) << 1 : KcW'(cmd_kc_i);
       cpge_q      <= (Int4Native == 0 && cmd_int4_i) ? (KcW + 1)'(cmd_cpg_i) << 1 : (KcW + 1)'(cmd_cpg_i);
-      m_q         <= cmd_m_i;
       nb_q        <= cmd_nb_i;
       kc_q        <= cmd_kc_i;
       kx_q        <= cmd_kx_i;
@@ -168,7 +177,7 @@ module ks_compute_engine #(
       rows_last_q <= cmd_rows_last_i;
       k_last_q    <= cmd_k_last_i;
       groups_q    <= cmd_groups_i;
-      m0_q        <= '0;
+      rem_q       <= cmd_m_i;
       mt_q        <= ks_gt_const(64'(cmd_m_i), 64'(AccDepth)) ? MtW'(AccDepth) : MtW'(cmd_m_i);
       i_nb_q      <= '0;
       i_kc_q      <= '0;
@@ -179,18 +188,18 @@ module ks_compute_engine #(
       act_row_q   <= cmd_act_i;
     end else if (issue) begin
       if (!last_m) begin
-        i_m_q     <= i_m_q + 1'b1;
+        i_m_q     <= AccAddrW'(i_m_inc);
         act_row_q <= act_row_q + ActWordW'(kx_q);
       end else if (!last_kc) begin
         i_m_q     <= '0;
-        i_kc_q    <= i_kc_q + 1'b1;
-        i_kg_q    <= last_kg ? '0 : i_kg_q + 1'b1;
+        i_kc_q    <= i_kc_inc;
+        i_kg_q    <= last_kg ? '0 : KcW'(i_kg_inc);
         act_row_q <= act_chunk_q + ActWordW'(kc_word_next);
       end else if (!last_nb) begin
         i_m_q       <= '0;
         i_kc_q      <= '0;
         i_kg_q      <= '0;
-        i_nb_q      <= i_nb_q + 1'b1;
+        i_nb_q      <= i_nb_inc;
         wgt_block_q <= wgt_block_q + WgtWordW'(kc_q);
         act_row_q   <= act_chunk_q;
       end else begin
@@ -200,7 +209,7 @@ module ks_compute_engine #(
         i_kg_q      <= '0;
         i_nb_q      <= '0;
         wgt_block_q <= wgt_q;
-        m0_q        <= m0_q + MW'(mt_q);
+        rem_q       <= MW'(left);
         mt_q        <= mt_next;
         // Every chunk but the last has AccDepth tokens: AccDepth * KX words on.
         act_chunk_q <= act_chunk_q + ActWordW'(32'(kx_q) << AccAddrW);
@@ -307,7 +316,7 @@ module ks_compute_engine #(
   );
 
   // ---- results: token chunk, nb, group, m in order ---------------------------------------
-  logic [MW-1:0]       r_m0_q;
+  logic [MW-1:0]       r_rem_q;   // tokens from the chunk on: M - m0
   logic [MtW-1:0]      r_mt_q;
   logic [NbW-1:0]      r_nb_q, r_g_q;
   logic [AccAddrW-1:0] r_m_q;
@@ -318,17 +327,22 @@ module ks_compute_engine #(
   logic r_last_m, r_last_g, r_last_nb, r_done;
   logic [MtW-1:0] r_mt_next;
   logic [MW:0]    r_left;
-  assign r_last_m  = MtW'(r_m_q) == r_mt_q - 1'b1;
-  assign r_last_g  = r_g_q == groups_q - 1'b1;
-  assign r_last_nb = r_nb_q == nb_q - 1'b1;
-  assign r_left    = (MW + 1)'(m_q) - (MW + 1)'(r_m0_q) - (MW + 1)'(r_mt_q);
+  logic [MtW-1:0] r_m_inc;
+  logic [NbW-1:0] r_g_inc, r_nb_inc;
+  assign r_m_inc   = MtW'(r_m_q) + 1'b1;
+  assign r_g_inc   = r_g_q + 1'b1;
+  assign r_nb_inc  = r_nb_q + 1'b1;
+  assign r_last_m  = r_m_inc == r_mt_q;
+  assign r_last_g  = r_g_inc == groups_q;
+  assign r_last_nb = r_nb_inc == nb_q;
+  assign r_left    = (MW + 1)'(r_rem_q) - (MW + 1)'(r_mt_q);
   assign r_done    = r_last_m && r_last_g && r_last_nb && r_left == '0;
   assign r_mt_next = ks_gt_const(64'(r_left), 64'(AccDepth)) ? MtW'(AccDepth) : MtW'(r_left);
   logic results_done_q;
 
   always_ff @(posedge clk_i) begin
     if (start) begin
-      r_m0_q         <= '0;
+      r_rem_q        <= cmd_m_i;
       r_mt_q         <= ks_gt_const(64'(cmd_m_i), 64'(AccDepth)) ? MtW'(AccDepth) : MtW'(cmd_m_i);
       r_nb_q         <= '0;
       r_g_q          <= '0;
@@ -343,23 +357,23 @@ module ks_compute_engine #(
         results_done_q <= 1'b1;
       end
       if (!r_last_m) begin
-        r_m_q   <= r_m_q + 1'b1;
+        r_m_q   <= AccAddrW'(r_m_inc);
         r_row_q <= r_row_q + AccWordW'(nbg_q);
       end else if (!r_last_g) begin
         r_m_q   <= '0;
-        r_g_q   <= r_g_q + 1'b1;
-        r_row_q <= r_blk_q + AccWordW'(r_g_q) + 1'b1;
+        r_g_q   <= r_g_inc;
+        r_row_q <= r_blk_q + AccWordW'(r_g_inc);
       end else if (!r_last_nb) begin
         r_m_q   <= '0;
         r_g_q   <= '0;
-        r_nb_q  <= r_nb_q + 1'b1;
+        r_nb_q  <= r_nb_inc;
         r_blk_q <= r_blk_q + AccWordW'(groups_q);
         r_row_q <= r_blk_q + AccWordW'(groups_q);
       end else begin
         r_m_q     <= '0;
         r_g_q     <= '0;
         r_nb_q    <= '0;
-        r_m0_q    <= r_m0_q + MW'(r_mt_q);
+        r_rem_q   <= MW'(r_left);
         r_mt_q    <= r_mt_next;
         // Every chunk but the last has AccDepth tokens: AccDepth * NB * G words on.
         r_chunk_q <= r_chunk_q + AccWordW'(32'(nbg_q) << AccAddrW);

@@ -4,7 +4,7 @@
 /// own parameters pass through (rtl/board/ks_board_soc.sv).
 module ks_board_soc_up5k #(
   parameter int unsigned MemBytes    = 131072,
-  parameter logic [31:0] MemBase     = 32'h00100000,
+  parameter logic [31:0] MemBase     = 32'h00020000,
   parameter int unsigned ClkPerBit   = 347,
   parameter int unsigned IdleCycles  = 1 << 21,
   parameter int unsigned TokDepth    = 4,

@@ -11,7 +11,7 @@ module ks_board_sim_up5k (
   output logic busy_o
 );
   ks_board_soc_up5k #(
-    .MemBytes(131072), .MemBase(32'h0010_0000), .ClkPerBit(4), .IdleCycles(20000), .TokDepth(4)
+    .MemBytes(131072), .MemBase(32'h0002_0000), .ClkPerBit(4), .IdleCycles(20000), .TokDepth(4)
   ) u_soc (
     .clk_i, .rst_ni, .uart_rx_i, .uart_tx_o, .irq_o, .busy_o,
     .sdram_cke_o(), .sdram_cs_n_o(), .sdram_ras_n_o(), .sdram_cas_n_o(), .sdram_we_n_o(),

@@ -31,8 +31,8 @@ struct BoardMemory {
   uint8_t word;
 };
 BoardMemory board_memory(const std::string& config) {
-  // up5k's core addresses 2 MiB (addr_bits 21): its memory sits at 1 MiB.
-  return config == "ecp5" ? BoardMemory{0x10000000, 32u << 20, 16} : BoardMemory{0x00100000, kSize, 8};
+  // up5k's core addresses 256 KiB (addr_bits 18): its memory sits at 128 KiB.
+  return config == "ecp5" ? BoardMemory{0x10000000, 32u << 20, 16} : BoardMemory{0x00020000, kSize, 8};
 }
 
 uint8_t crc8(const std::vector<uint8_t>& v, size_t from = 0) {
@@ -154,7 +154,7 @@ TEST_P(HostLinkTest, InfoDescribesTheDeviceMemory) {
 TEST_P(HostLinkTest, RegisterReadAndWriteReachTheCore) {
   EXPECT_EQ(reg_read(ks::regs::kId), ks::regs::kIdValueValue);
   std::vector<uint8_t> h;
-  // (WIN_BASE holds the core's address bits: 21 on up5k, whose value here is 0x145678.)
+  // (WIN_BASE holds the core's address bits: 18 on up5k, whose value here is 0x5678.)
   const uint32_t v = static_cast<uint32_t>(0x12345678ull & ((uint64_t{1} << ks::hw::find_config(GetParam())->addr_bits) - 1));
   le(h, ks::regs::kWinBase, 2);
   le(h, v, 4);
@@ -291,8 +291,8 @@ TEST(SerialBackend, RetriesThroughCorruptedAndBrokenBytes) {
   auto dev = ks::drv::make_serial_device("up5k", sim->path(), opt);
   const uint32_t kBase = board_memory("up5k").base;
   sim->flip_host_byte(3);  // a header byte of the REG_WRITE: BAD_CRC, retried
-  dev->write32(ks::regs::kWinSize, 0xBCD00);
-  EXPECT_EQ(dev->read32(ks::regs::kWinSize), 0xBCD00u);
+  dev->write32(ks::regs::kWinSize, 0x3BCD0);
+  EXPECT_EQ(dev->read32(ks::regs::kWinSize), 0x3BCD0u);
   sim->break_host_byte(12);  // inside MEM_WRITE data: LINE_ERR, retried
   std::vector<uint8_t> data(64), back(64);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(255 - i);

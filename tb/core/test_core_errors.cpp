@@ -166,7 +166,7 @@ TEST_P(CoreErrorTest, AddressOutsideTheWindow) {
 }
 
 TEST_P(CoreErrorTest, WindowEndsWithTheCoresAddressSpace) {
-  // WIN_BASE + WIN_SIZE past the end of the core's address space (2^addr_bits: 2^32, or 2^21
+  // WIN_BASE + WIN_SIZE past the end of the core's address space (2^addr_bits: 2^32, or 2^18
   // on up5k): the window ends there, and a transfer that crosses it is HOST_RANGE although it
   // is inside WIN_BASE + WIN_SIZE.
   const uint64_t space = uint64_t{1} << dev_->config().addr_bits;

@@ -83,7 +83,7 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
     x.sram_stride = x.row_bytes + gap(rng_) * a;
     const uint32_t span = (x.rows - 1) * x.sram_stride + x.row_bytes;
     x.sram_addr = span < bank_bytes ? (static_cast<uint32_t>(rng_()) % ((bank_bytes - span) / a + 1)) * a : 0;
-    x.host_addr = base_ + 0x1000 + (static_cast<uint32_t>(rng_()) % 8192) * a;
+    x.host_addr = at(0x1000) + (static_cast<uint32_t>(rng_()) % scaled(8192)) * a;
     return x;
   }
 
@@ -99,7 +99,7 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
     x.sram_stride = x.row_bytes;
     const uint32_t span = x.rows * x.row_bytes;
     x.sram_addr = static_cast<uint32_t>(rng_() % ((vec_bytes() - span) / a + 1)) * a;
-    x.host_addr = base_ + 0x1000 + static_cast<uint32_t>(rng_() % 4096) * a;
+    x.host_addr = at(0x1000) + static_cast<uint32_t>(rng_() % scaled(4096)) * a;
     return x;
   }
 
@@ -214,7 +214,7 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
       list.push_back(drv::make_vec(st));
     }
     list.push_back(drv::make_nop());
-    list.push_back(drv::make_store({desc::Bank::kVec, 0, base_ + 0x80000, 1, vec_bytes(), 0, 0}));
+    list.push_back(drv::make_store({desc::Bank::kVec, 0, at(0x80000), 1, vec_bytes(), 0, 0}));
   }
 
   /// A vector program in memory (mostly valid instructions; with errors, now and then one the
@@ -228,10 +228,10 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
         for (int b = 0; b < 4; ++b) img[16 * i + 4 * j + b] = static_cast<uint8_t>(e[j] >> (8 * b));
       }
     }
-    const uint32_t at = base_ + 0x90000;
-    for (Side& side : sides_) side.dev->mem_write(at, img.data(), img.size());
+    const uint32_t addr = at(0x90000);
+    for (Side& side : sides_) side.dev->mem_write(addr, img.data(), img.size());
     vprog_entries_ = entries;
-    return drv::make_load({desc::Bank::kVprog, 0, at, 1, entries * 16, 0, 0});
+    return drv::make_load({desc::Bank::kVprog, 0, addr, 1, entries * 16, 0, 0});
   }
 
   /// A VRUN of a few entries of the program memory (with errors, now and then one past it).
@@ -335,7 +335,7 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
                                                                 : std::vector<uint8_t>(wv.begin(), wv.end());
     const auto wimg = drv::pack_weights(cfg(), p, w.data(), n, k);
     const auto ximg = drv::pack_activations(cfg(), x.data(), m, k);
-    const uint32_t wa = base_ + 0x60000, xa = base_ + 0x70000;
+    const uint32_t wa = at(0x60000), xa = at(0x70000);
     for (Side& s : sides_) {
       s.dev->mem_write(wa, wimg.data(), wimg.size());
       s.dev->mem_write(xa, ximg.data(), ximg.size());
@@ -353,6 +353,9 @@ class ParityTest : public ::testing::TestWithParam<std::string> {
   uint64_t seed_ = 0;
   std::mt19937_64 rng_;
   size_t kMem = kMaxMem;  // device memory bytes (SetUp)
+  /// The test's areas, laid out for 1 MiB, scaled to a smaller device memory (up5k: 128 KiB).
+  uint32_t scaled(uint32_t n) const { return static_cast<uint32_t>(uint64_t{n} * kMem / kMaxMem); }
+  uint32_t at(uint32_t offset) const { return base_ + scaled(offset); }
 };
 
 TEST_P(ParityTest, RandomListsGiveIdenticalMemoryCompletionsAndErrors) {
@@ -378,7 +381,7 @@ TEST_P(ParityTest, RandomListsGiveIdenticalMemoryCompletionsAndErrors) {
     ASSERT_EQ(outcome[0], outcome[1]);
     if (std::getenv("KS_PARITY_VERBOSE")) {
       std::vector<uint8_t> dump(vec_bytes());
-      sides_[0].dev->mem_read(base_ + 0x80000, dump.data(), dump.size());
+      sides_[0].dev->mem_read(at(0x80000), dump.data(), dump.size());
       uint64_t h = 0;
       for (uint8_t v : dump) h = h * 131 + v;
       std::printf("round %d: %s (%zu descriptors), vector memory hash %016llx\n", round, outcome[0].c_str(), list.size(),
@@ -412,7 +415,7 @@ TEST_P(ParityTest, VectorOrderingRulesAloneGiveIdenticalResults) {
   errors_ = false;
   for (int round = 0; round < 30; ++round) {
     std::vector<desc::Words> list;
-    uint32_t store_at = base_ + 0xA0000;
+    uint32_t store_at = at(0xA0000);
     bool last_xfer = false;
     for (int i = 0; i < 24; ++i) {
       const int k = static_cast<int>(rng_() % 11);

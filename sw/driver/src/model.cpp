@@ -256,8 +256,10 @@ class ModelDevice final : public Device {
         err_index_ = 0;
       }
     }
-    // A doorbell in range is taken even while halted or disabled (16-bit index register).
-    if (tail_write && value < ring_size_) tail_ = static_cast<uint16_t>(value);
+    // A doorbell in range is taken even while halted or disabled, modulo the index register's
+    // size (ks_cmdproc IdxW: 16 bits, or addr_bits - 5 when that is fewer; a ring of more
+    // entries does not fit the address space and is refused anyway).
+    if (tail_write && value < ring_size_) tail_ = static_cast<uint16_t>(value & idx_mask());
     if (queue_reset) reset_queue();
     run();
   }
@@ -368,6 +370,9 @@ class ModelDevice final : public Device {
   uint32_t sat_space(uint32_t v) const {
     return cfg_.addr_bits < 32 ? static_cast<uint32_t>(std::min<uint64_t>(v, uint64_t{1} << cfg_.addr_bits)) : v;
   }
+
+  /// The ring index registers' bits: 16, or addr_bits - 5 when that is fewer.
+  uint32_t idx_mask() const { return (1u << std::min(16u, cfg_.addr_bits - 5u)) - 1u; }
 
   /// The window's end: WIN_BASE + WIN_SIZE, or the end of the core's address space (2^addr_bits).
   uint64_t win_end() const {

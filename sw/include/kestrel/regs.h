@@ -82,7 +82,7 @@ inline constexpr Field kRingSizeEntries{0, 32};
 /// Index of the next descriptor the core will consume.
 inline constexpr uint32_t kRingHead = 0x048;
 inline constexpr Field kRingHeadIndex{0, 32};
-/// Doorbell: the host writes the index one past the last valid descriptor. A value >= RING_SIZE halts the queue with DOORBELL_RANGE and is ignored.
+/// Doorbell: the host writes the index one past the last valid descriptor. A value >= RING_SIZE halts the queue with DOORBELL_RANGE and is ignored. The index registers hold 16 bits, or addr_bits - 5 where the address space is narrower than 2^21 bytes (up5k: 13): a value below a RING_SIZE larger than that (a ring the address space cannot hold, refused when enabled) is kept modulo 2^those bits.
 inline constexpr uint32_t kRingTail = 0x04c;
 inline constexpr Field kRingTailIndex{0, 32};
 /// Start of the memory window the DMA may touch (descriptor ring included). Below 32 address bits, kept as 2^addr_bits when written with 2^addr_bits or more (the window is then empty, as it was).
