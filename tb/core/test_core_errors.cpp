@@ -5,6 +5,7 @@
 // list runs correctly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "core_fixture.h"
@@ -331,6 +332,26 @@ TEST_P(CoreErrorTest, BadRingConfigurationIsRefused) {
   EXPECT_EQ(q_->error().code(), desc::Error::kRingConfig);
   EXPECT_EQ(q_->error().info(), 1u << 17);
   q_->reset();  // reprograms a good ring
+  expect_good_list_runs();
+}
+
+// The ring index registers hold 16 bits, or addr_bits - 5 (up5k: 13): a ring of more entries
+// cannot lie in the address space. A doorbell below a RING_SIZE that large is kept modulo
+// 2^those bits, and the ring is refused when enabled.
+TEST_P(CoreErrorTest, RingIndicesAreAsWideAsTheLargestRingTheSpaceHolds) {
+  const uint32_t bits = std::min(16u, cfg().addr_bits - 5);
+  q_->reset();
+  dev_->write32(regs::kCtrl, 0);
+  dev_->write32(regs::kRingSize, 1u << 16);
+  const uint32_t tail = (1u << 16) - 3;
+  dev_->write32(regs::kRingTail, tail);
+  EXPECT_FALSE(q_->status().halted) << "in range of RING_SIZE";
+  EXPECT_EQ(dev_->read32(regs::kRingTail), tail & ((1u << bits) - 1));
+  if (bits < 16) {
+    dev_->write32(regs::kCtrl, regs::kCtrlEnable.mask());
+    EXPECT_EQ(q_->error().code(), desc::Error::kRingConfig) << "2^16 descriptors do not fit 2^" << cfg().addr_bits;
+  }
+  q_->reset();
   expect_good_list_runs();
 }
 
