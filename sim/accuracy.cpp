@@ -92,6 +92,15 @@ int main(int argc, char** argv) {
     auto make = [](Precision p) { return QuantOptions::preset(p); };
     std::vector<Variant> v;
     v.push_back({"int8 (default)", make(Precision::kInt8), true});
+    {
+      QuantOptions o = make(Precision::kInt8);
+      o.embedding = ks::rt::EmbeddingSource::kFloat;
+      v.push_back({"int8, float embedding", o, true});
+      o.rounding = ks::rt::Rounding::kGptq;
+      v.push_back({"int8 gptq, float embedding", o, true});
+      o.embedding = ks::rt::EmbeddingSource::kQuantized;
+      v.push_back({"int8 gptq", o, true});
+    }
     v.push_back({"int4 (default): gptq, int4 classifier", make(Precision::kInt4), true});
     for (uint64_t seed : {2000u, 3000u}) {
       QuantOptions o = make(Precision::kInt4);
