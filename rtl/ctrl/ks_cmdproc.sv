@@ -1551,10 +1551,11 @@ module ks_cmdproc #(
   // program's descriptor is patched in place before its checks.
   //
   // Compact (no vector unit, no ERR_INFO detail: nothing needs a whole word back): word w
-  // keeps its bits below CompactLsb(w) and, at that bit, whether any bit above was set (the
+  // keeps its bits below compact_lsb(w) and, at that bit, whether any bit above was set (the
   // value as every check and payload sees it: the bits the fields use exactly, and "past
-  // 2^CompactLsb" where that already means out of range or a reserved bit set), written where
-  // it belongs as its beat arrives (no shift register): about 70 flip-flops fewer on up5k.
+  // 2^compact_lsb(w)" where that already means out of range or a reserved bit set), written
+  // where it belongs as its beat arrives (no shift register): the command processor's
+  // flip-flops 632 to 533 on up5k.
   localparam bit Compact = ErrDetail == 0 && HasVector == 0;
   function automatic int unsigned max2(input int unsigned a, input int unsigned b);
     max2 = a > b ? a : b;
